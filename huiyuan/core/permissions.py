@@ -1,0 +1,142 @@
+"""Roles, permissions and the acting principal.
+
+A role is a fixed bundle of permissions. Store-scoped roles act only in their stores;
+head-office roles act chain-wide. Every service takes an ``Actor`` and checks with
+``require`` before it writes; views and API endpoints check too (never only by hiding a
+button).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.core.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from huiyuan.stores.models import Staff, Terminal
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    HQ_ADMIN = "hq_admin"
+    STORE_MANAGER = "store_manager"
+    CASHIER = "cashier"
+    CALL_CENTER = "call_center"
+    MARKETER = "marketer"
+
+
+ROLE_LABELS = {
+    Role.OWNER: _("Owner"),
+    Role.HQ_ADMIN: _("HQ admin"),
+    Role.STORE_MANAGER: _("Store manager"),
+    Role.CASHIER: _("Cashier"),
+    Role.CALL_CENTER: _("Call-center agent"),
+    Role.MARKETER: _("Marketer"),
+}
+
+
+class Perm(StrEnum):
+    MEMBER_VIEW = "member.view"
+    MEMBER_CREATE = "member.create"
+    MEMBER_EDIT = "member.edit"
+    MEMBER_FREEZE = "member.freeze"
+    MEMBER_CANCEL = "member.cancel"
+    MEMBER_TERMINATE = "member.terminate"
+    MEMBER_MERGE = "member.merge"
+    MEMBER_EXPORT = "member.export"
+    MEMBER_VIEW_PII = "member.view_pii"
+    MEMBER_CONFIGURE = "member.configure"  # custom fields, tags
+    AUDIT_VIEW = "audit.view"
+    STORE_VIEW = "store.view"
+    STORE_MANAGE = "store.manage"
+    STAFF_MANAGE = "staff.manage"
+    APIKEY_MANAGE = "apikey.manage"
+    DASHBOARD_VIEW = "dashboard.view"
+
+
+_ALL = frozenset(Perm)
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.OWNER: _ALL,
+    Role.HQ_ADMIN: _ALL,
+    Role.STORE_MANAGER: frozenset(
+        {
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_CREATE,
+            Perm.MEMBER_EDIT,
+            Perm.MEMBER_FREEZE,
+            Perm.MEMBER_CANCEL,
+            Perm.MEMBER_TERMINATE,
+            Perm.MEMBER_MERGE,
+            Perm.MEMBER_EXPORT,
+            Perm.MEMBER_VIEW_PII,
+            Perm.AUDIT_VIEW,
+            Perm.STORE_VIEW,
+            Perm.APIKEY_MANAGE,
+            Perm.DASHBOARD_VIEW,
+        }
+    ),
+    Role.CASHIER: frozenset(
+        {Perm.MEMBER_VIEW, Perm.MEMBER_CREATE, Perm.MEMBER_EDIT, Perm.DASHBOARD_VIEW}
+    ),
+    Role.CALL_CENTER: frozenset(
+        {Perm.MEMBER_VIEW, Perm.MEMBER_CREATE, Perm.MEMBER_EDIT, Perm.DASHBOARD_VIEW}
+    ),
+    Role.MARKETER: frozenset(
+        {Perm.MEMBER_VIEW, Perm.MEMBER_EXPORT, Perm.STORE_VIEW, Perm.DASHBOARD_VIEW}
+    ),
+}
+
+# Roles whose scope is the whole chain; the others act only in their assigned stores.
+CHAIN_WIDE_ROLES = frozenset({Role.OWNER, Role.HQ_ADMIN, Role.CALL_CENTER, Role.MARKETER})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an operation: a staff member, or a terminal through its API key."""
+
+    role: Role
+    staff: Staff | None = None
+    terminal: Terminal | None = None
+    # None means every store of the chain.
+    store_ids: frozenset[int] | None = field(default=None)
+    # The store the operation happens at (a terminal's store, a cashier's current store).
+    store_id: int | None = None
+
+    @property
+    def perms(self) -> frozenset[Perm]:
+        return ROLE_PERMS[self.role]
+
+    def has(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+    def covers_store(self, store_id: int | None) -> bool:
+        return self.store_ids is None or (store_id is not None and store_id in self.store_ids)
+
+    @property
+    def label(self) -> str:
+        if self.staff is not None:
+            return self.staff.display_name
+        if self.terminal is not None:
+            return f"terminal:{self.terminal.code}"
+        return "system"
+
+
+def require(
+    actor: Actor, perm: Perm, *, store_id: int | None = None, check_store: bool = False
+) -> None:
+    """Refuse unless ``actor`` holds ``perm`` (and, when asked, acts in ``store_id``)."""
+    if not actor.has(perm):
+        raise PermissionDenied(
+            _("You do not have permission to do this."),
+            details={"permission": perm.value},
+        )
+    if check_store and not actor.covers_store(store_id):
+        raise PermissionDenied(
+            _("This store is outside your scope."),
+            code="store_forbidden",
+            details={"store_id": store_id},
+        )

@@ -1,0 +1,175 @@
+"""Reads of the member archive: search, the 360° page, history, dashboard figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from huiyuan.audit.models import AuditEvent
+from huiyuan.core import pii
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.members.models import Member
+
+CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+ID_RE = re.compile(r"^\d{17}[\dXx]$")
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix``, as a range a plain b-tree index can answer."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def member_search_filter(query: str) -> Q | None:
+    """How a search box text finds members: mobile, member number, ID, name or initials."""
+    q = query.strip().replace(" ", "")
+    if not q:
+        return None
+    if ID_RE.match(q):
+        return Q(id_number_hash=pii.keyed_hash(q.upper()))
+    if q.isdigit():
+        if len(q) == 11 and q.startswith("1"):
+            return Q(mobile_hash=pii.keyed_hash(q)) | Q(code=q)
+        if len(q) == 4:
+            return Q(mobile_last4=q) | Q(code=q)
+        return Q(code=q)
+    if CJK_RE.search(q):
+        return Q(name__startswith=q)
+    if q.isascii() and q.isalpha():
+        q = q.lower()
+        return _prefix_range("name_initials", q) | _prefix_range("name_pinyin", q)
+    return Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    query: str = ""
+    store_id: int | None = None
+    status: str = ""
+    tag_id: int | None = None
+    channel: str = ""
+    joined_from: dt.date | None = None
+    joined_to: dt.date | None = None
+
+
+def member_list(*, actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
+    """Members matching ``filters``, newest first, with the rows a list shows fetched."""
+    require(actor, Perm.MEMBER_VIEW)
+    qs = Member.objects.select_related("home_store")
+    condition = member_search_filter(filters.query)
+    if condition is not None:
+        qs = qs.filter(condition)
+    if filters.store_id:
+        qs = qs.filter(home_store_id=filters.store_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    else:
+        qs = qs.exclude(status=Member.Status.MERGED)
+    if filters.tag_id:
+        qs = qs.filter(tags__id=filters.tag_id)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.joined_from:
+        qs = qs.filter(joined_at__date__gte=filters.joined_from)
+    if filters.joined_to:
+        qs = qs.filter(joined_at__date__lte=filters.joined_to)
+    return qs.order_by("-joined_at", "-id")
+
+
+def member_lookup(*, actor: Actor, query: str, limit: int = 10) -> list[Member]:
+    """The counter's quick look-up: best matches first, active members before others."""
+    require(actor, Perm.MEMBER_VIEW)
+    condition = member_search_filter(query)
+    if condition is None:
+        return []
+    rows = list(
+        Member.objects.filter(condition)
+        .exclude(status=Member.Status.MERGED)
+        .select_related("home_store")
+        .order_by("name_initials", "id")[:limit]
+    )
+    return sorted(rows, key=lambda m: (m.status != Member.Status.ACTIVE, m.name_initials, m.pk))
+
+
+def member_get(*, actor: Actor, member_id: int) -> Member | None:
+    require(actor, Perm.MEMBER_VIEW)
+    return (
+        Member.objects.select_related("home_store", "registered_by", "referrer", "merged_into")
+        .prefetch_related("tags")
+        .filter(pk=member_id)
+        .first()
+    )
+
+
+def member_history(*, actor: Actor, member: Member, limit: int = 200) -> list[AuditEvent]:
+    """The member's audit trail, including that of archives merged into it."""
+    require(actor, Perm.MEMBER_VIEW)
+    ids = [member.pk, *_merged_ids(member.pk)]
+    return list(
+        AuditEvent.objects.filter(member_id__in=ids)
+        .select_related("store", "actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def _merged_ids(member_id: int) -> list[int]:
+    found: list[int] = []
+    frontier = [member_id]
+    while frontier:
+        frontier = list(
+            Member.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
+        )
+        found.extend(frontier)
+    return found
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    total: int
+    today: int
+    this_month: int
+    frozen: int
+    by_store: list[dict[str, object]]
+    by_channel: list[dict[str, object]]
+    by_day: list[tuple[dt.date, int]]
+
+
+def member_stats(*, actor: Actor, days: int = 30) -> MemberStats:
+    """Real figures for the dashboard, limited to the actor's stores."""
+    require(actor, Perm.DASHBOARD_VIEW)
+    qs = Member.objects.exclude(status=Member.Status.MERGED)
+    if actor.store_ids is not None:
+        qs = qs.filter(home_store_id__in=actor.store_ids)
+    now = timezone.localtime()
+    today = now.date()
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start_of_month = start_of_day.replace(day=1)
+    since = start_of_day - dt.timedelta(days=days - 1)
+    per_day: dict[dt.date, int] = {today - dt.timedelta(days=i): 0 for i in range(days)}
+    for joined in qs.filter(joined_at__gte=since).values_list("joined_at", flat=True).iterator():
+        per_day[timezone.localtime(joined).date()] = (
+            per_day.get(timezone.localtime(joined).date(), 0) + 1
+        )
+    by_store = list(
+        qs.values("home_store__name")
+        .annotate(
+            total=Count("id"),
+            this_month=Count("id", filter=Q(joined_at__gte=start_of_month)),
+            today=Count("id", filter=Q(joined_at__gte=start_of_day)),
+        )
+        .order_by("home_store__code")
+    )
+    by_channel = list(qs.values("channel").annotate(total=Count("id")).order_by("-total"))
+    return MemberStats(
+        total=qs.count(),
+        today=qs.filter(joined_at__gte=start_of_day).count(),
+        this_month=qs.filter(joined_at__gte=start_of_month).count(),
+        frozen=qs.filter(Q(earn_frozen=True) | Q(spend_frozen=True)).count(),
+        by_store=by_store,
+        by_channel=by_channel,
+        by_day=sorted(per_day.items()),
+    )

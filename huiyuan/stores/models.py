@@ -1,0 +1,128 @@
+"""Stores, terminals and staff (O1, O2)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.core.permissions import CHAIN_WIDE_ROLES, ROLE_LABELS, Actor, Role
+
+
+class Store(models.Model):
+    code = models.CharField(_("store code"), max_length=20, unique=True)
+    name = models.CharField(_("store name"), max_length=100)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("store")  # 门店
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Terminal(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals")
+    code = models.CharField(_("terminal code"), max_length=30, unique=True)
+    name = models.CharField(_("terminal name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("terminal")  # 收银终端
+        ordering = ["store_id", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.store.name} / {self.name}"
+
+
+class Staff(AbstractUser):
+    ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+
+    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=ROLE_CHOICES, default=Role.CASHIER)
+    stores = models.ManyToManyField(
+        Store, blank=True, related_name="staff", verbose_name=_("stores")
+    )
+    default_store = models.ForeignKey(
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("default store"),
+    )
+
+    class Meta:
+        verbose_name = _("staff member")  # 员工
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_chain_wide(self) -> bool:
+        return self.role_enum in CHAIN_WIDE_ROLES
+
+    def store_id_set(self) -> frozenset[int] | None:
+        if self.is_chain_wide:
+            return None
+        return frozenset(self.stores.values_list("id", flat=True))
+
+    def as_actor(self, store_id: int | None = None) -> Actor:
+        store_ids = self.store_id_set()
+        if store_id is None:
+            store_id = self.default_store_id
+            if store_id is None and store_ids:
+                store_id = min(store_ids)
+        return Actor(role=self.role_enum, staff=self, store_ids=store_ids, store_id=store_id)
+
+
+class LoginFailure(models.Model):
+    """A failed staff login, counted to throttle guessing."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(db_index=True)
+
+
+class ApiKey(models.Model):
+    """A terminal's key for the API. Only a hash is stored; the key is shown once."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    role = models.CharField(
+        _("role"), max_length=20, choices=Staff.ROLE_CHOICES, default=Role.CASHIER
+    )
+    created_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        ordering = ["-created_at"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def as_actor(self) -> Actor:
+        store_id = self.terminal.store_id
+        return Actor(
+            role=Role(self.role),
+            terminal=self.terminal,
+            store_ids=frozenset({store_id}),
+            store_id=store_id,
+        )

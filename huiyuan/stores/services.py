@@ -1,0 +1,289 @@
+"""Writes for stores, terminals, staff and API keys (O1, O2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from huiyuan.core.permissions import Actor, Perm, Role, require
+from huiyuan.stores.models import ApiKey, LoginFailure, Staff, Store, Terminal
+
+API_KEY_PREFIX = "hy_"
+
+
+def store_create(
+    *, actor: Actor, code: str, name: str, address: str = "", phone: str = ""
+) -> Store:
+    require(actor, Perm.STORE_MANAGE)
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or not name:
+        raise ValidationFailed(_("Enter a store code and name."), code="store_fields_required")
+    with transaction.atomic():
+        if Store.objects.filter(code=code).exists():
+            raise Conflict(
+                _("This store code exists already."), code="duplicate_store_code", field="code"
+            )
+        store = Store.objects.create(
+            code=code, name=name, address=address.strip(), phone=phone.strip()
+        )
+        audit_record(
+            actor=actor,
+            action="store.created",
+            subject_type="store",
+            subject_id=store.pk,
+            after={"code": code, "name": name},
+            store_id=store.pk,
+        )
+    return store
+
+
+def terminal_create(*, actor: Actor, store_id: int, code: str, name: str) -> Terminal:
+    require(actor, Perm.APIKEY_MANAGE, store_id=store_id, check_store=True)
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        raise NotFound(_("Unknown store."), code="unknown_store", field="store_id")
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or not name:
+        raise ValidationFailed(
+            _("Enter a terminal code and name."), code="terminal_fields_required"
+        )
+    with transaction.atomic():
+        if Terminal.objects.filter(code=code).exists():
+            raise Conflict(
+                _("This terminal code exists already."),
+                code="duplicate_terminal_code",
+                field="code",
+            )
+        terminal = Terminal.objects.create(store=store, code=code, name=name)
+        audit_record(
+            actor=actor,
+            action="terminal.created",
+            subject_type="terminal",
+            subject_id=terminal.pk,
+            after={"code": code, "name": name},
+            store_id=store.pk,
+        )
+    return terminal
+
+
+def staff_create(
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    store_ids: list[int],
+    mobile: str = "",
+) -> Staff:
+    require(actor, Perm.STAFF_MANAGE)
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(_("Unknown role."), code="invalid_role", field="role")
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise PermissionDenied(_("Only an owner can create another owner."), code="owner_only")
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed(_("Enter a user name."), code="username_required", field="username")
+    stores = list(Store.objects.filter(pk__in=store_ids))
+    if len(stores) != len(set(store_ids)):
+        raise NotFound(_("Unknown store."), code="unknown_store", field="store_ids")
+    if Role(role) in (Role.STORE_MANAGER, Role.CASHIER) and not stores:
+        raise ValidationFailed(
+            _("A store manager or cashier needs at least one store."),
+            code="store_required",
+            field="store_ids",
+        )
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            " ".join(exc.messages), code="weak_password", field="password"
+        ) from exc
+    with transaction.atomic():
+        if Staff.objects.filter(username=username).exists():
+            raise Conflict(
+                _("This user name is taken."), code="duplicate_username", field="username"
+            )
+        staff = Staff(
+            username=username, display_name=display_name.strip(), role=role, mobile=mobile
+        )
+        staff.set_password(password)
+        staff.default_store = stores[0] if stores else None
+        staff.save()
+        staff.stores.set(stores)
+        audit_record(
+            actor=actor,
+            action="staff.created",
+            subject_type="staff",
+            subject_id=staff.pk,
+            after={"username": username, "role": role, "stores": sorted(s.pk for s in stores)},
+        )
+    return staff
+
+
+def staff_set_active(*, actor: Actor, staff_id: int, active: bool) -> Staff:
+    require(actor, Perm.STAFF_MANAGE)
+    with transaction.atomic():
+        staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
+        if staff is None:
+            raise NotFound(_("Unknown staff member."), code="unknown_staff")
+        if actor.staff is not None and staff.pk == actor.staff.pk:
+            raise ValidationFailed(_("You cannot disable yourself."), code="cannot_disable_self")
+        staff.is_active = active
+        staff.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="staff.enabled" if active else "staff.disabled",
+            subject_type="staff",
+            subject_id=staff.pk,
+            after={"is_active": active},
+        )
+    return staff
+
+
+def staff_change_password(
+    *, actor: Actor, staff: Staff, old_password: str, new_password: str
+) -> None:
+    if not staff.check_password(old_password):
+        raise ValidationFailed(
+            _("The current password is wrong."), code="wrong_password", field="old_password"
+        )
+    try:
+        validate_password(new_password, user=staff)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            " ".join(exc.messages), code="weak_password", field="new_password"
+        ) from exc
+    with transaction.atomic():
+        staff.set_password(new_password)
+        staff.save(update_fields=["password"])
+        audit_record(
+            actor=actor, action="staff.password_changed", subject_type="staff", subject_id=staff.pk
+        )
+
+
+# ------------------------------------------------------------------ login throttling
+
+
+def login_is_locked(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """Too many recent failures for this user name, or from this address."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return (
+        recent.filter(username=username.lower()).count() >= limit
+        or recent.filter(ip=ip).count() >= limit * 4
+    )
+
+
+def login_record_failure(*, username: str, ip: str) -> None:
+    LoginFailure.objects.create(username=username.lower(), ip=ip, at=timezone.now())
+
+
+def login_record_success(*, staff: Staff, ip: str) -> None:
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=staff.username.lower()).delete()
+        audit_record(
+            actor=staff.as_actor(),
+            action="staff.logged_in",
+            subject_type="staff",
+            subject_id=staff.pk,
+            note=ip,
+        )
+
+
+# ---------------------------------------------------------------------- API keys
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(
+    *, actor: Actor, terminal_id: int, name: str, role: str = Role.CASHIER
+) -> tuple[ApiKey, str]:
+    """Create a key for a terminal; returns the row and the key, which is shown only once."""
+    terminal = Terminal.objects.select_related("store").filter(pk=terminal_id).first()
+    if terminal is None:
+        raise NotFound(_("Unknown terminal."), code="unknown_terminal")
+    require(actor, Perm.APIKEY_MANAGE, store_id=terminal.store_id, check_store=True)
+    if role not in {r.value for r in Role} or role in (Role.OWNER, Role.HQ_ADMIN):
+        raise ValidationFailed(
+            _("A terminal key cannot have this role."), code="invalid_role", field="role"
+        )
+    prefix = secrets.token_hex(4)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            terminal=terminal,
+            name=(name or terminal.name).strip()[:100],
+            prefix=prefix,
+            key_hash=_hash_key(key),
+            role=role,
+            created_by=actor.staff,
+        )
+        audit_record(
+            actor=actor,
+            action="api_key.created",
+            subject_type="api_key",
+            subject_id=api_key.pk,
+            after={"terminal": terminal.code, "role": role, "prefix": prefix},
+            store_id=terminal.store_id,
+        )
+    return api_key, key
+
+
+def api_key_revoke(*, actor: Actor, api_key_id: int) -> ApiKey:
+    with transaction.atomic():
+        api_key = (
+            ApiKey.objects.select_for_update()
+            .select_related("terminal")
+            .filter(pk=api_key_id)
+            .first()
+        )
+        if api_key is None:
+            raise NotFound(_("Unknown API key."), code="unknown_api_key")
+        require(actor, Perm.APIKEY_MANAGE, store_id=api_key.terminal.store_id, check_store=True)
+        if api_key.revoked_at is not None:
+            raise Conflict(_("This key is already revoked."), code="already_revoked")
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="api_key.revoked",
+            subject_type="api_key",
+            subject_id=api_key.pk,
+            store_id=api_key.terminal.store_id,
+        )
+    return api_key
+
+
+def api_key_authenticate(key: str) -> ApiKey | None:
+    """The active key matching ``key``, or None. Constant-time on the hash comparison."""
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    parts = key[len(API_KEY_PREFIX) :].split("_", 1)
+    if len(parts) != 2:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("terminal", "terminal__store")
+        .filter(prefix=parts[0], revoked_at__isnull=True, terminal__is_active=True)
+        .first()
+    )
+    if api_key is None or not secrets.compare_digest(api_key.key_hash, _hash_key(key)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > dt.timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
