@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from huiyuan.console import views
 
@@ -6,4 +6,6 @@ app_name = "console"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("login/", views.login_view, name="login"),
+    # Back-office pages live in urls_admin.py (same "console" namespace).
+    path("", include("huiyuan.console.urls_admin")),
 ]

@@ -1,0 +1,5 @@
+"""Back-office pages: audit log, stores, terminals, staff, API keys, tags, custom fields."""
+
+from django.urls import path
+
+urlpatterns: list = []
