@@ -12,7 +12,7 @@ from django.utils import timezone
 from huiyuan.audit.models import AuditEvent
 from huiyuan.core import pii
 from huiyuan.core.permissions import Actor, Perm, require
-from huiyuan.members.models import Member
+from huiyuan.members.models import CustomField, Member, Tag
 
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 ID_RE = re.compile(r"^\d{17}[\dXx]$")
@@ -173,3 +173,17 @@ def member_stats(*, actor: Actor, days: int = 30) -> MemberStats:
         by_channel=by_channel,
         by_day=sorted(per_day.items()),
     )
+
+
+def tag_list(*, actor: Actor) -> QuerySet[Tag]:
+    """Every tag by name, with ``member_count`` (members not merged away)."""
+    require(actor, Perm.MEMBER_CONFIGURE)
+    return Tag.objects.annotate(
+        member_count=Count("members", filter=~Q(members__status=Member.Status.MERGED))
+    ).order_by("name")
+
+
+def custom_field_list(*, actor: Actor) -> QuerySet[CustomField]:
+    """Every custom field definition in display order, active and inactive."""
+    require(actor, Perm.MEMBER_CONFIGURE)
+    return CustomField.objects.order_by("position", "id")

@@ -779,3 +779,25 @@ def custom_field_create(
             after={"key": key, "label": label, "kind": kind},
         )
     return definition
+
+
+def custom_field_set_active(*, actor: Actor, field_id: int, active: bool) -> CustomField:
+    """Show or hide a custom field on archives; values already recorded are kept."""
+    require(actor, Perm.MEMBER_CONFIGURE)
+    with transaction.atomic():
+        definition = CustomField.objects.select_for_update().filter(pk=field_id).first()
+        if definition is None:
+            raise NotFound(_("Unknown custom field."), code="unknown_custom_field")
+        if definition.is_active == active:
+            return definition
+        definition.is_active = active
+        definition.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="custom_field.enabled" if active else "custom_field.disabled",
+            subject_type="custom_field",
+            subject_id=definition.pk,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+    return definition
