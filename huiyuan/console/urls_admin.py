@@ -2,4 +2,21 @@
 
 from django.urls import path
 
-urlpatterns: list = []
+from huiyuan.console import admin_views
+
+urlpatterns = [
+    path("audit/", admin_views.audit, name="audit"),
+    path("stores/", admin_views.stores, name="stores"),
+    path("stores/<int:store_id>/", admin_views.store_detail, name="store_detail"),
+    path("staff/", admin_views.staff, name="staff"),
+    path("staff/<int:staff_id>/active/", admin_views.staff_set_active, name="staff_set_active"),
+    path("api-keys/", admin_views.api_keys, name="api_keys"),
+    path("api-keys/<int:api_key_id>/revoke/", admin_views.api_key_revoke, name="api_key_revoke"),
+    path("tags/", admin_views.tags, name="tags"),
+    path("custom-fields/", admin_views.custom_fields, name="custom_fields"),
+    path(
+        "custom-fields/<int:field_id>/active/",
+        admin_views.custom_field_set_active,
+        name="custom_field_set_active",
+    ),
+]

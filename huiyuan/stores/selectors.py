@@ -44,10 +44,14 @@ def store_get(*, actor: Actor, store_id: int) -> Store:
     return store
 
 
-def terminal_list(*, actor: Actor, store_id: int | None = None) -> QuerySet[Terminal]:
+def terminal_list(
+    *, actor: Actor, store_id: int | None = None, active_only: bool = False
+) -> QuerySet[Terminal]:
     """Terminals of the actor's stores (or of one), with the count of active keys."""
     require(actor, Perm.STORE_VIEW)
     qs = Terminal.objects.select_related("store")
+    if active_only:
+        qs = qs.filter(is_active=True, store__is_active=True)
     if actor.store_ids is not None:
         qs = qs.filter(store_id__in=actor.store_ids)
     if store_id is not None:
@@ -73,3 +77,11 @@ def api_key_list(*, actor: Actor) -> QuerySet[ApiKey]:
     if actor.store_ids is not None:
         qs = qs.filter(terminal__store_id__in=actor.store_ids)
     return qs.order_by("-created_at", "-id")
+
+
+def staff_choices(*, actor: Actor) -> list[Staff]:
+    """Staff the actor may filter by: everyone for head office, else colleagues of its stores."""
+    qs = Staff.objects.all()
+    if actor.store_ids is not None:
+        qs = qs.filter(stores__in=actor.store_ids).distinct()
+    return list(qs.order_by("username"))
