@@ -1,0 +1,1 @@
+"""Demo data: a realistic chain for trying huiyuan out (``huiyuan demo``)."""
