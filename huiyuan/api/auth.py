@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, SessionAuth
 
 from huiyuan.core.permissions import Actor
+from huiyuan.stores.models import Staff
 from huiyuan.stores.services import api_key_authenticate
+
+# The console keeps the store a staff member is working at under this session key.
+SESSION_STORE_KEY = "store_id"
 
 
 class TerminalKeyAuth(APIKeyHeader):
@@ -23,18 +28,32 @@ class TerminalKeyAuth(APIKeyHeader):
         return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        if not key:
+        if not key or len(key) > 200:
             return None
         api_key = api_key_authenticate(key)
         return api_key.as_actor() if api_key else None
 
 
 class StaffSessionAuth(SessionAuth):
-    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        user = super().authenticate(request, key)
-        if user is None or not user.is_active:
+    """A signed-in staff member at the store chosen in the console (CSRF-checked)."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a signed-in user there is nothing to protect: answer 401, not a CSRF 403.
+        if not request.user.is_authenticated:
             return None
-        return user.as_actor(store_id=request.session.get("store_id"))
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        user = request.user
+        if not isinstance(user, Staff) or not user.is_authenticated or not user.is_active:
+            return None
+        store_id = request.session.get(SESSION_STORE_KEY)
+        allowed = user.store_id_set()
+        if store_id is not None and allowed is not None and store_id not in allowed:
+            store_id = None
+        return user.as_actor(store_id=store_id)
 
 
 def actor_of(request: HttpRequest) -> Actor:

@@ -1,33 +1,47 @@
-"""API v1: one NinjaAPI, one router per domain, one error format."""
+"""API v1: one NinjaAPI, one router per domain, one error format.
+
+Every error leaves as ``{"error": {"code", "message", "field"?, "details"?}}`` with a stable
+code; the message is in the request's language (``Accept-Language``, default zh-hans).
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from huiyuan.api.auth import StaffSessionAuth, TerminalKeyAuth
+from huiyuan.api.docs import LocalSwagger, docs_asset
+from huiyuan.api.schemas.common import ErrorOut
 from huiyuan.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="huiyuan API",
     version="1",
     description=(
         "Membership and loyalty API. Authenticate with a terminal API key "
-        "(`Authorization: Bearer hy_…`) or a staff session. Errors are "
-        '`{"error": {"code": "...", "message": "..."}}` with a stable code.'
+        "(`Authorization: Bearer hy_…` or `X-API-Key: hy_…`) or a staff session. Errors are "
+        '`{"error": {"code": "...", "message": "..."}}` with a stable code; messages follow '
+        "`Accept-Language` (zh-hans by default)."
     ),
     auth=[TerminalKeyAuth(), StaffSessionAuth()],
     urls_namespace="api",
+    docs=LocalSwagger(settings={"validatorUrl": None}),
 )
 
 
 def _error(
     request: HttpRequest, status: int, code: str, message: str, **extra: object
 ) -> HttpResponse:
-    body: dict[str, object] = {"code": code, "message": message, **extra}
+    body: dict[str, object] = {"code": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
     return api.create_response(request, {"error": body}, status=status)
 
 
@@ -36,25 +50,96 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
 
 
+def _field_of(loc: list[str]) -> str | None:
+    """``["body", "payload", "lunar_birthday", "month"]`` → ``lunar_birthday.month``."""
+    if not loc:
+        return None
+    rest = loc[2:] if loc[0] == "body" and len(loc) > 2 else loc[1:]
+    return ".".join(rest) or None
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     details = [
         {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
         for e in exc.errors
     ]
-    return _error(request, 422, "invalid_request", _("The request is malformed."), details=details)
+    field = _field_of(details[0]["loc"]) if details else None  # type: ignore[arg-type]
+    return _error(
+        request,
+        422,
+        "invalid_request",
+        _("The request is malformed."),
+        field=field,
+        details=details,
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", _("Sign in or send a valid API key."))
+    response = _error(request, 401, "unauthenticated", _("Sign in or send a valid API key."))
+    response["WWW-Authenticate"] = 'Bearer realm="huiyuan"'
+    return response
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja could not parse the body (not JSON, not UTF-8)
+        return _error(request, 400, "invalid_request", _("The request is malformed."))
+    if exc.status_code == 403:  # ninja's session CSRF check
+        return _error(
+            request, 403, "csrf_failed", _("The CSRF check failed. Reload the page and retry.")
+        )
     return _error(request, exc.status_code, "http_error", str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 413, "request_too_large", _("The request is too large."))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled API error on %s %s", request.method, request.path)
+    return _error(request, 500, "internal_error", _("An internal error occurred."))
+
+
+@api.get(
+    "/docs/assets/{name}",
+    auth=None,
+    include_in_schema=False,
+    url_name="docs_asset",
+)
+def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
+    return docs_asset(name)
+
+
 from huiyuan.api import members as _members  # noqa: E402
+from huiyuan.api import stores as _stores  # noqa: E402
 
 api.add_router("/members", _members.router)
+api.add_router("/me", _stores.me_router)
+api.add_router("/stores", _stores.stores_router)
+
+# Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
+_fallback = Router()
+
+
+@_fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "/{path:rest}",
+    auth=None,
+    include_in_schema=False,
+    response={404: ErrorOut},
+)
+def unknown_path(request: HttpRequest, rest: str) -> HttpResponse:
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+api.add_router("", _fallback)
