@@ -62,7 +62,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "stores": _("Stores"),
     "terminal": _("Terminal"),
     "prefix": _("Key prefix"),
-    "is_active": _("Active"),
+    "is_active": _("In use"),
     "key": _("Key"),
     "label": _("Label"),
     "kind": _("Kind"),

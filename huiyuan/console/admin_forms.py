@@ -32,10 +32,13 @@ TAG_COLORS = [
 ]
 
 
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the field it names, or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
+def add_domain_error(
+    form: forms.Form, exc: DomainError, *, aliases: dict[str, str] | None = None
+) -> None:
+    """Show a service's refusal on the field it names (``aliases`` maps a service's
+    argument to the form's field), or above the form."""
+    field = (aliases or {}).get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, str(exc.message))
 
 
 class TablerForm(forms.Form):

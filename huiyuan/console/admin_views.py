@@ -224,7 +224,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 mobile=data["mobile"],
             )
         except DomainError as exc:
-            add_domain_error(form, exc)
+            add_domain_error(form, exc, aliases={"store_ids": "stores"})
         else:
             messages.success(
                 request, _("Staff member %(name)s created.") % {"name": created.display_name}
