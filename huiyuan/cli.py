@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args[0] == "manage":
         args = args[1:]
+    # Dashed aliases for our own commands (``huiyuan verify-ledger``).
+    if args:
+        args[0] = {"verify-ledger": "verify_ledger"}.get(args[0], args[0])
     execute_from_command_line(["huiyuan", *args])
 
 

@@ -42,6 +42,12 @@ INSTALLED_APPS = [
     "huiyuan.audit",
     "huiyuan.stores",
     "huiyuan.members",
+    "huiyuan.ledger",
+    "huiyuan.cards",
+    "huiyuan.wallet",
+    "huiyuan.points",
+    "huiyuan.tiers",
+    "huiyuan.checkout",
     "huiyuan.api",
     "huiyuan.console",
 ]

@@ -56,6 +56,20 @@ class Perm(StrEnum):
     STAFF_MANAGE = "staff.manage"
     APIKEY_MANAGE = "apikey.manage"
     DASHBOARD_VIEW = "dashboard.view"
+    CARD_ISSUE = "card.issue"
+    CARD_MANAGE = "card.manage"  # report lost, reissue, renew, cancel
+    CARD_CONFIGURE = "card.configure"  # card types
+    WALLET_RECHARGE = "wallet.recharge"
+    WALLET_REFUND = "wallet.refund"
+    WALLET_BATCH = "wallet.batch"  # enterprise batch recharge
+    WALLET_CONFIGURE = "wallet.configure"  # packages, limits, spend order
+    SALE_CREATE = "sale.create"
+    SALE_REVERSE = "sale.reverse"
+    POINTS_ADJUST = "points.adjust"
+    POINTS_CONFIGURE = "points.configure"  # earn rules, policy
+    TIER_CONFIGURE = "tier.configure"
+    TIER_MOVE = "tier.move"
+    REPORT_VIEW = "report.view"
 
 
 _ALL = frozenset(Perm)
@@ -77,16 +91,40 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.STORE_VIEW,
             Perm.APIKEY_MANAGE,
             Perm.DASHBOARD_VIEW,
+            Perm.CARD_ISSUE,
+            Perm.CARD_MANAGE,
+            Perm.WALLET_RECHARGE,
+            Perm.WALLET_REFUND,
+            Perm.SALE_CREATE,
+            Perm.SALE_REVERSE,
+            Perm.POINTS_ADJUST,
+            Perm.TIER_MOVE,
+            Perm.REPORT_VIEW,
         }
     ),
     Role.CASHIER: frozenset(
-        {Perm.MEMBER_VIEW, Perm.MEMBER_CREATE, Perm.MEMBER_EDIT, Perm.DASHBOARD_VIEW}
+        {
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_CREATE,
+            Perm.MEMBER_EDIT,
+            Perm.DASHBOARD_VIEW,
+            Perm.CARD_ISSUE,
+            Perm.CARD_MANAGE,
+            Perm.WALLET_RECHARGE,
+            Perm.SALE_CREATE,
+        }
     ),
     Role.CALL_CENTER: frozenset(
         {Perm.MEMBER_VIEW, Perm.MEMBER_CREATE, Perm.MEMBER_EDIT, Perm.DASHBOARD_VIEW}
     ),
     Role.MARKETER: frozenset(
-        {Perm.MEMBER_VIEW, Perm.MEMBER_EXPORT, Perm.STORE_VIEW, Perm.DASHBOARD_VIEW}
+        {
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_EXPORT,
+            Perm.STORE_VIEW,
+            Perm.DASHBOARD_VIEW,
+            Perm.REPORT_VIEW,
+        }
     ),
 }
 

@@ -1,0 +1,449 @@
+"""Quick consumption (快速消费), its reversal, and supplementary points (S1, S2, P3).
+
+A sale is priced (tier discount), paid (points offset, stored value in the configured
+principal/bonus order, the rest by an external method), earns points by the rules in
+effect — all in one transaction with one ledger operation. A reversal undoes that
+operation leg for leg: every lot gets back exactly what was taken from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.cards.models import Card
+from huiyuan.cards.services import card_require_usable
+from huiyuan.checkout.models import Sale
+from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
+from huiyuan.core.money import fen_to_yuan_str
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.ledger import services as ledger
+from huiyuan.ledger.errors import InsufficientBalance
+from huiyuan.ledger.models import Account, Operation
+from huiyuan.members.models import Member
+from huiyuan.points import services as points_services
+from huiyuan.points.models import PointsPolicy
+from huiyuan.points.rules import compute_earn
+from huiyuan.stores.models import Store
+from huiyuan.tiers import services as tier_services
+from huiyuan.wallet.models import PaymentMethod, WalletPolicy
+
+MAX_SALE_FEN = 100_000_000
+
+
+@dataclass(frozen=True)
+class QuickSaleInput:
+    amount_fen: int
+    card_id: int | None = None
+    category: str = ""
+    balance_fen: int = 0  # to pay from stored value (principal and bonus)
+    points: int = 0  # to offset
+    external_method: str = ""  # for whatever is left
+
+
+def split_balance(order: str, amount: int, principal: int, bonus: int) -> tuple[int, int]:
+    """How much of ``amount`` comes from principal and from bonus under ``order``."""
+    if amount > principal + bonus:
+        raise InsufficientBalance("principal", amount, principal + bonus)
+    if order == WalletPolicy.SpendOrder.BONUS_FIRST:
+        from_bonus = min(bonus, amount)
+        return amount - from_bonus, from_bonus
+    if order == WalletPolicy.SpendOrder.PROPORTIONAL and principal + bonus:
+        from_bonus = min(bonus, amount * bonus // (principal + bonus))
+        from_principal = min(principal, amount - from_bonus)
+        return from_principal, amount - from_principal
+    from_principal = min(principal, amount)
+    return from_principal, amount - from_principal
+
+
+def _receipt_number(store: Store, now: dt.datetime) -> str:
+    return f"{store.code}{timezone.localtime(now):%y%m%d%H%M%S}{secrets.randbelow(10**4):04d}"
+
+
+def _tier_terms(member: Member | None) -> tuple[str, int, int]:
+    """(tier code, price paid ‰, points multiplier %) for a member."""
+    if member is None:
+        return "", 1000, 100
+    tier = tier_services.current_tier(member)
+    if tier is None:
+        return "", 1000, 100
+    return tier.code, tier.discount_permille, tier.points_multiplier_pct
+
+
+def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> Sale:
+    """Record a quick consumption at the actor's store."""
+    require(actor, Perm.SALE_CREATE, store_id=actor.store_id, check_store=True)
+    if actor.store_id is None:
+        raise ValidationFailed(_("Choose the store you work at."), code="store_required")
+    if not isinstance(data.amount_fen, int) or not 0 < data.amount_fen <= MAX_SALE_FEN:
+        raise ValidationFailed(
+            _("Enter an amount above zero."), code="invalid_amount", field="amount"
+        )
+    if data.balance_fen < 0 or data.points < 0:
+        raise ValidationFailed(_("Amounts cannot be negative."), code="invalid_amount")
+    if (data.balance_fen or data.points) and data.card_id is None:
+        raise ValidationFailed(_("Paying by balance or points needs a card."), code="card_required")
+    if data.external_method and data.external_method not in PaymentMethod.values:
+        raise ValidationFailed(
+            _("Unknown payment method."), code="invalid_method", field="external_method"
+        )
+    category = (data.category or "").strip()[:40]
+    store_id: int = actor.store_id
+
+    def perform() -> Operation | None:
+        now = timezone.now()
+        store = Store.objects.get(pk=store_id)
+        card: Card | None = None
+        member: Member | None = None
+        if data.card_id is not None:
+            card = (
+                Card.objects.select_related("member", "card_type").filter(pk=data.card_id).first()
+            )
+            if card is None:
+                raise NotFound(_("Card not found."), code="card_not_found")
+            card_require_usable(card, now=now)
+            member = (
+                Member.objects.select_for_update().filter(pk=card.member_id).first()
+                if card.member_id
+                else None
+            )
+            if member is not None and member.status != Member.Status.ACTIVE:
+                raise Conflict(_("The member is not active."), code="member_not_active")
+            if member is not None and member.spend_frozen and (data.balance_fen or data.points):
+                raise Conflict(_("Spending is frozen for this member."), code="member_spend_frozen")
+        tier_code, permille, multiplier = _tier_terms(member)
+        payable = data.amount_fen * permille // 1000
+        discount = data.amount_fen - payable
+
+        points_policy = PointsPolicy.current()
+        offset_fen = 0
+        if data.points:
+            if (data.points * 100) % points_policy.points_per_yuan:
+                raise ValidationFailed(
+                    _("Points must make whole fen: %(n)s points are worth ¥1.")
+                    % {"n": points_policy.points_per_yuan},
+                    code="invalid_points",
+                    field="points",
+                )
+            offset_fen = data.points * 100 // points_policy.points_per_yuan
+            if offset_fen * 100 > payable * points_policy.max_offset_percent:
+                raise ValidationFailed(
+                    _("Points may pay at most %(pct)s%% of this bill.")
+                    % {"pct": points_policy.max_offset_percent},
+                    code="points_offset_too_high",
+                    field="points",
+                )
+        if offset_fen + data.balance_fen > payable:
+            raise ValidationFailed(
+                _("The payments exceed the amount due (%(due)s).")
+                % {"due": fen_to_yuan_str(payable)},
+                code="overpaid",
+            )
+        external = payable - offset_fen - data.balance_fen
+        if external and not data.external_method:
+            raise ValidationFailed(
+                _("Choose how the remaining %(rest)s is paid.")
+                % {"rest": fen_to_yuan_str(external)},
+                code="external_method_required",
+                field="external_method",
+            )
+
+        moves: list[ledger.Move] = []
+        paid_principal = paid_bonus = 0
+        earn = None
+        if card is not None:
+            accounts = ledger.card_accounts(card.pk)
+            locked = ledger.lock_accounts(a.pk for a in accounts.values())
+            principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
+            bonus = locked[accounts[Account.Kind.BONUS].pk]
+            points_account = locked[accounts[Account.Kind.POINTS].pk]
+            if data.points > ledger.available(points_account, now):
+                raise InsufficientBalance(
+                    "points", data.points, ledger.available(points_account, now)
+                )
+            paid_principal, paid_bonus = split_balance(
+                WalletPolicy.current().spend_order,
+                data.balance_fen,
+                principal.balance,
+                ledger.available(bonus, now),
+            )
+            sales_account = ledger.store_account(Account.Kind.STORE_SALES, store.pk)
+            moves += [
+                ledger.Move(
+                    kind="spend", source=principal, target=sales_account, amount=paid_principal
+                ),
+                ledger.Move(
+                    kind="spend_bonus", source=bonus, target=sales_account, amount=paid_bonus
+                ),
+                ledger.Move(
+                    kind="redeem",
+                    source=points_account,
+                    target=ledger.store_account(Account.Kind.STORE_POINTS_REDEEMED, store.pk),
+                    amount=data.points,
+                ),
+            ]
+            # Points are earned on money actually paid: principal and external, not bonus
+            # or points offset.
+            if member is not None and member.earn_frozen:
+                earn_points, explanation = (
+                    0,
+                    {"points": 0, "steps": ["earning is frozen for this member"]},
+                )
+            else:
+                ctx = points_services.earn_context_for(
+                    card=card,
+                    amount_fen=paid_principal + external,
+                    at=now,
+                    store_id=store.pk,
+                    category=category,
+                    tier_code=tier_code,
+                    tier_multiplier_pct=multiplier,
+                )
+                earn = compute_earn(points_services.rules_in_effect(now), ctx)
+                earn_points, explanation = earn.points, earn.as_dict()
+            moves.append(
+                ledger.Move(
+                    kind="earn",
+                    source=ledger.store_account(Account.Kind.STORE_POINTS_ISSUED, store.pk),
+                    target=points_account,
+                    amount=earn_points,
+                    expires_at=points_services.points_expires_at(now, points_policy),
+                    lot_store_id=store.pk,
+                )
+            )
+        else:
+            earn_points, explanation = (
+                0,
+                {"points": 0, "steps": ["no member card: no points (补积分 possible)"]},
+            )
+
+        operation = None
+        if any(m.amount > 0 for m in moves):
+            operation = ledger.operation_post(
+                actor=actor,
+                kind="sale",
+                moves=moves,
+                member_id=member.pk if member else None,
+                card_id=card.pk if card else None,
+                store_id=store.pk,
+                now=now,
+                details={"amount": data.amount_fen, "payable": payable},
+            ).operation
+        sale = Sale.objects.create(
+            number=_receipt_number(store, now),
+            member=member,
+            card=card,
+            store=store,
+            operator=actor.staff,
+            category=category,
+            amount_fen=data.amount_fen,
+            discount_fen=discount,
+            payable_fen=payable,
+            paid_principal_fen=paid_principal,
+            paid_bonus_fen=paid_bonus,
+            points_used=data.points,
+            points_offset_fen=offset_fen,
+            paid_external_fen=external,
+            external_method=data.external_method if external else "",
+            points_earned=earn_points,
+            earn_explanation=explanation,
+            tier_code=tier_code,
+            operation=operation,
+            created_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="sale.completed",
+            subject_type="sale",
+            subject_id=sale.pk,
+            member_id=member.pk if member else None,
+            after={
+                "number": sale.number,
+                "payable": payable,
+                "principal": paid_principal,
+                "bonus": paid_bonus,
+                "points_used": data.points,
+                "external": external,
+                "points_earned": earn_points,
+            },
+        )
+        if member is not None:
+            Member.objects.filter(pk=member.pk).update(last_activity_at=now)
+            tier_services.tier_upgrade_if_due(actor=actor, member=member, now=now)
+        if operation is None:
+            # A walk-in sale with no ledger movement still needs an anchor for the key.
+            operation = Operation.objects.create(
+                kind="sale",
+                store_id=store.pk,
+                operator=actor.staff,
+                created_at=now,
+                terminal_id=actor.terminal.pk if actor.terminal else None,
+                details={"sale": sale.number},
+            )
+            Sale.objects.filter(pk=sale.pk).update(operation=operation)
+        return operation
+
+    payload = {
+        "card_id": data.card_id,
+        "amount": data.amount_fen,
+        "category": category,
+        "balance": data.balance_fen,
+        "points": data.points,
+        "method": data.external_method,
+    }
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="sale",
+        payload=payload,
+        perform=perform,  # type: ignore[arg-type]
+    )
+    return Sale.objects.select_related("member", "card", "store").get(operation=operation)
+
+
+def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: str) -> Sale:
+    """Give back exactly what the sale took and take back the points it gave. Once."""
+    require(actor, Perm.SALE_REVERSE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
+
+    def perform() -> Operation:
+        sale = Sale.objects.select_for_update().filter(pk=sale_id).first()
+        if sale is None:
+            raise NotFound(_("Sale not found."), code="sale_not_found")
+        require(actor, Perm.SALE_REVERSE, store_id=sale.store_id, check_store=True)
+        if sale.status == Sale.Status.REVERSED or sale.operation_id is None:
+            raise Conflict(_("This sale has already been reversed."), code="already_reversed")
+        now = timezone.now()
+        try:
+            reversal = ledger.operation_reverse(
+                actor=actor,
+                operation_id=sale.operation_id,
+                kind="sale_reversal",
+                memo=reason,
+                store_id=sale.store_id,
+                now=now,
+            ).operation
+        except InsufficientBalance as exc:
+            raise Conflict(
+                _("The points this sale earned have already been used; they cannot be taken back."),
+                code="earned_points_used",
+                details=exc.details,
+            ) from exc
+        sale.status = Sale.Status.REVERSED
+        sale.reversal = reversal
+        sale.reversed_at = now
+        sale.save(update_fields=["status", "reversal", "reversed_at"])
+        audit_record(
+            actor=actor,
+            action="sale.reversed",
+            subject_type="sale",
+            subject_id=sale.pk,
+            member_id=sale.member_id,
+            after={"number": sale.number},
+            note=reason,
+            store_id=sale.store_id,
+        )
+        return reversal
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="sale_reverse",
+        payload={"sale_id": sale_id, "reason": reason},
+        perform=perform,
+    )
+    return Sale.objects.select_related("member", "card", "store").get(reversal=operation)
+
+
+def sale_supplement_points(
+    *, actor: Actor, sale_number: str, card_id: int, idempotency_key: str
+) -> Sale:
+    """补积分: credit a walk-in sale to a member's card within the policy's deadline."""
+    require(actor, Perm.SALE_CREATE)
+
+    def perform() -> Operation:
+        sale = Sale.objects.select_for_update().filter(number=(sale_number or "").strip()).first()
+        if sale is None:
+            raise NotFound(_("No sale with this receipt number."), code="sale_not_found")
+        if sale.card_id is not None:
+            raise Conflict(_("This sale already belongs to a member."), code="sale_has_member")
+        if sale.status != Sale.Status.COMPLETED:
+            raise Conflict(_("This sale was reversed."), code="sale_reversed")
+        policy = PointsPolicy.current()
+        now = timezone.now()
+        if now - sale.created_at > dt.timedelta(days=policy.supplement_days):
+            raise Conflict(
+                _("Points can be added only within %(days)s days of the sale.")
+                % {"days": policy.supplement_days},
+                code="supplement_too_late",
+            )
+        card = points_services.card_for_points(card_id)
+        member = card.member
+        if member is None or member.status != Member.Status.ACTIVE or member.earn_frozen:
+            raise Conflict(_("This member cannot earn points now."), code="member_cannot_earn")
+        tier_code, _permille, multiplier = _tier_terms(member)
+        ctx = points_services.earn_context_for(
+            card=card,
+            amount_fen=sale.paid_external_fen,
+            at=sale.created_at,
+            store_id=sale.store_id,
+            category=sale.category,
+            tier_code=tier_code,
+            tier_multiplier_pct=multiplier,
+        )
+        earn = compute_earn(points_services.rules_in_effect(sale.created_at), ctx)
+        points_account = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
+        result = ledger.operation_post(
+            actor=actor,
+            kind="points_supplement",
+            moves=[
+                ledger.Move(
+                    kind="earn",
+                    source=ledger.store_account(Account.Kind.STORE_POINTS_ISSUED, sale.store_id),
+                    target=points_account,
+                    amount=earn.points,
+                    expires_at=points_services.points_expires_at(now, policy),
+                    lot_store_id=sale.store_id,
+                )
+            ],
+            member_id=member.pk,
+            card_id=card.pk,
+            store_id=sale.store_id,
+            now=now,
+            details={"sale": sale.number},
+        )
+        old_anchor = sale.operation
+        sale.card, sale.member = card, member
+        sale.points_earned = earn.points
+        sale.earn_explanation = {**earn.as_dict(), "supplemented": True}
+        sale.supplemented_at = now
+        sale.operation = result.operation
+        sale.save()
+        if old_anchor is not None and not old_anchor.transfers.exists():
+            old_anchor.details = {**old_anchor.details, "superseded_by": result.operation.pk}
+            old_anchor.save(update_fields=["details"])
+        audit_record(
+            actor=actor,
+            action="points.supplemented",
+            subject_type="sale",
+            subject_id=sale.pk,
+            member_id=member.pk,
+            after={"number": sale.number, "points": earn.points},
+        )
+        return result.operation
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="points_supplement",
+        payload={"sale": sale_number, "card_id": card_id},
+        perform=perform,
+    )
+    return Sale.objects.select_related("member", "card", "store").get(operation=operation)

@@ -1,0 +1,339 @@
+"""Points: publish earn rules, adjust, expire lots, and value the liability (P1–P4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.cards.models import Card
+from huiyuan.cards.services import card_require_usable
+from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.ledger import services as ledger
+from huiyuan.ledger.models import Account, Lot, Operation
+from huiyuan.members.models import Member
+from huiyuan.points.models import EarnRule, PointsPolicy
+from huiyuan.points.rules import EarnContext, EarnResult, RuleSpec, compute_earn
+
+RULE_FIELDS = (
+    "name",
+    "priority",
+    "unit_fen",
+    "points_per_unit",
+    "rounding",
+    "store_ids",
+    "tier_codes",
+    "categories",
+    "excluded_categories",
+    "birthday_multiplier_pct",
+    "special_days",
+    "cap_per_sale",
+    "cap_per_day",
+)
+MAX_ADJUST = 10_000_000
+
+
+def rule_spec(rule: EarnRule) -> RuleSpec:
+    return RuleSpec(
+        id=rule.pk,
+        code=rule.code,
+        version=rule.version,
+        name=rule.name,
+        priority=rule.priority,
+        effective_from=rule.effective_from,
+        effective_to=rule.effective_to,
+        unit_fen=rule.unit_fen,
+        points_per_unit=rule.points_per_unit,
+        rounding=rule.rounding,
+        store_ids=tuple(rule.store_ids),
+        tier_codes=tuple(rule.tier_codes),
+        categories=tuple(rule.categories),
+        excluded_categories=tuple(rule.excluded_categories),
+        birthday_multiplier_pct=rule.birthday_multiplier_pct,
+        special_days=tuple(rule.special_days),
+        cap_per_sale=rule.cap_per_sale,
+        cap_per_day=rule.cap_per_day,
+    )
+
+
+def rules_in_effect(at: dt.datetime) -> list[RuleSpec]:
+    rules = EarnRule.objects.filter(is_active=True, effective_from__lte=at).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=at)
+    )
+    return [rule_spec(r) for r in rules]
+
+
+def earn_rule_publish(
+    *, actor: Actor, code: str, effective_from: dt.datetime | None = None, **fields: Any
+) -> EarnRule:
+    """Publish a rule, or a new version of it; the previous version ends where this starts."""
+    require(actor, Perm.POINTS_CONFIGURE)
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown rule field."), code="unknown_rule_field", details={"fields": sorted(unknown)}
+        )
+    if not code:
+        raise ValidationFailed(_("Enter a rule code."), code="rule_code_required")
+    if fields.get("unit_fen", 100) <= 0 or fields.get("points_per_unit", 1) < 0:
+        raise ValidationFailed(_("The rate must be positive."), code="invalid_rate")
+    if fields.get("rounding", "floor") not in EarnRule.Rounding.values:
+        raise ValidationFailed(_("Unknown rounding."), code="invalid_rounding")
+    start = effective_from or timezone.now()
+    with transaction.atomic():
+        previous = (
+            EarnRule.objects.select_for_update().filter(code=code).order_by("-version").first()
+        )
+        if previous is not None:
+            if start <= previous.effective_from:
+                raise ValidationFailed(
+                    _("A new version must start after the current one."),
+                    code="invalid_effective_from",
+                )
+            base = {f: getattr(previous, f) for f in RULE_FIELDS}
+            previous.effective_to = start
+            previous.save(update_fields=["effective_to"])
+        else:
+            if "name" not in fields:
+                raise ValidationFailed(_("Enter a rule name."), code="rule_name_required")
+            base = {}
+        rule = EarnRule.objects.create(
+            code=code,
+            version=(previous.version + 1) if previous else 1,
+            effective_from=start,
+            **{**base, **fields},
+        )
+        audit_record(
+            actor=actor,
+            action="earn_rule.published",
+            subject_type="earn_rule",
+            subject_id=rule.pk,
+            after={"code": code, "version": rule.version, **{k: fields[k] for k in fields}},
+        )
+    return rule
+
+
+def points_dry_run(*, actor: Actor, context: EarnContext) -> EarnResult:
+    """What the rules in effect would give for ``context`` (nothing is written)."""
+    require(actor, Perm.POINTS_CONFIGURE)
+    return compute_earn(rules_in_effect(context.at), context)
+
+
+def _end_of(moment: dt.datetime, period: str) -> dt.datetime:
+    local = timezone.localtime(moment)
+    if period == "month_end":
+        month_last = local.month
+    elif period == "quarter_end":
+        month_last = ((local.month - 1) // 3 + 1) * 3
+    else:
+        month_last = 12
+    year = local.year
+    next_month = month_last + 1
+    if next_month > 12:
+        year, next_month = year + 1, 1
+    start_next = local.replace(
+        year=year, month=next_month, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    return start_next
+
+
+def points_expires_at(
+    earned_at: dt.datetime, policy: PointsPolicy | None = None
+) -> dt.datetime | None:
+    """When points earned at ``earned_at`` expire under the policy (None: never)."""
+    policy = policy or PointsPolicy.current()
+    if policy.expiry == PointsPolicy.Expiry.NEVER:
+        return None
+    due = earned_at + dt.timedelta(days=policy.expiry_days)
+    if policy.expiry == PointsPolicy.Expiry.DAYS:
+        return due
+    return _end_of(due, policy.expiry)
+
+
+def points_adjust(
+    *, actor: Actor, card_id: int, delta: int, reason: str, idempotency_key: str
+) -> Operation:
+    """Add (delta > 0) or remove (delta < 0) points by hand, with a reason."""
+    require(actor, Perm.POINTS_ADJUST)
+    if not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_ADJUST:
+        raise ValidationFailed(_("Enter a non-zero whole number of points."), code="invalid_points")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
+
+    def perform() -> Operation:
+        card = Card.objects.select_related("member").filter(pk=card_id).first()
+        if card is None:
+            raise NotFound(_("Card not found."), code="card_not_found")
+        require(actor, Perm.POINTS_ADJUST, store_id=card.store_id, check_store=False)
+        if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
+            raise Conflict(_("This card is closed."), code="card_closed")
+        points = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
+        sink = ledger.system_account(Account.Kind.POINTS_ADJUSTMENTS)
+        now = timezone.now()
+        if delta > 0:
+            move = ledger.Move(
+                kind="points_adjust",
+                source=sink,
+                target=points,
+                amount=delta,
+                expires_at=points_expires_at(now),
+                lot_store_id=actor.store_id,
+            )
+        else:
+            move = ledger.Move(kind="points_adjust", source=points, target=sink, amount=-delta)
+        result = ledger.operation_post(
+            actor=actor,
+            kind="points_adjust",
+            moves=[move],
+            member_id=card.member_id,
+            card_id=card.pk,
+            store_id=actor.store_id,
+            memo=reason,
+            now=now,
+            details={"delta": delta},
+        )
+        audit_record(
+            actor=actor,
+            action="points.adjusted",
+            subject_type="card",
+            subject_id=card.pk,
+            member_id=card.member_id,
+            after={"card": card.number, "delta": delta},
+            note=reason,
+        )
+        return result.operation
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="points_adjust",
+        payload={"card_id": card_id, "delta": delta, "reason": reason},
+        perform=perform,
+    )
+    return operation
+
+
+def lots_expire_due(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Sweep every expired lot's remainder (points and bonus) to the expiry accounts.
+
+    Safe to run any number of times: a swept lot has nothing left. Returns lots swept.
+    """
+    now = now or timezone.now()
+    account_ids = list(
+        Lot.objects.filter(remaining__gt=0, expires_at__lte=now, account__member_side=True)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    swept = 0
+    sinks: dict[str, Account] = {
+        Account.Kind.POINTS: ledger.system_account(Account.Kind.POINTS_EXPIRED),
+        Account.Kind.BONUS: ledger.system_account(Account.Kind.BONUS_EXPIRED),
+    }
+    for account_id in account_ids:
+        with transaction.atomic():
+            account = ledger.lock_accounts([account_id])[account_id]
+            lots = list(
+                Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=now).order_by(
+                    "pk"
+                )
+            )
+            if not lots:
+                continue
+            moves = [
+                ledger.Move(
+                    kind="expire",
+                    source=account,
+                    target=sinks[account.kind],
+                    amount=lot.remaining,
+                    take_lots=[(lot, lot.remaining)],
+                )
+                for lot in lots
+            ]
+            card = (
+                Card.objects.filter(pk=account.card_id).only("member_id").first()
+                if account.card_id
+                else None
+            )
+            ledger.operation_post(
+                actor=actor,
+                kind=f"{account.kind}_expire",
+                moves=moves,
+                member_id=card.member_id if card else None,
+                card_id=account.card_id,
+                store_id=None,
+                now=now,
+                details={"lots": [lot.pk for lot in lots]},
+            )
+            swept += len(lots)
+    return swept
+
+
+def earn_context_for(
+    *,
+    card: Card,
+    amount_fen: int,
+    at: dt.datetime,
+    store_id: int | None,
+    category: str,
+    tier_code: str = "",
+    tier_multiplier_pct: int = 100,
+) -> EarnContext:
+    member: Member | None = card.member
+    is_birthday = False
+    if member is not None and member.birthday is not None:
+        local = timezone.localtime(at).date()
+        if member.birthday_calendar == Member.Calendar.LUNAR and member.lunar_birth_month:
+            from huiyuan.core.china import lunar_birthday_in_year
+
+            try:
+                is_birthday = (
+                    lunar_birthday_in_year(
+                        member.lunar_birth_month, member.lunar_birth_day or 1, local.year
+                    )
+                    == local
+                )
+            except ValidationFailed:
+                is_birthday = False
+        else:
+            is_birthday = (member.birthday.month, member.birthday.day) == (local.month, local.day)
+    return EarnContext(
+        amount_fen=amount_fen,
+        at=at,
+        store_id=store_id,
+        category=category,
+        tier_code=tier_code,
+        tier_multiplier_pct=tier_multiplier_pct,
+        is_birthday=is_birthday,
+        earned_today=points_earned_today(card=card, at=at),
+    )
+
+
+def points_earned_today(*, card: Card, at: dt.datetime) -> int:
+    from django.db.models import Sum
+
+    from huiyuan.ledger.models import Transfer
+
+    local = timezone.localtime(at)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    points = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
+    return (
+        Transfer.objects.filter(
+            to_account=points, kind="earn", created_at__gte=start, reversed_by__isnull=True
+        ).aggregate(s=Sum("amount"))["s"]
+        or 0
+    )
+
+
+def card_for_points(card_id: int) -> Card:
+    card = Card.objects.select_related("member", "card_type").filter(pk=card_id).first()
+    if card is None:
+        raise NotFound(_("Card not found."), code="card_not_found")
+    card_require_usable(card)
+    return card

@@ -1,0 +1,70 @@
+"""Tiers (T1, T2): thresholds, benefits, each member's current tier and its history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.Model):
+    class Basis(models.TextChoices):
+        POINTS = "points", _("Points earned in the window")
+        GROWTH = "growth", _("Growth value in the window")
+        SPEND = "spend", _("Spend in the window (fen)")
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=30)
+    level = models.PositiveSmallIntegerField(_("level"), unique=True)
+    basis = models.CharField(
+        _("threshold on"), max_length=10, choices=Basis.choices, default=Basis.SPEND
+    )
+    threshold = models.BigIntegerField(_("threshold"), default=0)
+    retention = models.BigIntegerField(_("retention bar"), default=0)
+    window_days = models.PositiveIntegerField(_("rolling window (days)"), default=365)
+    discount_permille = models.PositiveSmallIntegerField(
+        _("price paid (‰): 950 = 95折"), default=1000
+    )
+    points_multiplier_pct = models.PositiveSmallIntegerField(_("points multiplier %"), default=100)
+    privileges = models.TextField(_("privileges"), blank=True)
+
+    class Meta:
+        verbose_name = _("tier")  # 等级
+        ordering = ["level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discount_permille__gte=1, discount_permille__lte=1000),
+                name="tiers_discount_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberTier(models.Model):
+    """A member's current tier; ``protected_until`` keeps a manual tier from downgrade."""
+
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, related_name="tier_state"
+    )
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField()
+    protected_until = models.DateField(null=True, blank=True)
+
+
+class TierChange(models.Model):
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="tier_changes"
+    )
+    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.PROTECT, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12)  # upgrade, downgrade, manual, initial
+    reason = models.CharField(max_length=200, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,221 @@
+"""Tier movement (T2): automatic upgrade, period-end downgrade, manual moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.core.errors import NotFound, ValidationFailed
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.members.models import Member
+from huiyuan.tiers.models import MemberTier, Tier, TierChange
+
+
+def tier_create(
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    level: int,
+    basis: str = Tier.Basis.SPEND,
+    threshold: int = 0,
+    retention: int = 0,
+    window_days: int = 365,
+    discount_permille: int = 1000,
+    points_multiplier_pct: int = 100,
+    privileges: str = "",
+) -> Tier:
+    require(actor, Perm.TIER_CONFIGURE)
+    if basis not in Tier.Basis.values:
+        raise ValidationFailed(_("Unknown threshold basis."), code="invalid_basis")
+    if not 1 <= discount_permille <= 1000:
+        raise ValidationFailed(_("The price paid is 1‰ to 1000‰."), code="invalid_discount")
+    if threshold < 0 or retention < 0 or window_days <= 0 or points_multiplier_pct <= 0:
+        raise ValidationFailed(
+            _("Thresholds and window must be positive."), code="invalid_threshold"
+        )
+    with transaction.atomic():
+        tier = Tier.objects.create(
+            code=code,
+            name=name,
+            level=level,
+            basis=basis,
+            threshold=threshold,
+            retention=retention,
+            window_days=window_days,
+            discount_permille=discount_permille,
+            points_multiplier_pct=points_multiplier_pct,
+            privileges=privileges,
+        )
+        audit_record(
+            actor=actor,
+            action="tier.created",
+            subject_type="tier",
+            subject_id=tier.pk,
+            after={"code": code, "name": name, "level": level, "threshold": threshold},
+        )
+    return tier
+
+
+def window_value(member_id: int, tier: Tier, now: dt.datetime) -> int:
+    """The member's value on the tier's basis over its rolling window, from completed sales."""
+    from huiyuan.checkout.models import Sale
+
+    since = now - dt.timedelta(days=tier.window_days)
+    sales = Sale.objects.filter(
+        member_id=member_id, status=Sale.Status.COMPLETED, created_at__gte=since
+    )
+    if tier.basis == Tier.Basis.POINTS:
+        return sales.aggregate(s=Sum("points_earned"))["s"] or 0
+    spend = sales.aggregate(s=Sum("payable_fen"))["s"] or 0
+    return spend // 100 if tier.basis == Tier.Basis.GROWTH else spend
+
+
+def current_tier(member: Member) -> Tier | None:
+    state = MemberTier.objects.select_related("tier").filter(member=member).first()
+    if state is not None:
+        return state.tier
+    return Tier.objects.order_by("level").first()
+
+
+def _set_tier(
+    *,
+    actor: Actor | None,
+    member: Member,
+    tier: Tier,
+    kind: str,
+    reason: str,
+    now: dt.datetime,
+    protected_until: dt.date | None = None,
+) -> None:
+    state = MemberTier.objects.select_for_update().filter(member=member).first()
+    old = state.tier if state else None
+    if state is None:
+        MemberTier.objects.create(
+            member=member, tier=tier, since=now, protected_until=protected_until
+        )
+    else:
+        state.tier, state.since, state.protected_until = tier, now, protected_until
+        state.save()
+    TierChange.objects.create(
+        member=member,
+        from_tier=old,
+        to_tier=tier,
+        kind=kind,
+        reason=reason[:200],
+        operator=actor.staff if actor else None,
+        created_at=now,
+    )
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=f"tier.{kind}",
+            subject_type="member",
+            subject_id=member.pk,
+            member_id=member.pk,
+            before={"tier": old.code if old else None},
+            after={"tier": tier.code},
+            note=reason,
+        )
+
+
+def tier_upgrade_if_due(
+    *, actor: Actor, member: Member, now: dt.datetime | None = None
+) -> Tier | None:
+    """Upgrade the moment a higher tier's threshold is crossed. Call inside the sale's
+    transaction, after the sale is written. Returns the new tier, if any."""
+    now = now or timezone.now()
+    tiers = list(Tier.objects.order_by("-level"))
+    if not tiers:
+        return None
+    current = current_tier(member)
+    for tier in tiers:
+        if current is not None and tier.level <= current.level:
+            break
+        if window_value(member.pk, tier, now) >= tier.threshold:
+            _set_tier(
+                actor=actor,
+                member=member,
+                tier=tier,
+                kind="upgrade",
+                reason=f"{tier.basis} ≥ {tier.threshold}",
+                now=now,
+            )
+            return tier
+    return None
+
+
+def tier_move(
+    *,
+    actor: Actor,
+    member_id: int,
+    tier_id: int,
+    reason: str,
+    protected_until: dt.date | None = None,
+) -> Tier:
+    """A manual move, optionally protected from downgrade until a date."""
+    require(actor, Perm.TIER_MOVE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
+    tier = Tier.objects.filter(pk=tier_id).first()
+    if tier is None:
+        raise NotFound(_("Unknown tier."), code="unknown_tier")
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise NotFound(_("Member not found."), code="member_not_found")
+        require(actor, Perm.TIER_MOVE, store_id=member.home_store_id, check_store=True)
+        _set_tier(
+            actor=actor,
+            member=member,
+            tier=tier,
+            kind="manual",
+            reason=reason,
+            now=timezone.now(),
+            protected_until=protected_until,
+        )
+    return tier
+
+
+def tiers_evaluate_period(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
+    """Period-end run: downgrade members under their tier's retention bar (unless protected).
+
+    Idempotent: a member already at the tier their value supports is left alone."""
+    now = now or timezone.now()
+    tiers = list(Tier.objects.order_by("-level"))
+    downgraded = 0
+    if not tiers:
+        return {"downgraded": 0}
+    lowest = tiers[-1]
+    states = MemberTier.objects.select_related("tier", "member").exclude(tier=lowest)
+    for state in states.iterator(chunk_size=500):
+        if state.protected_until and state.protected_until >= timezone.localtime(now).date():
+            continue
+        if window_value(state.member_id, state.tier, now) >= state.tier.retention:
+            continue
+        target = next(
+            (
+                t
+                for t in tiers
+                if t.level < state.tier.level
+                and window_value(state.member_id, t, now) >= t.retention
+            ),
+            lowest,
+        )
+        with transaction.atomic():
+            _set_tier(
+                actor=actor,
+                member=state.member,
+                tier=target,
+                kind="downgrade",
+                reason=f"{state.tier.basis} under retention {state.tier.retention}",
+                now=now,
+            )
+        downgraded += 1
+    return {"downgraded": downgraded}

@@ -1,0 +1,332 @@
+"""Recharge and refund of stored value (W1–W3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.cards.models import Card
+from huiyuan.cards.services import card_require_usable
+from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
+from huiyuan.core.money import fen_to_yuan_str
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.ledger import services as ledger
+from huiyuan.ledger.models import Account, Operation
+from huiyuan.members.models import Member
+from huiyuan.wallet.models import PaymentMethod, Recharge, RechargePackage, Refund, WalletPolicy
+
+MAX_SINGLE_RECHARGE_FEN = 10_000_000
+
+
+def _card_for_operation(card_id: int) -> Card:
+    card = Card.objects.select_related("card_type", "member").filter(pk=card_id).first()
+    if card is None:
+        raise NotFound(_("Card not found."), code="card_not_found")
+    return card
+
+
+def _require_member_open(member: Member | None) -> None:
+    if member is not None and member.status != Member.Status.ACTIVE:
+        raise Conflict(_("The member is not active."), code="member_not_active")
+
+
+def card_limit_fen(card: Card, policy: WalletPolicy) -> int:
+    return policy.anonymous_limit_fen if card.card_type.anonymous else policy.named_limit_fen
+
+
+def wallet_recharge(
+    *,
+    actor: Actor,
+    card_id: int,
+    amount_fen: int,
+    method: str,
+    idempotency_key: str,
+    package_id: int | None = None,
+    batch: str = "",
+) -> Recharge:
+    """Add stored value at the actor's store; with a package, its bonus goes into a lot."""
+    require(actor, Perm.WALLET_RECHARGE, store_id=actor.store_id, check_store=True)
+    if actor.store_id is None:
+        raise ValidationFailed(_("Choose the store you work at."), code="store_required")
+    if method not in PaymentMethod.values:
+        raise ValidationFailed(_("Unknown payment method."), code="invalid_method", field="method")
+    if not isinstance(amount_fen, int) or amount_fen <= 0 or amount_fen > MAX_SINGLE_RECHARGE_FEN:
+        raise ValidationFailed(
+            _("Enter an amount above zero."), code="invalid_amount", field="amount"
+        )
+    package = None
+    if package_id is not None:
+        package = RechargePackage.objects.filter(pk=package_id, is_active=True).first()
+        if package is None:
+            raise NotFound(
+                _("Unknown recharge package."), code="unknown_package", field="package_id"
+            )
+        if package.pay_fen != amount_fen:
+            raise ValidationFailed(
+                _("This package is paid with exactly %(amount)s.")
+                % {"amount": fen_to_yuan_str(package.pay_fen)},
+                code="package_amount_mismatch",
+                field="amount",
+            )
+
+    store_id: int = actor.store_id
+
+    def perform() -> Operation:
+        card = _card_for_operation(card_id)
+        card_require_usable(card)
+        _require_member_open(card.member)
+        policy = WalletPolicy.current()
+        accounts = ledger.card_accounts(card.pk)
+        locked = ledger.lock_accounts(a.pk for a in accounts.values())
+        principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
+        limit = card_limit_fen(card, policy)
+        if principal.balance + amount_fen > limit:
+            raise Conflict(
+                _(
+                    "Over the prepaid limit: this card may hold at most %(limit)s of stored value "
+                    "(now %(balance)s)."
+                )
+                % {"limit": fen_to_yuan_str(limit), "balance": fen_to_yuan_str(principal.balance)},
+                code="prepaid_limit_exceeded",
+                details={"limit_fen": limit, "balance_fen": principal.balance},
+            )
+        now = timezone.now()
+        bonus_fen = package.bonus_fen if package else 0
+        valid_days = (package.bonus_valid_days if package else None) or policy.bonus_valid_days
+        moves = [
+            ledger.Move(
+                kind="recharge",
+                source=ledger.store_account(Account.Kind.STORE_FUNDING, store_id),
+                target=principal,
+                amount=amount_fen,
+            )
+        ]
+        if bonus_fen:
+            moves.append(
+                ledger.Move(
+                    kind="recharge_bonus",
+                    source=ledger.store_account(Account.Kind.STORE_BONUS, store_id),
+                    target=locked[accounts[Account.Kind.BONUS].pk],
+                    amount=bonus_fen,
+                    expires_at=now + dt.timedelta(days=valid_days) if valid_days else None,
+                    lot_store_id=store_id,
+                )
+            )
+        result = ledger.operation_post(
+            actor=actor,
+            kind="recharge",
+            moves=moves,
+            member_id=card.member_id,
+            card_id=card.pk,
+            store_id=store_id,
+            now=now,
+            details={
+                "method": method,
+                "principal": amount_fen,
+                "bonus": bonus_fen,
+                "package": package.name if package else None,
+            },
+        )
+        Recharge.objects.create(
+            operation=result.operation,
+            card=card,
+            member_id=card.member_id,
+            store_id=store_id,
+            method=method,
+            principal_fen=amount_fen,
+            bonus_fen=bonus_fen,
+            package=package,
+            batch=batch,
+            created_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="wallet.recharged",
+            subject_type="card",
+            subject_id=card.pk,
+            member_id=card.member_id,
+            after={
+                "card": card.number,
+                "principal": amount_fen,
+                "bonus": bonus_fen,
+                "method": method,
+            },
+        )
+        if card.member_id:
+            Member.objects.filter(pk=card.member_id).update(last_activity_at=now)
+        return result.operation
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="recharge",
+        payload={"card_id": card_id, "amount": amount_fen, "method": method, "package": package_id},
+        perform=perform,
+    )
+    return Recharge.objects.select_related("card", "package").get(operation=operation)
+
+
+def wallet_refund(
+    *,
+    actor: Actor,
+    card_id: int,
+    amount_fen: int,
+    method: str,
+    reason: str,
+    idempotency_key: str,
+) -> Refund:
+    """Pay back unused principal; bonus is clawed back in the same proportion."""
+    require(actor, Perm.WALLET_REFUND, store_id=actor.store_id, check_store=True)
+    if actor.store_id is None:
+        raise ValidationFailed(_("Choose the store you work at."), code="store_required")
+    if method not in PaymentMethod.values:
+        raise ValidationFailed(_("Unknown payment method."), code="invalid_method", field="method")
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationFailed(
+            _("Enter an amount above zero."), code="invalid_amount", field="amount"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
+
+    store_id: int = actor.store_id
+
+    def perform() -> Operation:
+        card = _card_for_operation(card_id)
+        if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
+            raise Conflict(_("This card is closed."), code="card_closed")
+        accounts = ledger.card_accounts(card.pk)
+        locked = ledger.lock_accounts(a.pk for a in accounts.values())
+        principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
+        bonus = locked[accounts[Account.Kind.BONUS].pk]
+        if principal.balance < amount_fen:
+            raise Conflict(
+                _("Only %(balance)s of stored value can be refunded.")
+                % {"balance": fen_to_yuan_str(principal.balance)},
+                code="insufficient_principal",
+                details={"needed": amount_fen, "available": principal.balance},
+            )
+        bonus_now = ledger.available(bonus)
+        clawback = (
+            bonus_now
+            if amount_fen == principal.balance
+            else (bonus_now * amount_fen) // principal.balance
+        )
+        now = timezone.now()
+        moves = [
+            ledger.Move(
+                kind="refund",
+                source=principal,
+                target=ledger.store_account(Account.Kind.STORE_REFUNDS, store_id),
+                amount=amount_fen,
+            )
+        ]
+        if clawback:
+            moves.append(
+                ledger.Move(
+                    kind="bonus_clawback",
+                    source=bonus,
+                    target=ledger.store_account(Account.Kind.STORE_BONUS, store_id),
+                    amount=clawback,
+                )
+            )
+        result = ledger.operation_post(
+            actor=actor,
+            kind="refund",
+            moves=moves,
+            member_id=card.member_id,
+            card_id=card.pk,
+            store_id=store_id,
+            memo=reason,
+            now=now,
+            details={"method": method, "principal": amount_fen, "bonus_clawback": clawback},
+        )
+        Refund.objects.create(
+            operation=result.operation,
+            card=card,
+            member_id=card.member_id,
+            store_id=store_id,
+            method=method,
+            principal_fen=amount_fen,
+            bonus_clawback_fen=clawback,
+            reason=reason[:200],
+            created_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="wallet.refunded",
+            subject_type="card",
+            subject_id=card.pk,
+            member_id=card.member_id,
+            after={"card": card.number, "principal": amount_fen, "bonus_clawback": clawback},
+            note=reason,
+        )
+        return result.operation
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="refund",
+        payload={"card_id": card_id, "amount": amount_fen, "method": method, "reason": reason},
+        perform=perform,
+    )
+    return Refund.objects.select_related("card").get(operation=operation)
+
+
+def recharge_package_create(
+    *,
+    actor: Actor,
+    name: str,
+    pay_fen: int,
+    bonus_fen: int = 0,
+    bonus_valid_days: int | None = None,
+) -> RechargePackage:
+    require(actor, Perm.WALLET_CONFIGURE)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Enter a name."), code="name_required", field="name")
+    if pay_fen <= 0 or bonus_fen < 0:
+        raise ValidationFailed(_("Enter an amount above zero."), code="invalid_amount")
+    with transaction.atomic():
+        package = RechargePackage.objects.create(
+            name=name, pay_fen=pay_fen, bonus_fen=bonus_fen, bonus_valid_days=bonus_valid_days
+        )
+        audit_record(
+            actor=actor,
+            action="recharge_package.created",
+            subject_type="recharge_package",
+            subject_id=package.pk,
+            after={"name": name, "pay": pay_fen, "bonus": bonus_fen},
+        )
+    return package
+
+
+def wallet_policy_update(*, actor: Actor, **changes: object) -> WalletPolicy:
+    require(actor, Perm.WALLET_CONFIGURE)
+    allowed = {"spend_order", "named_limit_fen", "anonymous_limit_fen", "bonus_valid_days"}
+    if set(changes) - allowed:
+        raise ValidationFailed(_("Unknown setting."), code="unknown_setting")
+    if "spend_order" in changes and changes["spend_order"] not in WalletPolicy.SpendOrder.values:
+        raise ValidationFailed(_("Unknown spending order."), code="invalid_spend_order")
+    for key in ("named_limit_fen", "anonymous_limit_fen"):
+        if key in changes and (not isinstance(changes[key], int) or changes[key] <= 0):  # type: ignore[operator]
+            raise ValidationFailed(_("A limit is above zero."), code="invalid_limit")
+    with transaction.atomic():
+        policy = WalletPolicy.objects.select_for_update().get(pk=WalletPolicy.current().pk)
+        before = {k: getattr(policy, k) for k in changes}
+        for key, value in changes.items():
+            setattr(policy, key, value)
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="wallet_policy.updated",
+            subject_type="wallet_policy",
+            subject_id=policy.pk,
+            before=before,
+            after=dict(changes),
+        )
+    return policy
