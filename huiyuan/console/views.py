@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -49,7 +50,7 @@ from huiyuan.members.models import CustomField, Member
 from huiyuan.stores import services as store_services
 from huiyuan.stores.models import Staff, Store
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_view(view: View) -> View:
@@ -57,7 +58,7 @@ def staff_view(view: View) -> View:
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as exc:
@@ -194,7 +195,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "stats": stats,
             "chart": chart,
-            "joined_30d": sum(chart["joined"]),  # type: ignore[arg-type]
+            "joined_30d": sum(n for _d, n in stats.by_day),
         },
     )
 
@@ -306,7 +307,7 @@ def _export_row(member: Member) -> list[str]:
 
 @staff_view
 @require_GET
-def member_export(request: HttpRequest) -> HttpResponse:
+def member_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered list as an Excel file, written row by row to a temporary file."""
     actor = request_actor(request)
     require(actor, Perm.MEMBER_EXPORT)
@@ -366,7 +367,7 @@ def member_register(request: HttpRequest) -> HttpResponse:
                 % {"name": member.name, "code": member.code},
             )
             return redirect("console:member_detail", member_id=member.pk)
-    store = Store.objects.filter(pk=actor.store_id).first()
+    store = Store.objects.filter(pk=actor.store_id).first() if actor.store_id else None
     return render(
         request,
         "console/members/form.html",
@@ -612,7 +613,7 @@ def _lifecycle_action(
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     else:
         try:
             call(actor, member, form.cleaned_data)

@@ -1,0 +1,136 @@
+"""Login, throttling, logout, password change, store switching and the 403 page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+
+from conftest import PASSWORD
+from huiyuan.audit.models import AuditEvent
+from huiyuan.core.permissions import Role
+from huiyuan.stores.models import LoginFailure
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_require_login(client: Client, stores) -> None:
+    for url in ("/", "/members/", "/members/new/", "/members/search/?q=zs", "/password/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+
+
+def test_login_success_redirects_and_audits(client: Client, staff) -> None:
+    response = client.post("/login/", {"username": "cashier", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert AuditEvent.objects.filter(action="staff.logged_in").count() == 1
+    assert client.get("/").status_code == 200
+
+
+def test_login_follows_safe_next_only(client: Client, staff) -> None:
+    response = client.post(
+        "/login/?next=/members/",
+        {"username": "cashier", "password": PASSWORD, "next": "/members/"},
+    )
+    assert response["Location"] == "/members/"
+    client.logout()
+    response = client.post(
+        "/login/", {"username": "cashier", "password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_wrong_password_is_counted_and_shown_in_chinese(client: Client, staff) -> None:
+    response = client.post("/login/", {"username": "cashier", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "用户名或密码错误" in response.content.decode()
+    assert LoginFailure.objects.filter(username="cashier").count() == 1
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_locked_login_refuses_even_the_right_password(client: Client, staff) -> None:
+    for _ in range(3):
+        client.post("/login/", {"username": "cashier", "password": "wrong-password"})
+    response = client.post("/login/", {"username": "cashier", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Not counted as a success: the failures stay and no login is audited.
+    assert LoginFailure.objects.filter(username="cashier").count() == 3
+    assert not AuditEvent.objects.filter(action="staff.logged_in").exists()
+
+
+def test_logout_is_post_only(cashier_client: Client) -> None:
+    assert cashier_client.get("/logout/").status_code == 405
+    response = cashier_client.post("/logout/")
+    assert response["Location"] == "/login/"
+    assert cashier_client.get("/").status_code == 302
+
+
+def test_change_password(cashier_client: Client, staff) -> None:
+    response = cashier_client.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password": "Another-pass-2027",
+            "new_password2": "Another-pass-2027",
+        },
+    )
+    assert response.status_code == 302
+    staff[Role.CASHIER].refresh_from_db()
+    assert staff[Role.CASHIER].check_password("Another-pass-2027")
+    # The session survives the change.
+    assert cashier_client.get("/").status_code == 200
+
+
+def test_change_password_wrong_old_password_changes_nothing(cashier_client: Client, staff) -> None:
+    response = cashier_client.post(
+        "/password/",
+        {
+            "old_password": "not-the-password",
+            "new_password": "Another-pass-2027",
+            "new_password2": "Another-pass-2027",
+        },
+    )
+    assert response.status_code == 200
+    assert "当前密码不正确" in response.content.decode()
+    staff[Role.CASHIER].refresh_from_db()
+    assert staff[Role.CASHIER].check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(action="staff.password_changed").exists()
+
+
+def test_store_switch_within_scope(client_for, staff, stores) -> None:
+    manager = staff[Role.STORE_MANAGER]
+    manager.stores.add(stores[1])
+    client = client_for(Role.STORE_MANAGER)
+    response = client.post("/store/", {"store_id": stores[1].pk, "next": "/members/"})
+    assert response["Location"] == "/members/"
+    assert client.session["store_id"] == stores[1].pk
+    page = client.get("/").content.decode()
+    assert "东城店" in page
+
+
+def test_store_switch_outside_scope_is_refused(cashier_client: Client, stores) -> None:
+    response = cashier_client.post("/store/", {"store_id": stores[1].pk})
+    assert response.status_code == 403
+    assert "store_id" not in cashier_client.session
+
+
+def test_default_language_is_chinese_and_switches_to_english(cashier_client: Client) -> None:
+    page = cashier_client.get("/").content.decode()
+    assert "概览" in page
+    assert "登记会员" in page
+    cashier_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = cashier_client.get("/").content.decode()
+    assert "Dashboard" in page
+    assert "Register member" in page
+    assert "概览" not in page
+
+
+def test_nav_shows_back_office_only_to_roles_with_permission(client_for) -> None:
+    owner_page = client_for(Role.OWNER).get("/").content.decode()
+    cashier_page = client_for(Role.CASHIER).get("/").content.decode()
+    assert "hy-nav-heading" in owner_page
+    assert "hy-nav-heading" not in cashier_page
