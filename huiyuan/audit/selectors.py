@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.models import AuditEvent
-from huiyuan.core.permissions import ROLE_LABELS, Actor, Perm, Role, require
+from huiyuan.core.permissions import ROLE_LABELS, Actor, Perm, require
 
 # What each recorded action means, for people. Apps that add actions add their labels
 # here (or through ``register_action_labels``) so the log never shows a bare code.
@@ -145,6 +146,35 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+# How enumerated values of a snapshot read, per key (member status, gender…).
+VALUE_LABELS: dict[str, dict[str, str | Promise]] = {
+    "gender": {"M": _("Male"), "F": _("Female"), "U": _("Unknown")},
+    "birthday_calendar": {"solar": _("Solar"), "lunar": _("Lunar")},
+    "status": {
+        "active": _("Active"),
+        "cancelled": _("Cancelled"),
+        "terminated": _("Terminated"),
+        "merged": _("Merged"),
+    },
+    "kind": {
+        "text": _("Text"),
+        "number": _("Whole number"),
+        "date": _("Date"),
+        "choice": _("Choice"),
+        "bool": _("Yes / no"),
+    },
+    "role": {role.value: label for role, label in ROLE_LABELS.items()},
+}
+
+# Snapshot keys whose value is a store's id, shown as the store's name.
+STORE_KEYS = frozenset({"home_store_id", "store_id"})
+
+
+def register_value_labels(key: str, labels: dict[str, str | Promise]) -> None:
+    """Let a later app name the values of a snapshot key it records."""
+    VALUE_LABELS.setdefault(key, {}).update(labels)
+
+
 @dataclass(frozen=True)
 class DiffRow:
     key: str
@@ -154,36 +184,48 @@ class DiffRow:
     changed: bool
 
 
-def _show(key: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if key == "role" and isinstance(value, str) and value in {r.value for r in Role}:
-        return str(ROLE_LABELS[Role(value)])
-    if value == "" or value == [] or value == {}:
+def _show(key: str, value: Any, store_names: Mapping[int, str]) -> str:
+    if value is None or value == "" or value == [] or value == {}:
         return ""
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
+        return str(VALUE_LABELS[key][value])
+    if key in STORE_KEYS and isinstance(value, int) and value in store_names:
+        return store_names[value]
+    if key == "stores" and isinstance(value, list):
+        return ", ".join(store_names.get(v, str(v)) for v in value)
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_show('', v, store_names)}" for k, v in value.items())
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def audit_diff(event: AuditEvent) -> list[DiffRow]:
-    """The before→after snapshot of ``event`` as rows, one per key, in a stable order."""
+def audit_diff(event: AuditEvent, *, store_names: Mapping[int, str] | None = None) -> list[DiffRow]:
+    """The before→after snapshot of ``event`` as readable rows, in a stable order.
+
+    A key present only after the change (a creation) is left out when it is empty.
+    ``store_names`` turns store ids into names.
+    """
+    names = store_names or {}
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
     keys = list(before) + [k for k in after if k not in before]
     rows = []
     for key in keys:
+        old, new = _show(key, before.get(key), names), _show(key, after.get(key), names)
+        if key not in before and not new:
+            continue
         label = FIELD_LABELS.get(key)
         rows.append(
             DiffRow(
                 key=key,
                 label=str(label) if label is not None else key,
-                before=_show(key, before.get(key)),
-                after=_show(key, after.get(key)),
+                before=old,
+                after=new,
                 changed=key in before and before.get(key) != after.get(key),
             )
         )

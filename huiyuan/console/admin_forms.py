@@ -38,7 +38,12 @@ def add_domain_error(
     """Show a service's refusal on the field it names (``aliases`` maps a service's
     argument to the form's field), or above the form."""
     field = (aliases or {}).get(exc.field or "", exc.field)
-    form.add_error(field if field in form.fields else None, str(exc.message))
+    if field in form.fields:
+        widget = form.fields[field].widget
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        form.add_error(field, str(exc.message))
+    else:
+        form.add_error(None, str(exc.message))
 
 
 class TablerForm(forms.Form):

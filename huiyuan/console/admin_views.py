@@ -100,7 +100,8 @@ def audit(request: HttpRequest) -> HttpResponse:
             date_to=data["date_to"],
         )
     page = _page(request, audit_event_list(actor=actor, filters=filters), AUDIT_PAGE_SIZE)
-    rows = [_audit_row(event) for event in page.object_list]
+    names = store_selectors.store_names()
+    rows = [_audit_row(event, names) for event in page.object_list]
     return render(
         request,
         "console/admin/audit.html",
@@ -114,12 +115,17 @@ def audit(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _audit_row(event: AuditEvent) -> dict[str, Any]:
+DIFF_ROWS_SHOWN = 6
+
+
+def _audit_row(event: AuditEvent, store_names: dict[int, str]) -> dict[str, Any]:
+    diff = audit_diff(event, store_names=store_names)
     return {
         "event": event,
         "action": action_label(event.action),
         "subject": subject_label(event.subject_type),
-        "diff": audit_diff(event),
+        "diff": diff[:DIFF_ROWS_SHOWN],
+        "diff_more": diff[DIFF_ROWS_SHOWN:],
         "tone": _action_tone(event.action),
     }
 

@@ -85,3 +85,8 @@ def staff_choices(*, actor: Actor) -> list[Staff]:
     if actor.store_ids is not None:
         qs = qs.filter(stores__in=actor.store_ids).distinct()
     return list(qs.order_by("username"))
+
+
+def store_names() -> dict[int, str]:
+    """Every store's name by id, to label ids recorded in snapshots (the audit log)."""
+    return dict(Store.objects.values_list("pk", "name"))
