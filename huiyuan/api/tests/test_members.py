@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from huiyuan.api.tests.conftest import error_of, snapshot
+from huiyuan.api.tests.conftest import error_of, snapshot, translated
 from huiyuan.audit.models import AuditEvent
 from huiyuan.core.permissions import Role
 from huiyuan.members import services
@@ -219,7 +219,7 @@ def test_duplicate_mobile_is_a_conflict(cashier_api, make_member):
     assert response.status_code == 409
     assert error_of(response) == {
         "code": "duplicate_mobile",
-        "message": "This mobile number already belongs to a member.",
+        "message": translated("This mobile number already belongs to a member."),
         "field": "mobile",
     }
     assert snapshot() == before
@@ -233,7 +233,7 @@ def test_terminal_key_cannot_register_at_another_store(pos, stores):
     assert response.status_code == 403
     assert error_of(response) == {
         "code": "store_forbidden",
-        "message": "This store is outside your scope.",
+        "message": translated("This store is outside your scope."),
         "details": {"store_id": stores[1].pk},
     }
     assert snapshot() == before
@@ -466,7 +466,7 @@ def test_freeze_and_unfreeze(owner_api, make_member):
     assert list(
         AuditEvent.objects.filter(member_id=member.pk).order_by("id").values_list("action", "note")
     ) == [
-        ("member.registered", "Store counter"),
+        ("member.registered", str(Member.Channel.STORE.label)),
         ("member.frozen", "挂失"),
         ("member.unfrozen", "找回"),
     ]
