@@ -163,3 +163,35 @@ def test_diff_rows_show_before_and_after(actors, stores):
         ("Earning frozen", "no", "yes", True),
         ("Role", "", "Cashier", False),
     ]
+
+
+def test_diff_names_values_and_stores_and_skips_empty_created_keys(actors, stores):
+    event = record(
+        actors[Role.OWNER],
+        "member.registered",
+        store_id=stores[0].pk,
+        member_id=4,
+        after={
+            "name": "李四",
+            "gender": "F",
+            "status": "active",
+            "email": "",
+            "tags": [],
+            "home_store_id": stores[1].pk,
+            "custom_fields": {"plate": "浙A12345", "vip": True},
+        },
+    )
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        rows = [
+            (r.key, r.before, r.after)
+            for r in audit_diff(event, store_names={stores[1].pk: "东城店"})
+        ]
+    assert rows == [
+        ("name", "", "李四"),
+        ("gender", "", "女"),
+        ("status", "", "正常"),
+        ("home_store_id", "", "东城店"),
+        ("custom_fields", "", "plate: 浙A12345; vip: 是"),
+    ]

@@ -324,3 +324,26 @@ def test_audit_page_rejects_reversed_dates(as_owner, stores):
     )
     assert response.status_code == 200
     assert "date_to" in response.context["form"].errors
+
+
+def test_audit_page_query_count_does_not_grow_with_rows(as_owner, owner, stores):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.terminal_create(actor=owner, store_id=stores[0].pk, code="Q0", name="台")
+    with CaptureQueriesContext(connection) as few:
+        as_owner.get(reverse("console:audit"))
+    for i in range(1, 30):
+        services.terminal_create(actor=owner, store_id=stores[i % 2].pk, code=f"Q{i}", name="台")
+    with CaptureQueriesContext(connection) as many:
+        response = as_owner.get(reverse("console:audit"))
+    assert len(response.context["rows"]) == 30
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_audit_page_in_english(as_owner, owner, stores):
+    services.store_create(actor=owner, code="S09", name="南城店")
+    as_owner.cookies["django_language"] = "en"
+    page = as_owner.get(reverse("console:audit")).content.decode()
+    assert "Audit log" in page
+    assert "Store created" in page
