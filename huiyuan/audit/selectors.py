@@ -42,6 +42,28 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "member.merged": _("Members merged"),
     "member.merged_away": _("Archive merged into another"),
     "member.pii_viewed": _("Personal data viewed"),
+    "card_type.created": _("Card type created"),
+    "card.issued": _("Card issued"),
+    "card.reported_lost": _("Card reported lost"),
+    "card.found": _("Lost card found"),
+    "card.reissued": _("Card reissued"),
+    "card.renewed": _("Card renewed"),
+    "card.cancelled": _("Card cancelled"),
+    "card.holder_added": _("Card holder added"),
+    "recharge_package.created": _("Recharge package created"),
+    "wallet_policy.updated": _("Wallet policy changed"),
+    "wallet.recharged": _("Wallet recharged"),
+    "wallet.refunded": _("Wallet refunded"),
+    "sale.completed": _("Sale completed"),
+    "sale.reversed": _("Sale reversed"),
+    "earn_rule.published": _("Points rule published"),
+    "points.adjusted": _("Points adjusted"),
+    "points.supplemented": _("Points added for a past sale"),
+    "tier.created": _("Tier created"),
+    "tier.initial": _("Initial tier assigned"),
+    "tier.upgrade": _("Tier upgraded"),
+    "tier.downgrade": _("Tier downgraded"),
+    "tier.manual": _("Tier changed by hand"),
 }
 
 SUBJECT_LABELS: dict[str, str | Promise] = {
@@ -52,6 +74,13 @@ SUBJECT_LABELS: dict[str, str | Promise] = {
     "tag": _("Tag"),
     "custom_field": _("Custom field"),
     "member": _("Member"),
+    "card": _("Card"),
+    "card_type": _("Card type"),
+    "recharge_package": _("Recharge package"),
+    "wallet_policy": _("Wallet policy"),
+    "sale": _("Sale"),
+    "earn_rule": _("Points rule"),
+    "tier": _("Tier"),
 }
 
 # Keys of the before/after snapshots, as people read them.
@@ -83,6 +112,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "earn_frozen": _("Earning frozen"),
     "spend_frozen": _("Spending frozen"),
     "home_store_id": _("Joining store"),
+    "tier": _("Tier"),
 }
 
 
