@@ -44,7 +44,11 @@ def test_staff_session_me(as_staff, staff, stores):
     manager = staff[Role.STORE_MANAGER]
     assert body["kind"] == "staff"
     assert body["staff"] == {"id": manager.pk, "username": "manager", "display_name": "manager"}
-    assert (body["role"], body["terminal"], body["store_ids"]) == ("store_manager", None, [1])
+    assert (body["role"], body["terminal"], body["store_ids"]) == (
+        "store_manager",
+        None,
+        [stores[0].pk],
+    )
     assert "member.view_pii" in body["permissions"]
     owner = as_staff(Role.OWNER).get("/me").json()
     assert (owner["store"], owner["store_ids"]) == (None, None)
