@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.audit.models import AuditEvent
@@ -428,16 +428,24 @@ def register_member_section(section: MemberSection) -> MemberSection:
 
 ACTION_LABELS: dict[str, tuple[Any, str, str]] = {
     # action: (label, Tabler icon, colour)
-    "member.registered": (gettext_lazy("Registered"), "ti-user-plus", "green"),
-    "member.updated": (gettext_lazy("Profile changed"), "ti-edit", "blue"),
-    "member.frozen": (gettext_lazy("Frozen"), "ti-snowflake", "cyan"),
-    "member.unfrozen": (gettext_lazy("Unfrozen"), "ti-sun", "yellow"),
-    "member.cancelled": (gettext_lazy("Membership cancelled"), "ti-user-off", "orange"),
-    "member.restored": (gettext_lazy("Membership restored"), "ti-user-check", "green"),
-    "member.terminated": (gettext_lazy("Membership terminated"), "ti-ban", "red"),
-    "member.merged": (gettext_lazy("Duplicate merged in"), "ti-arrow-merge", "purple"),
-    "member.merged_away": (gettext_lazy("Merged into another member"), "ti-arrow-merge", "purple"),
-    "member.pii_viewed": (gettext_lazy("Full personal data viewed"), "ti-eye", "secondary"),
+    "member.registered": (pgettext_lazy("history", "Registered"), "ti-user-plus", "green"),
+    "member.updated": (pgettext_lazy("history", "Profile changed"), "ti-edit", "blue"),
+    "member.frozen": (pgettext_lazy("history", "Frozen"), "ti-snowflake", "cyan"),
+    "member.unfrozen": (pgettext_lazy("history", "Unfrozen"), "ti-sun", "yellow"),
+    "member.cancelled": (pgettext_lazy("history", "Membership cancelled"), "ti-user-off", "orange"),
+    "member.restored": (pgettext_lazy("history", "Membership restored"), "ti-user-check", "green"),
+    "member.terminated": (pgettext_lazy("history", "Membership terminated"), "ti-ban", "red"),
+    "member.merged": (pgettext_lazy("history", "Duplicate merged in"), "ti-arrow-merge", "purple"),
+    "member.merged_away": (
+        pgettext_lazy("history", "Merged into another member"),
+        "ti-arrow-merge",
+        "purple",
+    ),
+    "member.pii_viewed": (
+        pgettext_lazy("history", "Full personal data viewed"),
+        "ti-eye",
+        "secondary",
+    ),
 }
 
 FIELD_LABELS: dict[str, Any] = {

@@ -16,7 +16,7 @@
                axisLine: { lineStyle: { color: "#c9d0dc" } }, axisLabel: { color: "#6b7385" } },
       yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f6" } },
                axisLabel: { color: "#6b7385" } },
-      series: [{ type: "line", data: data.joined, smooth: true, symbol: "circle", symbolSize: 5,
+      series: [{ type: "line", data: data.joined, smooth: false, symbol: "circle", symbolSize: 5,
                  lineStyle: { width: 2.5, color: "#1d5fd1" }, itemStyle: { color: "#1d5fd1" },
                  areaStyle: { color: new echarts.graphic.LinearGradient(0, 0, 0, 1, [
                    { offset: 0, color: "rgba(29,95,209,.25)" }, { offset: 1, color: "rgba(29,95,209,0)" }]) } }]
