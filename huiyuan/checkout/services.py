@@ -320,6 +320,14 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
         require(actor, Perm.SALE_REVERSE, store_id=sale.store_id, check_store=True)
         if sale.status == Sale.Status.REVERSED or sale.operation_id is None:
             raise Conflict(_("This sale has already been reversed."), code="already_reversed")
+        if (
+            sale.card_id is not None
+            and Card.objects.filter(pk=sale.card_id, status=Card.Status.VOID).exists()
+        ):
+            raise Conflict(
+                _("The card of this sale was reissued; reverse it by hand on the new card."),
+                code="card_reissued",
+            )
         now = timezone.now()
         try:
             reversal = ledger.operation_reverse(

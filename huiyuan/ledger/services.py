@@ -1,5 +1,9 @@
 """Post operations to the ledger: lock, then decide, then write — in one transaction.
 
+Lock order, everywhere: the member row, then the card row, then the card's accounts by id,
+then the member's tier state. Taking them in this order is what keeps a sale, a recharge
+and a reissue on the same card from deadlocking.
+
 Callers (wallet, points, checkout, cards) build a list of ``Move``s and call
 ``operation_post`` inside ``transaction.atomic()``. Member-side accounts are locked in id
 order before any balance is read; a move that would take an account below zero raises

@@ -80,6 +80,10 @@ def wallet_recharge(
         card_require_usable(card)
         _require_member_open(card.member)
         policy = WalletPolicy.current()
+        now = timezone.now()
+        if card.member_id:
+            # Lock order: member row, then the card's accounts (as a sale does).
+            Member.objects.filter(pk=card.member_id).update(last_activity_at=now)
         accounts = ledger.card_accounts(card.pk)
         locked = ledger.lock_accounts(a.pk for a in accounts.values())
         principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
@@ -94,7 +98,6 @@ def wallet_recharge(
                 code="prepaid_limit_exceeded",
                 details={"limit_fen": limit, "balance_fen": principal.balance},
             )
-        now = timezone.now()
         bonus_fen = package.bonus_fen if package else 0
         valid_days = (package.bonus_valid_days if package else None) or policy.bonus_valid_days
         moves = [
@@ -156,8 +159,6 @@ def wallet_recharge(
                 "method": method,
             },
         )
-        if card.member_id:
-            Member.objects.filter(pk=card.member_id).update(last_activity_at=now)
         return result.operation
 
     operation, _replayed = ledger.run_idempotent(

@@ -1,0 +1,289 @@
+"""Random sequences of money operations checked against a simple reference model.
+
+The model keeps principal as a number and bonus/points as lists of lots consumed first in,
+first out (every lot here has the same expiry policy, so oldest expiry = oldest lot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from huiyuan.cards.services import card_reissue
+from huiyuan.checkout.models import Sale
+from huiyuan.checkout.services import QuickSaleInput, sale_quick, sale_reverse
+from huiyuan.core.errors import DomainError
+from huiyuan.core.permissions import Role
+from huiyuan.ledger.models import Account, Lot
+from huiyuan.ledger.tests.factories import card, default_rule, key
+from huiyuan.ledger.verify import verify_ledger
+from huiyuan.points.services import lots_expire_due, points_adjust
+from huiyuan.wallet.services import recharge_package_create, wallet_recharge, wallet_refund
+
+
+@dataclass
+class ModelSale:
+    sale_id: int
+    principal: int
+    bonus_uses: list[tuple[int, int]]  # (lot index, amount)
+    points_uses: list[tuple[int, int]]
+    earned_lot: int | None
+    earned: int
+
+
+@dataclass
+class Model:
+    principal: int = 0
+    bonus: list[int] = field(default_factory=list)  # remaining per lot, in creation order
+    points: list[int] = field(default_factory=list)
+    sales: list[ModelSale] = field(default_factory=list)
+
+    @staticmethod
+    def take(lots: list[int], amount: int) -> list[tuple[int, int]]:
+        uses = []
+        for i, remaining in enumerate(lots):
+            if amount == 0:
+                break
+            used = min(remaining, amount)
+            if used:
+                lots[i] -= used
+                uses.append((i, used))
+                amount -= used
+        assert amount == 0
+        return uses
+
+
+@pytest.mark.django_db
+def test_ledger_matches_reference_model(owner, cashier, actors):
+    default_rule(owner)
+    manager = actors[Role.STORE_MANAGER]
+    package = recharge_package_create(
+        actor=owner, name="充100送10", pay_fen=10_000, bonus_fen=1_000
+    )
+
+    class LedgerMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.card = card(cashier, owner)
+            self.model = Model()
+
+        # -- helpers ---------------------------------------------------------------
+        def lots(self, kind: str) -> list[Lot]:
+            return list(
+                Lot.objects.filter(account__card_id=self.card.pk, account__kind=kind).order_by("pk")
+            )
+
+        def balances(self) -> dict[str, int]:
+            return {a.kind: a.balance for a in Account.objects.filter(card_id=self.card.pk)}
+
+        # -- operations --------------------------------------------------------------
+        @rule(amount=st.integers(1, 60_000), with_package=st.booleans())
+        def recharge(self, amount: int, with_package: bool) -> None:
+            if with_package:
+                amount = package.pay_fen
+            try:
+                wallet_recharge(
+                    actor=cashier,
+                    card_id=self.card.pk,
+                    amount_fen=amount,
+                    method="cash",
+                    package_id=package.pk if with_package else None,
+                    idempotency_key=key(),
+                )
+            except DomainError as exc:
+                assert exc.code == "prepaid_limit_exceeded"
+                assert self.model.principal + amount > 500_000
+                return
+            self.model.principal += amount
+            if with_package:
+                self.model.bonus.append(package.bonus_fen)
+
+        @rule(
+            amount=st.integers(1, 40_000),
+            balance_pct=st.integers(0, 110),
+            points_pct=st.integers(0, 60),
+        )
+        def spend(self, amount: int, balance_pct: int, points_pct: int) -> None:
+            m = self.model
+            # Aim near the edges: a share of what the card holds and of the bill.
+            points = min(sum(m.points) + (points_pct > 55), amount * points_pct // 100)
+            balance = min(
+                amount - points,
+                (m.principal + sum(m.bonus)) * balance_pct // 100 + (balance_pct > 100),
+            )
+            expected = None
+            if points * 100 > amount * 50:
+                expected = "points_offset_too_high"
+            elif points + balance > amount:
+                expected = "overpaid"
+            elif points > sum(m.points):
+                expected = "insufficient_points"
+            elif balance > m.principal + sum(m.bonus):
+                expected = "insufficient_principal"
+            try:
+                sale = sale_quick(
+                    actor=cashier,
+                    data=QuickSaleInput(
+                        amount_fen=amount,
+                        card_id=self.card.pk,
+                        balance_fen=balance,
+                        points=points,
+                        external_method="cash",
+                    ),
+                    idempotency_key=key(),
+                )
+            except DomainError as exc:
+                assert exc.code == expected, (exc.code, expected)
+                return
+            assert expected is None, expected
+            from_principal = min(m.principal, balance)
+            m.principal -= from_principal
+            bonus_uses = Model.take(m.bonus, balance - from_principal)
+            points_uses = Model.take(m.points, points)
+            earned = (from_principal + amount - points - balance) // 100
+            assert sale.points_earned == earned
+            earned_lot = None
+            if earned:
+                m.points.append(earned)
+                earned_lot = len(m.points) - 1
+            m.sales.append(
+                ModelSale(sale.pk, from_principal, bonus_uses, points_uses, earned_lot, earned)
+            )
+
+        @precondition(lambda self: self.model.sales)
+        @rule(data=st.data())
+        def reverse(self, data: st.DataObject) -> None:
+            m = self.model
+            sale = data.draw(st.sampled_from(m.sales))
+            # Give back exactly, then take the earned points back from their lot first.
+            points_after_give_back = list(m.points)
+            for i, used in sale.points_uses:
+                points_after_give_back[i] += used
+            can_take = sum(points_after_give_back) >= sale.earned
+            try:
+                sale_reverse(
+                    actor=manager, sale_id=sale.sale_id, reason="test", idempotency_key=key()
+                )
+            except DomainError as exc:
+                assert exc.code == "earned_points_used" and not can_take, exc.code
+                return
+            assert can_take
+            m.sales.remove(sale)
+            m.principal += sale.principal
+            for i, used in sale.bonus_uses:
+                m.bonus[i] += used
+            m.points = points_after_give_back
+            if sale.earned:
+                assert sale.earned_lot is not None
+                from_lot = min(m.points[sale.earned_lot], sale.earned)
+                m.points[sale.earned_lot] -= from_lot
+                Model.take(m.points, sale.earned - from_lot)
+
+        @rule(pct=st.integers(1, 110))
+        def refund(self, pct: int) -> None:
+            m = self.model
+            amount = max(1, m.principal * pct // 100 + (pct > 100))
+            try:
+                wallet_refund(
+                    actor=manager,
+                    card_id=self.card.pk,
+                    amount_fen=amount,
+                    method="cash",
+                    reason="客户申请",
+                    idempotency_key=key(),
+                )
+            except DomainError as exc:
+                assert exc.code == "insufficient_principal" and amount > m.principal
+                return
+            bonus = sum(m.bonus)
+            clawback = bonus if amount == m.principal else bonus * amount // m.principal
+            m.principal -= amount
+            Model.take(m.bonus, clawback)
+
+        @rule(delta=st.integers(-500, 2_000).filter(bool))
+        def adjust(self, delta: int) -> None:
+            m = self.model
+            try:
+                points_adjust(
+                    actor=owner,
+                    card_id=self.card.pk,
+                    delta=delta,
+                    reason="调整",
+                    idempotency_key=key(),
+                )
+            except DomainError as exc:
+                assert exc.code == "insufficient_points" and -delta > sum(m.points)
+                return
+            if delta > 0:
+                m.points.append(delta)
+            else:
+                Model.take(m.points, -delta)
+
+        @rule(data=st.data(), kind=st.sampled_from(["bonus", "points"]))
+        def expire(self, data: st.DataObject, kind: str) -> None:
+            live = [(i, lot) for i, lot in enumerate(self.lots(kind)) if lot.remaining]
+            if not live:
+                return
+            index, lot = data.draw(st.sampled_from(live))
+            # The lot's time has come: move its expiry into the past, then run the job.
+            Lot.objects.filter(pk=lot.pk).update(
+                expires_at=timezone.now() - dt.timedelta(seconds=1)
+            )
+            assert lots_expire_due(actor=owner) == 1
+            model_lots = self.model.bonus if kind == "bonus" else self.model.points
+            model_lots[index] = 0
+            # Sales that used this lot can no longer give back into it beyond the model's view.
+            self.model.sales = [
+                s
+                for s in self.model.sales
+                if all(i != index for i, _ in (s.bonus_uses if kind == "bonus" else s.points_uses))
+                and (kind != "points" or s.earned_lot != index)
+            ]
+
+        @rule()
+        def reissue(self) -> None:
+            self.card = card_reissue(
+                actor=cashier, card_id=self.card.pk, idempotency_key=key(), reason="补卡"
+            )
+            m = self.model
+            m.bonus = [b for b in m.bonus if b]
+            m.points = [p for p in m.points if p]
+            m.sales = []  # the old card is void: its sales are not reversed onto it here
+
+        @invariant()
+        def balances_match(self) -> None:
+            m = self.model
+            assert self.balances() == {
+                "principal": m.principal,
+                "bonus": sum(m.bonus),
+                "points": sum(m.points),
+            }
+            assert [lot.remaining for lot in self.lots("bonus")] == m.bonus
+            assert [lot.remaining for lot in self.lots("points")] == m.points
+
+        def teardown(self) -> None:
+            report = verify_ledger()
+            assert report.ok, report.problems
+
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+    assert Sale.objects.exists()
