@@ -1,0 +1,98 @@
+"""Stored-value reports: outstanding balance (预收款) per store and per quarter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.ledger.models import Account, Entry
+from huiyuan.stores.models import Store
+from huiyuan.wallet.models import RechargePackage
+
+
+@dataclass(frozen=True)
+class StoreOutstanding:
+    store: Store
+    recharged: int  # principal received at this store
+    spent_here: int  # principal and bonus paid from balance at this store
+    refunded: int
+    bonus_granted: int
+
+    @property
+    def net(self) -> int:
+        """Money this store holds for members less what it has delivered (for settlement)."""
+        return self.recharged - self.refunded - self.spent_here
+
+
+def _flows(until: dt.datetime | None) -> dict[tuple[int, str], int]:
+    entries = Entry.objects.filter(account__card_id__isnull=True, account__store_id__isnull=False)
+    if until is not None:
+        entries = entries.filter(created_at__lt=until)
+    rows = entries.values("account__store_id", "account__kind").annotate(s=Sum("delta"))
+    return {(r["account__store_id"], r["account__kind"]): r["s"] or 0 for r in rows}
+
+
+def outstanding_by_store(
+    *, actor: Actor, until: dt.datetime | None = None
+) -> list[StoreOutstanding]:
+    """Per store: recharged, spent there, refunded there, and the inter-store net."""
+    require(actor, Perm.REPORT_VIEW)
+    flows = _flows(until)
+    stores = Store.objects.order_by("code")
+    if actor.store_ids is not None:
+        stores = stores.filter(pk__in=actor.store_ids)
+    return [
+        StoreOutstanding(
+            store=s,
+            recharged=-flows.get((s.pk, Account.Kind.STORE_FUNDING), 0),
+            spent_here=flows.get((s.pk, Account.Kind.STORE_SALES), 0),
+            refunded=flows.get((s.pk, Account.Kind.STORE_REFUNDS), 0),
+            bonus_granted=-flows.get((s.pk, Account.Kind.STORE_BONUS), 0),
+        )
+        for s in stores
+    ]
+
+
+def outstanding_total(*, actor: Actor) -> dict[str, int]:
+    """Chain-wide stored value held for members right now (the prepaid liability)."""
+    require(actor, Perm.REPORT_VIEW)
+    sums = dict(
+        Account.objects.filter(
+            member_side=True, kind__in=[Account.Kind.PRINCIPAL, Account.Kind.BONUS]
+        )
+        .values("kind")
+        .annotate(s=Sum("balance"))
+        .values_list("kind", "s")
+    )
+    return {
+        "principal": sums.get(Account.Kind.PRINCIPAL) or 0,
+        "bonus": sums.get(Account.Kind.BONUS) or 0,
+    }
+
+
+def quarter_ends(year: int) -> list[dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return [
+        dt.datetime(year, 4, 1, tzinfo=tz),
+        dt.datetime(year, 7, 1, tzinfo=tz),
+        dt.datetime(year, 10, 1, tzinfo=tz),
+        dt.datetime(year + 1, 1, 1, tzinfo=tz),
+    ]
+
+
+def outstanding_by_quarter(*, actor: Actor, year: int) -> list[tuple[str, list[StoreOutstanding]]]:
+    """The per-store report as it stood at the end of each quarter of ``year``."""
+    return [
+        (f"{year}Q{i}", outstanding_by_store(actor=actor, until=end))
+        for i, end in enumerate(quarter_ends(year), start=1)
+        if end <= timezone.now() + dt.timedelta(days=92)
+    ]
+
+
+def recharge_packages(*, active_only: bool = True) -> list[RechargePackage]:
+    qs = RechargePackage.objects.all()
+    return list(qs.filter(is_active=True) if active_only else qs)
