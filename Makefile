@@ -28,7 +28,8 @@ install: $(VENV)/.installed assets
 install-dev: $(VENV)/.installed-dev assets
 assets: node_modules/.installed
 
-## Serve the demo chain at http://127.0.0.1:$(PORT) (DATABASE_URL honoured).
+## Serve the demo chain at http://127.0.0.1:$(PORT) with worker and scheduler
+## (DATABASE_URL honoured).
 run: install
 	$(BIN)/huiyuan migrate --no-input -v 0
 	$(BIN)/huiyuan demo

@@ -15,6 +15,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Fast hashing in tests; production keeps Django's PBKDF2 default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run inline in tests; the worker's queue is exercised in e2e/demo.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

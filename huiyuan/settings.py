@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "template_partials",
     "huiyuan.core",
     "huiyuan.audit",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "huiyuan.points",
     "huiyuan.tiers",
     "huiyuan.checkout",
+    "huiyuan.jobs",
     "huiyuan.api",
     "huiyuan.console",
 ]
@@ -103,6 +106,7 @@ def _database_from_url(url: str) -> dict[str, object]:
 
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'huiyuan.sqlite3'}")
 DATABASES = {"default": _database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -143,11 +147,25 @@ STATICFILES_DIRS = [
     ("vendor/tabler-icons", _NODE / "@tabler" / "icons-webfont" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
-WHITENOISE_USE_FINDERS = True
+# Production serves collected files (``huiyuan serve`` runs collectstatic); finders scan
+# node_modules on every start, which only development wants.
+WHITENOISE_USE_FINDERS = DEBUG or os.environ.get("HUIYUAN_STATIC_FINDERS") == "1"
 
 # Request limits: an oversized body is refused before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# Background work: the database backend by default (one shop, no extra services);
+# HUIYUAN_TASKS_IMMEDIATE=1 runs tasks inline (tests, demos).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("HUIYUAN_TASKS_IMMEDIATE") == "1"
+            else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

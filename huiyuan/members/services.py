@@ -705,6 +705,7 @@ def member_reveal_pii(*, actor: Actor, member_id: int) -> dict[str, str]:
         member = Member.objects.filter(pk=member_id).first()
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
+        _require_member_scope(actor, Perm.MEMBER_VIEW_PII, member)
         audit_record(
             actor=actor,
             action="member.pii_viewed",

@@ -88,8 +88,8 @@ ENDPOINTS = [
         {"duplicate_id": "{dup}", "reason": "x"},
         scoped=True,
     ),
-    # Reading personal data is not limited to the caller's stores by the service today.
-    Endpoint("reveal", "POST", "/members/{id}/reveal", Perm.MEMBER_VIEW_PII),
+    # Reading personal data is limited to the caller's stores (and audited).
+    Endpoint("reveal", "POST", "/members/{id}/reveal", Perm.MEMBER_VIEW_PII, scoped=True),
     Endpoint("me", "GET", "/me", None),
     Endpoint("stores", "GET", "/stores", Perm.STORE_VIEW),
 ]

@@ -1,0 +1,76 @@
+"""The scheduler: decides which periodic jobs are due and enqueues each once per period.
+
+Several schedulers may run (one per web node, say): a run is claimed by inserting a
+``ScheduledRun`` row keyed by (job, period); the unique constraint lets exactly one
+claimant win, the others skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from huiyuan.jobs import tasks
+from huiyuan.jobs.models import ScheduledRun
+
+log = logging.getLogger(__name__)
+
+
+def daily(now: dt.datetime) -> str:
+    return timezone.localtime(now).strftime("%Y-%m-%d")
+
+
+def monthly(now: dt.datetime) -> str:
+    return timezone.localtime(now).strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    period: Callable[[dt.datetime], str]
+    task: Any  # a django_tasks Task
+
+
+JOBS = [
+    Job("expire_lots", daily, tasks.expire_lots),
+    Job("evaluate_tiers", monthly, tasks.evaluate_tiers),
+    Job("terminate_inactive_members", monthly, tasks.terminate_inactive_members),
+]
+
+
+def claimant() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(job: Job, now: dt.datetime, who: str) -> ScheduledRun | None:
+    """Claim this period's run of ``job``; None when another scheduler already has it."""
+    try:
+        with transaction.atomic():
+            return ScheduledRun.objects.create(
+                job=job.name, period=job.period(now), claimed_by=who, claimed_at=now
+            )
+    except IntegrityError:
+        return None
+
+
+def tick(now: dt.datetime | None = None, who: str | None = None) -> list[str]:
+    """Enqueue every job due in the current period that nobody has claimed. Returns names."""
+    now = now or timezone.now()
+    who = who or claimant()
+    started = []
+    for job in JOBS:
+        run = claim(job, now, who)
+        if run is None:
+            continue
+        job.task.enqueue()
+        started.append(job.name)
+        log.info("scheduled %s for %s", job.name, run.period)
+    return started

@@ -1,0 +1,34 @@
+"""Background tasks (django-tasks). The worker (``huiyuan worker``) runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks import task
+
+from huiyuan.core.permissions import Actor, Role
+from huiyuan.members.services import members_terminate_inactive
+from huiyuan.points.services import lots_expire_due
+from huiyuan.tiers.services import tiers_evaluate_period
+
+# Scheduled jobs act as the system: an owner-level actor with no staff behind it.
+SYSTEM = Actor(role=Role.OWNER)
+INACTIVE_DAYS = 730
+
+
+@task()
+def expire_lots() -> dict[str, Any]:
+    """Sweep expired points and bonus lots to the expiry accounts."""
+    return {"lots": lots_expire_due(actor=SYSTEM)}
+
+
+@task()
+def evaluate_tiers() -> dict[str, Any]:
+    """Period-end tier evaluation: downgrade members under the retention bar."""
+    return tiers_evaluate_period(actor=SYSTEM)
+
+
+@task()
+def terminate_inactive_members() -> dict[str, Any]:
+    """Terminate members inactive for longer than the policy allows."""
+    return {"terminated": members_terminate_inactive(actor=SYSTEM, inactive_days=INACTIVE_DAYS)}
