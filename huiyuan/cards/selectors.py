@@ -114,3 +114,44 @@ def card_entries(*, actor: Actor, card: Card, limit: int = 200) -> list[Entry]:
 def card_types(*, active_only: bool = True) -> QuerySet[CardType]:
     qs = CardType.objects.all()
     return qs.filter(is_active=True) if active_only else qs
+
+
+def card_balances(card: Card) -> CardBalances:
+    """``card`` re-read with its balances now (after a write the caller was allowed to make)."""
+    fresh = Card.objects.select_related("card_type", "store", "member", "replaced_by").get(
+        pk=card.pk
+    )
+    return _balances_for([fresh], timezone.now())[0]
+
+
+def card_entries_page(
+    *, actor: Actor, card: Card, limit: int = 50, offset: int = 0
+) -> tuple[int, list[Entry]]:
+    """(count, one page of the card's ledger entries, newest first)."""
+    require(actor, Perm.MEMBER_VIEW)
+    qs = Entry.objects.filter(account__card_id=card.pk)
+    page = qs.select_related(
+        "account",
+        "transfer",
+        "transfer__operation",
+        "transfer__operation__operator",
+    ).order_by("-id")[offset : offset + limit]
+    return qs.count(), list(page)
+
+
+def card_balances_after(*, card_id: int, operation_id: int) -> dict[str, int]:
+    """The card's principal, bonus and points as they stood right after ``operation_id``.
+
+    Entries of one account are written under its lock in operation order, so the last entry
+    at or before the operation carries the balance then; an untouched account keeps it.
+    """
+    result: dict[str, int] = {str(kind): 0 for kind in Account.MEMBER_KINDS}
+    for account in Account.objects.filter(card_id=card_id, member_side=True):
+        entry = (
+            Entry.objects.filter(account=account, transfer__operation_id__lte=operation_id)
+            .order_by("-id")
+            .only("balance_after")
+            .first()
+        )
+        result[account.kind] = (entry.balance_after or 0) if entry else 0
+    return result
