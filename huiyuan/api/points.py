@@ -1,0 +1,104 @@
+"""Points endpoints: adjust a card's points (Idempotency-Key), publish and try earn rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Path, Query, Router, Status
+
+from huiyuan.api.auth import actor_of
+from huiyuan.api.schemas.common import ERRORS, MAX_ID
+from huiyuan.api.schemas.money import IdempotencyKey, balances_out, require_key
+from huiyuan.api.schemas.points import (
+    DryRunIn,
+    DryRunOut,
+    EarnRuleIn,
+    EarnRuleOut,
+    EarnRuleQuery,
+    PointsAdjustIn,
+    PointsAdjustOut,
+)
+from huiyuan.cards.selectors import card_balances_after
+from huiyuan.points import selectors, services
+from huiyuan.points.models import EarnRule
+from huiyuan.points.rules import EarnContext
+
+router = Router(tags=["points"])
+
+CardId = Path(..., ge=1, le=MAX_ID, description="Card id.")
+
+
+@router.post(
+    "/cards/{card_id}/points/adjust",
+    response={201: PointsAdjustOut, **ERRORS},
+    summary="Add or remove points by hand",
+)
+def points_adjust(
+    request: HttpRequest,
+    payload: PointsAdjustIn,
+    card_id: int = CardId,
+    idempotency_key: str | None = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    operation = services.points_adjust(
+        actor=actor_of(request),
+        card_id=card_id,
+        delta=payload.delta,
+        reason=payload.reason,
+        idempotency_key=require_key(idempotency_key),
+    )
+    balances = card_balances_after(card_id=card_id, operation_id=operation.pk)
+    return Status(
+        201,
+        {
+            "operation_id": operation.pk,
+            "card_id": operation.card_id,
+            "delta": operation.details["delta"],
+            "reason": operation.memo,
+            "created_at": operation.created_at,
+            "balances_after": balances_out(balances),
+        },
+    )
+
+
+@router.get("/points/rules", response={200: list[EarnRuleOut], **ERRORS}, summary="Earn rules")
+def earn_rule_list(request: HttpRequest, filters: Query[EarnRuleQuery]) -> list[EarnRule]:
+    return selectors.earn_rules(current_only=filters.current)
+
+
+@router.post(
+    "/points/rules",
+    response={201: EarnRuleOut, **ERRORS},
+    summary="Publish an earn rule or a new version of one",
+)
+def earn_rule_publish(request: HttpRequest, payload: EarnRuleIn) -> Status[EarnRule]:
+    rule = services.earn_rule_publish(
+        actor=actor_of(request),
+        code=payload.code,
+        effective_from=payload.effective_from,
+        **payload.fields(),
+    )
+    return Status(201, rule)
+
+
+@router.post(
+    "/points/dry-run",
+    response={200: DryRunOut, **ERRORS},
+    summary="What the rules in effect would give (nothing is written)",
+)
+def points_dry_run(request: HttpRequest, payload: DryRunIn) -> dict[str, Any]:
+    result = services.points_dry_run(
+        actor=actor_of(request),
+        context=EarnContext(
+            amount_fen=payload.amount_fen,
+            at=payload.at or timezone.now(),
+            store_id=payload.store_id,
+            category=payload.category,
+            tier_code=payload.tier_code,
+            tier_multiplier_pct=payload.tier_multiplier_pct,
+            is_birthday=payload.is_birthday,
+            earned_today=payload.earned_today,
+        ),
+    )
+    return result.as_dict()

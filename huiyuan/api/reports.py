@@ -1,0 +1,50 @@
+"""Report endpoints: stored value outstanding per store, and the points liability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from huiyuan.api.auth import actor_of
+from huiyuan.api.schemas.common import ERRORS
+from huiyuan.api.schemas.reports import OutstandingOut, OutstandingQuery, PointsLiabilityOut
+from huiyuan.points.selectors import points_liability
+from huiyuan.wallet.selectors import outstanding_by_store, outstanding_total
+
+router = Router(tags=["reports"])
+
+
+@router.get(
+    "/reports/outstanding",
+    response={200: OutstandingOut, **ERRORS},
+    summary="Stored value outstanding (预收款), per store",
+)
+def report_outstanding(request: HttpRequest, filters: Query[OutstandingQuery]) -> dict[str, Any]:
+    actor = actor_of(request)
+    stores = outstanding_by_store(actor=actor, until=filters.until)
+    total = outstanding_total(actor=actor)
+    return {
+        "total": {"principal_fen": total["principal"], "bonus_fen": total["bonus"]},
+        "stores": [
+            {
+                "store": row.store,
+                "recharged_fen": row.recharged,
+                "spent_here_fen": row.spent_here,
+                "refunded_fen": row.refunded,
+                "bonus_granted_fen": row.bonus_granted,
+                "net_fen": row.net,
+            }
+            for row in stores
+        ],
+    }
+
+
+@router.get(
+    "/reports/points-liability",
+    response={200: PointsLiabilityOut, **ERRORS},
+    summary="Points outstanding and their value",
+)
+def report_points_liability(request: HttpRequest) -> dict[str, int]:
+    return points_liability(actor=actor_of(request))

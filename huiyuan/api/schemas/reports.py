@@ -1,0 +1,43 @@
+"""Report schemas: stored value outstanding (预收款) and the points liability."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+from pydantic import AwareDatetime
+
+from huiyuan.api.schemas.common import In, StoreRef
+
+
+class OutstandingQuery(In):
+    until: AwareDatetime | None = Field(None, description="Flows before this moment; default: all.")
+
+
+class StoreOutstandingOut(Schema):
+    store: StoreRef
+    recharged_fen: int = Field(..., description="Principal received at this store.")
+    spent_here_fen: int = Field(..., description="Stored value spent at this store.")
+    refunded_fen: int
+    bonus_granted_fen: int
+    net_fen: int = Field(..., description="Recharged − refunded − spent here (for settlement).")
+
+
+class OutstandingTotalOut(Schema):
+    principal_fen: int
+    bonus_fen: int
+
+
+class OutstandingOut(Schema):
+    total: OutstandingTotalOut = Field(
+        ..., description="Stored value held for members now, chain-wide."
+    )
+    stores: list[StoreOutstandingOut]
+
+
+class PointsLiabilityOut(Schema):
+    points: int = Field(..., description="Points outstanding on member cards.")
+    cards: int = Field(..., description="Cards holding points.")
+    value_fen: int = Field(..., description="Their value at the offset rate.")
+    issued: int
+    redeemed: int
+    expired: int
+    adjusted: int

@@ -1,0 +1,37 @@
+"""Tier schemas: the ladder and a manual move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import StringConstraints
+
+from huiyuan.api.schemas.common import Id, In
+
+
+class TierOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: int
+    basis: str = Field(..., description="points, growth or spend (fen) over the window.")
+    threshold: int
+    retention: int
+    window_days: int
+    discount_permille: int = Field(..., description="Price paid in ‰: 950 = 95折.")
+    points_multiplier_pct: int
+    privileges: str
+
+
+class TierMoveIn(In):
+    tier_id: Id
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    protected_until: dt.date | None = Field(None, description="No downgrade before this date.")
+
+
+class MemberTierOut(Schema):
+    member_id: int
+    tier: TierOut
+    protected_until: dt.date | None

@@ -1,0 +1,73 @@
+"""Wallet schemas: recharge and refund input (integer fen), their receipts, packages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import StrictInt, StringConstraints
+
+from huiyuan.api.schemas.common import Id, In
+from huiyuan.api.schemas.money import BalancesOut
+from huiyuan.wallet.services import MAX_SINGLE_RECHARGE_FEN
+
+# The values of ``huiyuan.wallet.models.PaymentMethod``.
+Method = Literal["cash", "bank_card", "wechat", "alipay", "terminal", "online", "enterprise"]
+
+
+class RechargeIn(In):
+    amount_fen: Annotated[StrictInt, Field(ge=1, le=MAX_SINGLE_RECHARGE_FEN)] = Field(
+        ..., description="Principal paid in, in fen."
+    )
+    method: Method
+    package_id: Id | None = Field(None, description="A recharge package (充值套餐) adding bonus.")
+
+
+class RefundIn(In):
+    amount_fen: Annotated[StrictInt, Field(ge=1, le=MAX_SINGLE_RECHARGE_FEN * 100)] = Field(
+        ..., description="Principal paid back, in fen; bonus is clawed back pro rata."
+    )
+    method: Method
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class CardRef(Schema):
+    id: int
+    number: str
+
+
+class RechargeOut(Schema):
+    id: int
+    operation_id: int
+    card: CardRef
+    member_id: int | None
+    store_id: int
+    method: str
+    principal_fen: int
+    bonus_fen: int
+    package_id: int | None
+    created_at: dt.datetime
+    balances_after: BalancesOut
+
+
+class RefundOut(Schema):
+    id: int
+    operation_id: int
+    card: CardRef
+    member_id: int | None
+    store_id: int
+    method: str
+    principal_fen: int
+    bonus_clawback_fen: int
+    reason: str
+    created_at: dt.datetime
+    balances_after: BalancesOut
+
+
+class RechargePackageOut(Schema):
+    id: int
+    name: str
+    pay_fen: int
+    bonus_fen: int
+    bonus_valid_days: int | None
