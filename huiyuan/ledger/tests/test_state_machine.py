@@ -283,6 +283,7 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
             max_examples=30,
             stateful_step_count=25,
             deadline=None,
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
