@@ -337,3 +337,76 @@ def card_for_points(card_id: int) -> Card:
         raise NotFound(_("Card not found."), code="card_not_found")
     card_require_usable(card)
     return card
+
+
+POLICY_FIELDS = (
+    "points_per_yuan",
+    "max_offset_percent",
+    "expiry",
+    "expiry_days",
+    "supplement_days",
+)
+
+
+def points_policy_update(*, actor: Actor, **changes: Any) -> PointsPolicy:
+    """Change the chain's points policy; points already earned keep their expiry date."""
+    require(actor, Perm.POINTS_CONFIGURE)
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown setting."), code="unknown_setting", details={"fields": sorted(unknown)}
+        )
+    for key in ("points_per_yuan", "max_offset_percent", "expiry_days", "supplement_days"):
+        if key in changes and (not isinstance(changes[key], int) or changes[key] < 0):
+            raise ValidationFailed(
+                _("Enter a whole number, zero or more."), code="invalid_setting", field=key
+            )
+    if "points_per_yuan" in changes and not 1 <= changes["points_per_yuan"] <= 100_000:
+        raise ValidationFailed(
+            _("Points worth ¥1 is 1 to 100,000."),
+            code="invalid_points_per_yuan",
+            field="points_per_yuan",
+        )
+    if "max_offset_percent" in changes and changes["max_offset_percent"] > 100:
+        raise ValidationFailed(
+            _("At most 100 percent of a bill can be paid by points."),
+            code="invalid_offset_percent",
+            field="max_offset_percent",
+        )
+    if "expiry" in changes and changes["expiry"] not in PointsPolicy.Expiry.values:
+        raise ValidationFailed(_("Unknown expiry mode."), code="invalid_expiry", field="expiry")
+    with transaction.atomic():
+        policy = PointsPolicy.objects.select_for_update().get(pk=PointsPolicy.current().pk)
+        expiry = changes.get("expiry", policy.expiry)
+        days = changes.get("expiry_days", policy.expiry_days)
+        if expiry != PointsPolicy.Expiry.NEVER and days < 1:
+            raise ValidationFailed(
+                _("Points that expire need at least one day."),
+                code="invalid_expiry_days",
+                field="expiry_days",
+            )
+        before = {k: getattr(policy, k) for k in changes}
+        changed = {k: v for k, v in changes.items() if before[k] != v}
+        if not changed:
+            return policy
+        for key, value in changed.items():
+            setattr(policy, key, value)
+        policy.save(update_fields=list(changed))
+        audit_record(
+            actor=actor,
+            action="points_policy.updated",
+            subject_type="points_policy",
+            subject_id=policy.pk,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+    return policy
+
+
+def points_dry_run_rule(*, actor: Actor, rule_id: int, context: EarnContext) -> EarnResult:
+    """What one rule version alone would give for ``context`` (nothing is written)."""
+    require(actor, Perm.POINTS_CONFIGURE)
+    rule = EarnRule.objects.filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound(_("Unknown earn rule."), code="unknown_rule", field="rule")
+    return compute_earn([rule_spec(rule)], context)

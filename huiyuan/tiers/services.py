@@ -219,3 +219,18 @@ def tiers_evaluate_period(*, actor: Actor, now: dt.datetime | None = None) -> di
             )
         downgraded += 1
     return {"downgraded": downgraded}
+
+
+def tiers_evaluate_run(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run the period-end evaluation now, by hand (head office), and record that it ran."""
+    require(actor, Perm.TIER_CONFIGURE)
+    result = tiers_evaluate_period(actor=actor, now=now)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="tier.evaluation_run",
+            subject_type="tier",
+            subject_id="period",
+            after=dict(result),
+        )
+    return result

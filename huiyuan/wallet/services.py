@@ -331,3 +331,25 @@ def wallet_policy_update(*, actor: Actor, **changes: object) -> WalletPolicy:
             after=dict(changes),
         )
     return policy
+
+
+def recharge_package_set_active(*, actor: Actor, package_id: int, active: bool) -> RechargePackage:
+    """Offer a package again, or stop offering it; recharges already made keep it."""
+    require(actor, Perm.WALLET_CONFIGURE)
+    with transaction.atomic():
+        package = RechargePackage.objects.select_for_update().filter(pk=package_id).first()
+        if package is None:
+            raise NotFound(_("Unknown recharge package."), code="unknown_package")
+        if package.is_active == active:
+            return package
+        package.is_active = active
+        package.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="recharge_package.activated" if active else "recharge_package.deactivated",
+            subject_type="recharge_package",
+            subject_id=package.pk,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+    return package
