@@ -116,6 +116,19 @@ def card_types(*, active_only: bool = True) -> QuerySet[CardType]:
     return qs.filter(is_active=True) if active_only else qs
 
 
+def member_entries(*, actor: Actor, member: Member) -> QuerySet[Entry]:
+    """Ledger entries of every card the member holds or shares, newest first (for paging)."""
+    require(actor, Perm.MEMBER_VIEW)
+    card_ids = Card.objects.filter(Q(member=member) | Q(holders__member=member)).values("pk")
+    return (
+        Entry.objects.filter(account__card_id__in=card_ids)
+        .select_related(
+            "account", "transfer", "transfer__operation", "transfer__operation__operator"
+        )
+        .order_by("-id")
+    )
+
+
 def card_balances(card: Card) -> CardBalances:
     """``card`` re-read with its balances now (after a write the caller was allowed to make)."""
     fresh = Card.objects.select_related("card_type", "store", "member", "replaced_by").get(

@@ -455,3 +455,89 @@ def sale_supplement_points(
         perform=perform,
     )
     return Sale.objects.select_related("member", "card", "store").get(operation=operation)
+
+
+@dataclass(frozen=True)
+class SaleQuote:
+    """What a quick consumption would come to, before it is recorded (nothing is written).
+
+    The counter shows it live; ``sale_quick`` decides again when the sale is submitted.
+    """
+
+    amount_fen: int
+    tier_code: str
+    tier_name: str
+    discount_permille: int
+    discount_fen: int
+    payable_fen: int
+    points: int
+    points_offset_fen: int
+    points_per_yuan: int
+    max_points: int  # the most points this bill and this card allow
+    balance_fen: int
+    max_balance_fen: int  # the most stored value that can still pay this bill
+    external_fen: int
+    overpaid: bool
+    available_fen: int  # principal and unexpired bonus on the card
+    available_points: int
+
+
+def sale_quote(
+    *,
+    actor: Actor,
+    amount_fen: int,
+    card_id: int | None = None,
+    points: int = 0,
+    balance_fen: int = 0,
+) -> SaleQuote:
+    """Price a quick consumption the way ``sale_quick`` does: tier discount, points offset,
+    stored value, and what is left for an external method."""
+    import math
+
+    require(actor, Perm.SALE_CREATE)
+    amount_fen = max(0, amount_fen)
+    points, balance_fen = max(0, points), max(0, balance_fen)
+    card = (
+        Card.objects.select_related("member").filter(pk=card_id).first()
+        if card_id is not None
+        else None
+    )
+    member = card.member if card is not None else None
+    tier = tier_services.current_tier(member) if member is not None else None
+    permille = tier.discount_permille if tier is not None else 1000
+    payable = amount_fen * permille // 1000
+    policy = PointsPolicy.current()
+    available_fen = available_points = 0
+    if card is not None:
+        accounts = ledger.card_accounts(card.pk)
+        now = timezone.now()
+        available_fen = accounts[Account.Kind.PRINCIPAL].balance + ledger.available(
+            accounts[Account.Kind.BONUS], now
+        )
+        available_points = ledger.available(accounts[Account.Kind.POINTS], now)
+    # The most points: within the offset cap, the card's points, in whole fen.
+    cap_fen = payable * policy.max_offset_percent // 100
+    step = policy.points_per_yuan // math.gcd(policy.points_per_yuan, 100)
+    max_points = min(available_points, cap_fen * policy.points_per_yuan // 100)
+    max_points -= max_points % step
+    offset = points * 100 // policy.points_per_yuan
+    rest = max(0, payable - offset)
+    return SaleQuote(
+        amount_fen=amount_fen,
+        tier_code=tier.code if tier is not None else "",
+        tier_name=tier.name if tier is not None else "",
+        discount_permille=permille,
+        discount_fen=amount_fen - payable,
+        payable_fen=payable,
+        points=points,
+        points_offset_fen=offset,
+        points_per_yuan=policy.points_per_yuan,
+        max_points=max(0, max_points),
+        balance_fen=balance_fen,
+        max_balance_fen=min(available_fen, rest),
+        external_fen=max(0, payable - offset - balance_fen),
+        overpaid=offset + balance_fen > payable,
+        available_fen=available_fen,
+        available_points=available_points,
+    )
+
