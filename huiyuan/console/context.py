@@ -54,6 +54,12 @@ UI_PERMS = {
     "store_manage": Perm.STORE_MANAGE,
     "staff_manage": Perm.STAFF_MANAGE,
     "apikey_manage": Perm.APIKEY_MANAGE,
+    "card_configure": Perm.CARD_CONFIGURE,
+    "wallet_configure": Perm.WALLET_CONFIGURE,
+    "wallet_batch": Perm.WALLET_BATCH,
+    "points_configure": Perm.POINTS_CONFIGURE,
+    "tier_configure": Perm.TIER_CONFIGURE,
+    "report_view": Perm.REPORT_VIEW,
 }
 
 
@@ -71,6 +77,12 @@ def console(request: HttpRequest) -> dict[str, Any]:
             "staff_manage",
             "apikey_manage",
             "member_configure",
+            "card_configure",
+            "wallet_configure",
+            "wallet_batch",
+            "points_configure",
+            "tier_configure",
+            "report_view",
         )
     )
     stores = switchable_stores(user)
