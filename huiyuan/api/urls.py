@@ -120,12 +120,25 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
     return docs_asset(name)
 
 
+from huiyuan.api import cards as _cards  # noqa: E402
 from huiyuan.api import members as _members  # noqa: E402
+from huiyuan.api import points as _points  # noqa: E402
+from huiyuan.api import reports as _reports  # noqa: E402
+from huiyuan.api import sales as _sales  # noqa: E402
 from huiyuan.api import stores as _stores  # noqa: E402
+from huiyuan.api import tiers as _tiers  # noqa: E402
+from huiyuan.api import wallet as _wallet  # noqa: E402
 
 api.add_router("/members", _members.router)
 api.add_router("/me", _stores.me_router)
 api.add_router("/stores", _stores.stores_router)
+# Money routers carry full paths (/cards/…, /members/{id}/cards, /sales/…).
+api.add_router("", _cards.router)
+api.add_router("", _wallet.router)
+api.add_router("", _sales.router)
+api.add_router("", _points.router)
+api.add_router("", _tiers.router)
+api.add_router("", _reports.router)
 
 # Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
 _fallback = Router()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -133,7 +134,8 @@ def test_generated_requests(callers, method, path, operation):
     def run(request: dict[str, Any], who: int) -> None:
         url = path.removeprefix("/api/v1")
         for name, value in request["path"].items():
-            url = url.replace("{" + name + "}", str(value))
+            # Quoted as a client would: a "#" or "?" in a value must not cut the path short.
+            url = url.replace("{" + name + "}", quote(str(value), safe=""))
         query = {k: v for k, v in (request.get("query") or {}).items() if v is not None}
         client = callers[who]
         kwargs: dict[str, Any] = {"headers": client.headers}
@@ -147,7 +149,7 @@ def test_generated_requests(callers, method, path, operation):
                 content_type="application/json",
                 **kwargs,
             )
-        if response.status_code == 404 and "/" in str(request["path"].get("code", "")):
+        if response.status_code == 404 and any("/" in str(v) for v in request["path"].values()):
             return  # a slash in a path value leaves the route: the catch-all answers
         _check(response, operation)
 

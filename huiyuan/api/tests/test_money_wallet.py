@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from huiyuan.api.tests import money
-from huiyuan.api.tests.conftest import ApiClient, error_of, new_client
+from huiyuan.api.tests.conftest import ApiClient, error_of, new_client, translated
 from huiyuan.cards import services as card_services
 from huiyuan.core.permissions import Role
 from huiyuan.wallet.services import recharge_package_create
@@ -136,6 +136,7 @@ def test_recharge_needs_an_idempotency_key(pos, card):
         error = error_of(response)
         assert error["code"] == "idempotency_key_required"
         assert error["field"] == "Idempotency-Key"
+        assert error["message"] == "请提供 Idempotency-Key 请求头（1–100 个字符）。"
     assert money.money_snapshot() == before
 
 
@@ -166,6 +167,15 @@ def test_recharge_refusals_change_nothing(pos, owner, card, package):
     assert (missing.status_code, error_of(missing)["code"]) == (404, "card_not_found")
     assert money.money_snapshot() == before
     assert money.balances(card) == {"principal": 50000, "bonus": 0, "points": 0}
+
+
+def test_api_messages_speak_chinese_by_default_and_english_on_request(pos, card):
+    response = pos.get("/cards/999999")
+    assert error_of(response)["message"] == translated("Card not found.") != "Card not found."
+    response = pos.get("/cards/999999", **{"Accept-Language": "en"})
+    assert error_of(response)["message"] == "Card not found."
+    response = pos.get("/nowhere")
+    assert error_of(response)["message"] == "未找到。"
 
 
 def test_a_card_of_another_store_is_recharged_at_the_terminals_store(pos, owner, staff, stores):

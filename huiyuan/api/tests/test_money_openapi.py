@@ -1,0 +1,101 @@
+"""The money endpoints in the OpenAPI document: listed, keyed, integer fen only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+MONEY_PATHS = {
+    "/api/v1/cards": {"post"},
+    "/api/v1/card-types": {"get"},
+    "/api/v1/cards/by-number/{number}": {"get"},
+    "/api/v1/cards/{card_id}": {"get"},
+    "/api/v1/members/{member_id}/cards": {"get"},
+    "/api/v1/cards/{card_id}/lots": {"get"},
+    "/api/v1/cards/{card_id}/entries": {"get"},
+    "/api/v1/cards/{card_id}/qr.svg": {"get"},
+    "/api/v1/cards/{card_id}/barcode.svg": {"get"},
+    "/api/v1/cards/{card_id}/holders": {"post"},
+    "/api/v1/cards/{card_id}/report-lost": {"post"},
+    "/api/v1/cards/{card_id}/found": {"post"},
+    "/api/v1/cards/{card_id}/reissue": {"post"},
+    "/api/v1/cards/{card_id}/renew": {"post"},
+    "/api/v1/cards/{card_id}/cancel": {"post"},
+    "/api/v1/cards/{card_id}/recharge": {"post"},
+    "/api/v1/cards/{card_id}/refund": {"post"},
+    "/api/v1/recharge-packages": {"get"},
+    "/api/v1/sales/quick": {"post"},
+    "/api/v1/sales/{sale_id}": {"get"},
+    "/api/v1/sales/by-number/{number}": {"get"},
+    "/api/v1/sales/{sale_id}/reverse": {"post"},
+    "/api/v1/sales/{number}/supplement-points": {"post"},
+    "/api/v1/cards/{card_id}/points/adjust": {"post"},
+    "/api/v1/points/rules": {"get", "post"},
+    "/api/v1/points/dry-run": {"post"},
+    "/api/v1/tiers": {"get"},
+    "/api/v1/members/{member_id}/tier": {"post"},
+    "/api/v1/reports/outstanding": {"get"},
+    "/api/v1/reports/points-liability": {"get"},
+}
+
+# Operations that move money, points or a card's balances: each takes an Idempotency-Key.
+KEYED = {
+    ("post", "/api/v1/cards/{card_id}/reissue"),
+    ("post", "/api/v1/cards/{card_id}/recharge"),
+    ("post", "/api/v1/cards/{card_id}/refund"),
+    ("post", "/api/v1/sales/quick"),
+    ("post", "/api/v1/sales/{sale_id}/reverse"),
+    ("post", "/api/v1/sales/{number}/supplement-points"),
+    ("post", "/api/v1/cards/{card_id}/points/adjust"),
+}
+
+
+@pytest.fixture
+def document(db, anon):
+    response = anon.client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_every_money_path_is_listed(document):
+    listed = {p: set(ops) for p, ops in document["paths"].items() if p in MONEY_PATHS}
+    assert listed == MONEY_PATHS
+
+
+def test_money_operations_document_the_idempotency_key(document):
+    keyed = {
+        (method, path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key"
+            for p in operation.get("parameters", [])
+        )
+    }
+    assert keyed == KEYED
+
+
+def _properties(document, name):
+    return document["components"]["schemas"][name]["properties"]
+
+
+def test_money_fields_are_bounded_integers(document):
+    schemas = document["components"]["schemas"]
+    for name, schema in schemas.items():
+        for field, spec in schema.get("properties", {}).items():
+            if field.endswith("_fen") or field in ("points", "delta"):
+                types = {s.get("type") for s in spec.get("anyOf", [spec])} - {"null"}
+                assert types == {"integer"}, (name, field, spec)
+    assert '"type": "number"' not in json.dumps(schemas)  # no float anywhere
+    recharge = _properties(document, "RechargeIn")["amount_fen"]
+    assert (recharge["minimum"], recharge["maximum"]) == (1, 10_000_000)
+    sale = _properties(document, "QuickSaleIn")
+    assert (sale["amount_fen"]["minimum"], sale["amount_fen"]["maximum"]) == (1, 100_000_000)
+    assert sale["balance_fen"]["minimum"] == 0 and sale["points"]["minimum"] == 0
+
+
+def test_images_are_svg(document):
+    for image in ("qr.svg", "barcode.svg"):
+        ok = document["paths"][f"/api/v1/cards/{{card_id}}/{image}"]["get"]["responses"]["200"]
+        assert set(ok["content"]) == {"image/svg+xml"}
