@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from huiyuan.core.errors import DomainError, PermissionDenied, ValidationFailed
 from huiyuan.core.money import yuan_to_fen
@@ -110,7 +111,9 @@ class RefundForm(IdempotentForm):
 class QuickSaleForm(IdempotentForm):
     card = CardNumberField(required=False)
     amount = YuanField(label=_("Amount (yuan)"))
-    category = forms.CharField(label=_("Category"), max_length=40, required=False)
+    category = forms.CharField(
+        label=pgettext_lazy("sale", "Category"), max_length=40, required=False
+    )
     balance = YuanField(label=_("Pay from balance (yuan)"), required=False, allow_zero=True)
     points = forms.IntegerField(label=_("Points to use"), required=False, min_value=0)
     external_method = forms.ChoiceField(

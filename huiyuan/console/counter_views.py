@@ -20,11 +20,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from huiyuan.audit.selectors import action_label
 from huiyuan.cards import images as card_images
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards import services as card_services
@@ -51,6 +53,7 @@ from huiyuan.console.counter_forms import (
     show_domain_error,
 )
 from huiyuan.console.views import (
+    ACTION_LABELS,
     MEMBER_SECTIONS,
     MemberSection,
     register_member_section,
@@ -584,13 +587,20 @@ def recharge(request: HttpRequest) -> HttpResponse:
                 show_domain_error(form, exc)
             else:
                 after = _card_or_404(actor, found.card.pk)
-                text = _("Recharged %(amount)s to card %(number)s") % {
+                values = {
                     "amount": fen_to_yuan_str(done.principal_fen),
+                    "bonus": fen_to_yuan_str(done.bonus_fen),
                     "number": found.card.number,
+                    "now": balances_line(after),
                 }
                 if done.bonus_fen:
-                    text += _(", bonus %(bonus)s") % {"bonus": fen_to_yuan_str(done.bonus_fen)}
-                messages.success(request, f"{text}. {_('Now:')} {balances_line(after)}.")
+                    text = _(
+                        "Recharged %(amount)s to card %(number)s with %(bonus)s bonus. "
+                        "Now: %(now)s."
+                    )
+                else:
+                    text = _("Recharged %(amount)s to card %(number)s. Now: %(now)s.")
+                messages.success(request, text % values)
                 target = _safe_next(request)
                 if target:
                     return HttpResponseRedirect(target)
@@ -1035,6 +1045,30 @@ def member_money_section(request: HttpRequest, actor: Actor, member: Member) -> 
         "member_active": member.status == Member.Status.ACTIVE,
     }
 
+
+# The member page's history reads these actions; give them their audit-log labels.
+HISTORY_ACTIONS: dict[str, tuple[str, str]] = {
+    "card.issued": ("ti-credit-card", "blue"),
+    "card.reported_lost": ("ti-lock", "red"),
+    "card.found": ("ti-lock-open", "green"),
+    "card.reissued": ("ti-replace", "orange"),
+    "card.renewed": ("ti-calendar-plus", "blue"),
+    "card.cancelled": ("ti-credit-card-off", "secondary"),
+    "card.holder_added": ("ti-users-plus", "blue"),
+    "wallet.recharged": ("ti-wallet", "green"),
+    "wallet.refunded": ("ti-arrow-back-up", "orange"),
+    "sale.completed": ("ti-cash-register", "blue"),
+    "sale.reversed": ("ti-arrow-back-up", "red"),
+    "points.adjusted": ("ti-coins", "yellow"),
+    "points.supplemented": ("ti-receipt-2", "yellow"),
+    "tier.initial": ("ti-crown", "yellow"),
+    "tier.upgrade": ("ti-trending-up", "green"),
+    "tier.downgrade": ("ti-trending-down", "orange"),
+    "tier.manual": ("ti-crown", "purple"),
+}
+_lazy_label = lazy(action_label, str)
+for _action, (_icon, _color) in HISTORY_ACTIONS.items():
+    ACTION_LABELS.setdefault(_action, (_lazy_label(_action), _icon, _color))
 
 MONEY_SECTION = "console/counter/member_money.html"
 if not any(s.template == MONEY_SECTION for s in MEMBER_SECTIONS):
