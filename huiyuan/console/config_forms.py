@@ -104,9 +104,11 @@ class CardTypeForm(TablerForm):
         help_text=_("Lowercase letters, digits, - and _; cannot be changed later."),
     )
     name = forms.CharField(
-        label=_("Name"), max_length=50, widget=forms.TextInput(attrs={"placeholder": "金卡"})
+        label=_("Card type name"),
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "金卡"}),
     )
-    category = forms.ChoiceField(label=_("Category"), choices=CardType.Category.choices)
+    category = forms.ChoiceField(label=_("Card category"), choices=CardType.Category.choices)
     holding = forms.ChoiceField(
         label=_("Holding"), choices=CardType.Holding.choices, initial=CardType.Holding.PERSONAL
     )
@@ -467,7 +469,9 @@ class TierForm(TablerForm):
         label=_("Code"), max_length=30, widget=forms.TextInput(attrs={"placeholder": "gold"})
     )
     name = forms.CharField(
-        label=_("Name"), max_length=30, widget=forms.TextInput(attrs={"placeholder": "金卡会员"})
+        label=_("Tier name"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": "金卡会员"}),
     )
     level = forms.IntegerField(
         label=_("Level"),
@@ -475,7 +479,9 @@ class TierForm(TablerForm):
         max_value=100,
         help_text=_("Higher is better; the lowest level is where every member starts."),
     )
-    basis = forms.ChoiceField(label=_("Threshold on"), choices=Tier.Basis.choices)
+    basis = forms.ChoiceField(
+        label=_("Threshold on"), choices=Tier.Basis.choices, initial=Tier.Basis.SPEND
+    )
     threshold = forms.CharField(
         label=_("Threshold"),
         max_length=16,
