@@ -540,4 +540,3 @@ def sale_quote(
         available_fen=available_fen,
         available_points=available_points,
     )
-
