@@ -1,7 +1,8 @@
 """Card endpoints: issue, look up with balances, lots and entries, QR/barcode, lifecycle.
 
 Reads need ``member.view`` and work across stores (通存通兑); writes check their own
-permission in the service. Only a reissue moves money, so only it takes an Idempotency-Key.
+permission in the service. A reissue (which moves money) requires an Idempotency-Key; a card
+issue accepts one so that a retried issue returns the same card.
 """
 
 from __future__ import annotations
@@ -50,13 +51,16 @@ def _card(actor: Actor, card_id: int | None = None, number: str = "") -> CardBal
 
 
 @router.post("/cards", response={201: CardOut, **ERRORS}, summary="Issue a card")
-def card_issue(request: HttpRequest, payload: CardIssueIn) -> Status[CardBalances]:
+def card_issue(
+    request: HttpRequest, payload: CardIssueIn, idempotency_key: str | None = IdempotencyKey
+) -> Status[CardBalances]:
     card = services.card_issue(
         actor=actor_of(request),
         card_type_id=payload.card_type_id,
         member_id=payload.member_id,
         number=payload.number or "",
         store_id=payload.store_id,
+        idempotency_key=(idempotency_key or "").strip()[:100],
     )
     return Status(201, selectors.card_balances(card))
 

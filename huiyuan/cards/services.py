@@ -118,9 +118,65 @@ def card_issue(
     member_id: int | None,
     number: str = "",
     store_id: int | None = None,
+    idempotency_key: str = "",
 ) -> Card:
-    """Issue a card (physical number or a generated electronic one) and open its accounts."""
+    """Issue a card (physical number or a generated electronic one) and open its accounts.
+
+    With an idempotency key, a retried request returns the card the first one issued.
+    """
     require(actor, Perm.CARD_ISSUE)
+    if not idempotency_key:
+        return _card_issue(
+            actor=actor,
+            card_type_id=card_type_id,
+            member_id=member_id,
+            number=number,
+            store_id=store_id,
+        )
+
+    def perform() -> Operation:
+        card = _card_issue(
+            actor=actor,
+            card_type_id=card_type_id,
+            member_id=member_id,
+            number=number,
+            store_id=store_id,
+        )
+        return Operation.objects.create(
+            kind="card_issue",
+            member_id=card.member_id,
+            card_id=card.pk,
+            store_id=card.store_id,
+            operator=actor.staff,
+            terminal_id=actor.terminal.pk if actor.terminal else None,
+            created_at=card.issued_at,
+            details={"number": card.number},
+        )
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="card_issue",
+        payload={
+            "card_type_id": card_type_id,
+            "member_id": member_id,
+            "number": number,
+            "store_id": store_id,
+        },
+        perform=perform,
+    )
+    assert operation.card_id is not None
+    return Card.objects.select_related("card_type").get(pk=operation.card_id)
+
+
+def _card_issue(
+    *,
+    actor: Actor,
+    card_type_id: int,
+    member_id: int | None,
+    number: str,
+    store_id: int | None,
+) -> Card:
     store_id = store_id if store_id is not None else actor.store_id
     if store_id is None or not Store.objects.filter(pk=store_id).exists():
         raise NotFound(_("Unknown store."), code="unknown_store", field="store_id")

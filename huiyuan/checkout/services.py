@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,7 +63,21 @@ def split_balance(order: str, amount: int, principal: int, bonus: int) -> tuple[
 
 
 def _receipt_number(store: Store, now: dt.datetime) -> str:
-    return f"{store.code}{timezone.localtime(now):%y%m%d%H%M%S}{secrets.randbelow(10**4):04d}"
+    return f"{store.code}{timezone.localtime(now):%y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+
+
+def _sale_create(*, store: Store, now: dt.datetime, **fields: object) -> Sale:
+    """Insert a sale under a fresh receipt number, drawing again on the rare collision."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Sale.objects.create(
+                    number=_receipt_number(store, now), store=store, **fields
+                )  # type: ignore[arg-type]
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _tier_terms(member: Member | None) -> tuple[str, int, int]:
@@ -234,11 +249,11 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
                 now=now,
                 details={"amount": data.amount_fen, "payable": payable},
             ).operation
-        sale = Sale.objects.create(
-            number=_receipt_number(store, now),
+        sale = _sale_create(
+            store=store,
+            now=now,
             member=member,
             card=card,
-            store=store,
             operator=actor.staff,
             category=category,
             amount_fen=data.amount_fen,

@@ -140,7 +140,7 @@ class PointsAdjustForm(IdempotentForm):
         return delta
 
 
-class IssueCardForm(forms.Form):
+class IssueCardForm(IdempotentForm):
     card_type = forms.TypedChoiceField(label=_("Card type"), coerce=int)
     number = forms.CharField(
         label=_("Physical card number"),

@@ -397,6 +397,7 @@ def card_issue(request: HttpRequest, member_id: int) -> HttpResponse:
                 card_type_id=form.cleaned_data["card_type"],
                 member_id=member.pk,
                 number=form.cleaned_data["number"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except DomainError as exc:
             show_domain_error(form, exc)

@@ -59,20 +59,27 @@ def test_issue_electronic_and_physical_cards(cashier_client: Client, owner, make
     member = make_member()
     page = cashier_client.get(f"/members/{member.pk}/cards/new/").content.decode()
     assert "普通卡" in page
-    response = cashier_client.post(f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk})
-    assert response["Location"] == f"/members/{member.pk}/"
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001"}
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "idempotency_key": "i1"}
+    )
+    assert response["Location"] == f"/members/{member.pk}/"
+    # A double submit with the same key issues nothing more.
+    cashier_client.post(
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "idempotency_key": "i1"}
+    )
+    assert Card.objects.filter(member=member).count() == 1
+    response = cashier_client.post(
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i2"}
     )
     assert response.status_code == 302
     assert sorted(len(c.number) for c in Card.objects.filter(member=member)) == [8, 16]
     before = state()
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001"}
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i3"}
     )
     assert "该卡号已被使用" in response.content.decode()
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "12-34"}
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "12-34", "idempotency_key": "i4"}
     )
     assert "6–32 位" in response.content.decode()
     assert state() == before
@@ -84,7 +91,9 @@ def test_issue_forbidden(client_for, owner, make_member):
     client = client_for(Role.MARKETER)
     assert client.get(f"/members/{member.pk}/cards/new/").status_code == 403
     before = state()
-    response = client.post(f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk})
+    response = client.post(
+        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "idempotency_key": "i5"}
+    )
     assert response.status_code == 403
     assert state() == before
 
