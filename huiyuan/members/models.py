@@ -73,8 +73,8 @@ class Member(models.Model):
 
     code = models.CharField(_("member number"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=50)
-    name_pinyin = models.CharField(max_length=200, db_index=True)
-    name_initials = models.CharField(max_length=50, db_index=True)
+    name_pinyin = models.CharField(max_length=200)
+    name_initials = models.CharField(max_length=50)
     gender = models.CharField(
         _("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -147,7 +147,13 @@ class Member(models.Model):
         verbose_name = _("member")  # 会员
         ordering = ["-joined_at", "-id"]
         indexes = [
-            models.Index(fields=["name"]),
+            # Prefix searches by initials or full pinyin read these in (prefix, id) order.
+            models.Index(fields=["name_initials", "id"], name="member_initials_id_idx"),
+            models.Index(fields=["name_pinyin", "id"], name="member_pinyin_id_idx"),
+            # LIKE 'name%' on PostgreSQL needs the pattern operator class (ignored elsewhere).
+            models.Index(
+                fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["home_store", "joined_at"]),
             models.Index(fields=["status", "last_activity_at"]),
         ]

@@ -270,3 +270,18 @@ def test_renew_and_cancel(pos, manager_pos, funded, chain, holder):
     cancelled = pos.post(f"/cards/{empty['id']}/cancel", {"reason": "不用了"})
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
+
+
+
+def test_issue_with_key_is_replayed(pos, chain, holder):
+    body = {"card_type_id": chain.pk, "member_id": holder.pk}
+    key = {"Idempotency-Key": "issue-1"}
+    first = pos.post("/cards", body, **key)
+    again = pos.post("/cards", body, **key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert Card.objects.filter(member=holder).count() == 1
+    other = pos.post("/cards", {**body, "number": "88880001"}, **key)
+    assert other.status_code == 409
+    assert error_of(other)["code"] == "idempotency_key_reused"
+    assert Card.objects.filter(member=holder).count() == 1

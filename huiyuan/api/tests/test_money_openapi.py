@@ -41,6 +41,7 @@ MONEY_PATHS = {
 
 # Operations that move money, points or a card's balances: each takes an Idempotency-Key.
 KEYED = {
+    ("post", "/api/v1/cards"),  # optional: a retried issue returns the same card
     ("post", "/api/v1/cards/{card_id}/reissue"),
     ("post", "/api/v1/cards/{card_id}/recharge"),
     ("post", "/api/v1/cards/{card_id}/refund"),
