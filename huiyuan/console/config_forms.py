@@ -19,7 +19,7 @@ from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.points.models import EarnRule, PointsPolicy
 from huiyuan.stores.models import Store
-from huiyuan.tiers.models import Tier
+from huiyuan.tiers.models import Tier, TierPolicy
 from huiyuan.wallet.models import PaymentMethod, WalletPolicy
 
 WEEKDAYS = {
@@ -227,6 +227,25 @@ class PointsPolicyForm(TablerForm):
 
     @classmethod
     def initial_for(cls, policy: PointsPolicy) -> dict[str, Any]:
+        return {name: getattr(policy, name) for name in cls.base_fields}
+
+
+class TierPolicyForm(TablerForm):
+    evaluation_period = forms.ChoiceField(
+        label=_("Evaluate tiers"),
+        choices=TierPolicy.Period.choices,
+        help_text=_("At each period end, members under their tier's retention bar move down."),
+    )
+    inactive_termination_days = forms.IntegerField(
+        label=_("Terminate members inactive for days"),
+        required=False,
+        min_value=30,
+        max_value=3650,
+        help_text=_("Leave empty to never terminate inactive members."),
+    )
+
+    @classmethod
+    def initial_for(cls, policy: TierPolicy) -> dict[str, Any]:
         return {name: getattr(policy, name) for name in cls.base_fields}
 
 

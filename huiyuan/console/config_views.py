@@ -41,6 +41,7 @@ from huiyuan.console.config_forms import (
     RechargePackageForm,
     ReportYearForm,
     TierForm,
+    TierPolicyForm,
     WalletPolicyForm,
 )
 from huiyuan.console.context import request_actor
@@ -54,7 +55,7 @@ from huiyuan.points.models import EarnRule, PointsPolicy
 from huiyuan.points.rules import EarnContext, EarnResult
 from huiyuan.stores import selectors as store_selectors
 from huiyuan.tiers import services as tier_services
-from huiyuan.tiers.models import MemberTier, Tier
+from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
 from huiyuan.wallet import batch as wallet_batch
 from huiyuan.wallet import selectors as wallet_selectors
 from huiyuan.wallet import services as wallet_services
@@ -519,7 +520,9 @@ def earn_rule_dry_run(request: HttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------- tiers
 
 
-def _tiers_page(request: HttpRequest, form: TierForm) -> HttpResponse:
+def _tiers_page(
+    request: HttpRequest, form: TierForm, policy_form: TierPolicyForm | None = None
+) -> HttpResponse:
     counts = dict(
         MemberTier.objects.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
     )
@@ -535,10 +538,18 @@ def _tiers_page(request: HttpRequest, form: TierForm) -> HttpResponse:
         }
         for t in tiers
     ]
+    policy_form = policy_form or TierPolicyForm(
+        initial=TierPolicyForm.initial_for(TierPolicy.current())
+    )
     return render(
         request,
         "console/config/tiers.html",
-        {"rows": rows, "form": form, "open_form": request.method == "POST"},
+        {
+            "rows": rows,
+            "form": form,
+            "policy_form": policy_form,
+            "open_form": request.method == "POST" and not policy_form.is_bound,
+        },
     )
 
 
@@ -572,6 +583,23 @@ def tiers(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Tier %(name)s created.") % {"name": tier.name})
             return redirect("console:config_tiers")
     return _tiers_page(request, form)
+
+
+@login_required
+@require_POST
+def tier_policy(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request, Perm.TIER_CONFIGURE)
+    policy_form = TierPolicyForm(request.POST)
+    if policy_form.is_valid():
+        try:
+            tier_services.tier_policy_update(actor=actor, **policy_form.cleaned_data)
+        except DomainError as exc:
+            _refuse_if_forbidden(exc)
+            add_domain_error(policy_form, exc)
+        else:
+            messages.success(request, _("Tier policy saved."))
+            return redirect("console:config_tiers")
+    return _tiers_page(request, TierForm(tiers=list(Tier.objects.all())), policy_form)
 
 
 @login_required

@@ -19,6 +19,7 @@ urlpatterns = [
     path("config/earn-rules/dry-run/", views.earn_rule_dry_run, name="config_earn_dry_run"),
     path("config/tiers/", views.tiers, name="config_tiers"),
     path("config/tiers/evaluate/", views.tiers_evaluate, name="config_tiers_evaluate"),
+    path("config/tiers/policy/", views.tier_policy, name="config_tier_policy"),
     path("config/batch-recharge/", views.batch_recharge, name="config_batch"),
     path(
         "config/batch-recharge/confirm/", views.batch_recharge_confirm, name="config_batch_confirm"

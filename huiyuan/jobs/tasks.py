@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django_tasks import task
 
 from huiyuan.core.permissions import Actor, Role
 from huiyuan.members.services import members_terminate_inactive
 from huiyuan.points.services import lots_expire_due
+from huiyuan.tiers.models import TierPolicy
 from huiyuan.tiers.services import tiers_evaluate_period
 
 # Scheduled jobs act as the system: an owner-level actor with no staff behind it.
 SYSTEM = Actor(role=Role.OWNER)
-INACTIVE_DAYS = 730
 
 
 @task()
@@ -24,11 +25,16 @@ def expire_lots() -> dict[str, Any]:
 
 @task()
 def evaluate_tiers() -> dict[str, Any]:
-    """Period-end tier evaluation: downgrade members under the retention bar."""
+    """Period-end tier evaluation (runs monthly; acts when the policy's period has ended)."""
+    if not TierPolicy.current().period_ends_before(timezone.localdate().month):
+        return {"skipped": "the evaluation period has not ended"}
     return tiers_evaluate_period(actor=SYSTEM)
 
 
 @task()
 def terminate_inactive_members() -> dict[str, Any]:
-    """Terminate members inactive for longer than the policy allows."""
-    return {"terminated": members_terminate_inactive(actor=SYSTEM, inactive_days=INACTIVE_DAYS)}
+    """Terminate members inactive for longer than the policy allows (if it sets a limit)."""
+    days = TierPolicy.current().inactive_termination_days
+    if days is None:
+        return {"skipped": "no inactivity limit"}
+    return {"terminated": members_terminate_inactive(actor=SYSTEM, inactive_days=days)}

@@ -68,3 +68,38 @@ class TierChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class TierPolicy(models.Model):
+    """One row (pk=1): when tiers are re-evaluated and when inactive members end."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("Every month")
+        QUARTER = "quarter", _("Every quarter")
+        YEAR = "year", _("Every year")
+
+    evaluation_period = models.CharField(
+        _("evaluate tiers"), max_length=10, choices=Period.choices, default=Period.QUARTER
+    )
+    inactive_termination_days = models.PositiveIntegerField(
+        _("terminate members inactive for days"), null=True, blank=True, default=730
+    )
+
+    class Meta:
+        verbose_name = _("tier policy")
+
+    def __str__(self) -> str:
+        return "tier policy"
+
+    @classmethod
+    def current(cls) -> TierPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def period_ends_before(self, month: int) -> bool:
+        """Whether a period ended just before the first day of ``month`` (1–12)."""
+        if self.evaluation_period == self.Period.MONTH:
+            return True
+        if self.evaluation_period == self.Period.QUARTER:
+            return month in (1, 4, 7, 10)
+        return month == 1

@@ -13,7 +13,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.members.models import Member
-from huiyuan.tiers.models import MemberTier, Tier, TierChange
+from huiyuan.tiers.models import MemberTier, Tier, TierChange, TierPolicy
 
 
 def tier_create(
@@ -234,3 +234,37 @@ def tiers_evaluate_run(*, actor: Actor, now: dt.datetime | None = None) -> dict[
             after=dict(result),
         )
     return result
+
+
+def tier_policy_update(
+    *, actor: Actor, evaluation_period: str, inactive_termination_days: int | None
+) -> TierPolicy:
+    """Set when tiers are evaluated and after how many inactive days members end (None: never)."""
+    require(actor, Perm.TIER_CONFIGURE)
+    if evaluation_period not in TierPolicy.Period.values:
+        raise ValidationFailed(_("Unknown evaluation period."), code="invalid_period")
+    if inactive_termination_days is not None and not 30 <= inactive_termination_days <= 3650:
+        raise ValidationFailed(
+            _("Inactivity is 30 to 3,650 days, or empty for never."), code="invalid_inactive_days"
+        )
+    with transaction.atomic():
+        policy = TierPolicy.objects.select_for_update().get(pk=TierPolicy.current().pk)
+        before = {
+            "evaluation_period": policy.evaluation_period,
+            "inactive_termination_days": policy.inactive_termination_days,
+        }
+        policy.evaluation_period = evaluation_period
+        policy.inactive_termination_days = inactive_termination_days
+        policy.save()
+        audit_record(
+            actor=actor,
+            action="tier_policy.updated",
+            subject_type="tier_policy",
+            subject_id=policy.pk,
+            before=before,
+            after={
+                "evaluation_period": evaluation_period,
+                "inactive_termination_days": inactive_termination_days,
+            },
+        )
+    return policy

@@ -269,3 +269,45 @@ def test_validation_before_anything(cashier):
             data=QuickSaleInput(amount_fen=100, balance_fen=100),
             idempotency_key=key(),
         )
+
+
+def test_expired_points_cannot_be_spent_even_before_the_sweep(funded, cashier):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from huiyuan.ledger.models import Lot
+
+    # The 1,000 adjusted points expired yesterday; the nightly sweep has not run yet.
+    Lot.objects.filter(account__card_id=funded.pk, account__kind="points").update(
+        expires_at=timezone.now() - dt.timedelta(days=1)
+    )
+    before = (balances(funded), lots(funded), Sale.objects.count())
+    with pytest.raises(DomainError) as err:
+        sale_quick(
+            actor=cashier,
+            data=QuickSaleInput(
+                amount_fen=10000, card_id=funded.pk, points=500, external_method="cash"
+            ),
+            idempotency_key=key(),
+        )
+    assert err.value.code == "insufficient_points"
+    assert (balances(funded), lots(funded), Sale.objects.count()) == before
+
+
+def test_over_prepaid_limit_refused_and_unchanged(funded, cashier):
+    before = (balances(funded), lots(funded))
+    with pytest.raises(DomainError) as err:
+        wallet_recharge(
+            actor=cashier,
+            card_id=funded.pk,
+            amount_fen=450001,
+            method="cash",
+            idempotency_key=key(),
+        )
+    assert err.value.code == "prepaid_limit_exceeded"
+    assert (balances(funded), lots(funded)) == before
+    wallet_recharge(
+        actor=cashier, card_id=funded.pk, amount_fen=450000, method="cash", idempotency_key=key()
+    )
+    assert balances(funded)["principal"] == 500000
