@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from huiyuan.core import china, pii
 from huiyuan.core.permissions import Actor, Role
-from huiyuan.demo import people
+from huiyuan.demo import money, people
 from huiyuan.members import services as member_services
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.services import LunarDate, MemberInput
@@ -499,12 +499,17 @@ class DemoResult:
     members_planned: int
     members_created: int
     api_key: str | None
+    cards_issued: int = 0
     sample: MemberPlan | None = None
     sample_code: str = ""
 
 
 def load_demo(
-    *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, now: dt.datetime | None = None
+    *,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = DEFAULT_SEED,
+    now: dt.datetime | None = None,
+    cardholders: int = money.DEFAULT_CARDHOLDERS,
 ) -> DemoResult:
     """Load (or complete) the demo chain; safe to run any number of times."""
     with transaction.atomic():
@@ -513,8 +518,15 @@ def load_demo(
         api_key = load_api_key(org)
     plans = plan_members(members, seed=seed, now=now)
     created = load_members(org, plans)
+    with transaction.atomic():
+        money.load_money_settings(org)
+    cards = money.load_cards_and_sales(org, cardholders=min(cardholders, len(plans)))
     result = DemoResult(
-        org=org, members_planned=len(plans), members_created=created, api_key=api_key
+        org=org,
+        members_planned=len(plans),
+        members_created=created,
+        api_key=api_key,
+        cards_issued=cards,
     )
     if plans:
         sample = plans[-1]

@@ -45,13 +45,13 @@ def members_snapshot() -> list[tuple[object, ...]]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [40, 150])
 def test_loading_twice_changes_nothing(count):
-    first = loader.load_demo(members=count, now=NOW)
+    first = loader.load_demo(members=count, now=NOW, cardholders=0)
     assert first.members_created == count
     assert first.api_key is not None and first.api_key.startswith("hy_")
     after_first, snapshot = counts(), members_snapshot()
     assert after_first["members"] == count
 
-    second = loader.load_demo(members=count, now=NOW)
+    second = loader.load_demo(members=count, now=NOW, cardholders=0)
     assert second.members_created == 0
     assert second.api_key is None  # shown only when created
     assert counts() == after_first
@@ -64,14 +64,14 @@ def test_an_interrupted_load_is_completed():
     org = loader.load_org()
     loader.load_member_settings(org)
     assert loader.load_members(org, plans[:25]) == 25
-    result = loader.load_demo(members=60, now=NOW)
+    result = loader.load_demo(members=60, now=NOW, cardholders=0)
     assert result.members_created == 35
     assert Member.objects.count() == 60
 
 
 @pytest.mark.django_db
 def test_every_role_and_store_is_staffed_with_a_working_demo_password():
-    loader.load_demo(members=10, now=NOW)
+    loader.load_demo(members=10, now=NOW, cardholders=0)
     validate_password(loader.DEMO_PASSWORD)
     assert {s.role for s in Staff.objects.all()} == {r.value for r in Role}
     for store in Store.objects.all():
@@ -89,7 +89,7 @@ def test_every_role_and_store_is_staffed_with_a_working_demo_password():
 @pytest.mark.django_db
 def test_members_are_valid_and_realistic():
     count = 300
-    loader.load_demo(members=count, now=NOW)
+    loader.load_demo(members=count, now=NOW, cardholders=0)
     members = list(Member.objects.prefetch_related("tags"))
     assert len(members) == count
     mobiles = [m.mobile for m in members]

@@ -10,11 +10,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from huiyuan.core.china import pinyin_initials
 from huiyuan.core.permissions import ROLE_LABELS
-from huiyuan.demo import loader
+from huiyuan.demo import loader, money
 
 
 class Command(BaseCommand):
-    help = "Load the demo chain: stores, staff in every role, tags, custom fields, members."
+    help = (
+        "Load the demo chain: stores, staff in every role, tags, custom fields, members, "
+        "cards, recharges and sales."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -24,11 +27,19 @@ class Command(BaseCommand):
             help=f"how many demo members (default {loader.DEFAULT_MEMBERS})",
         )
         parser.add_argument("--seed", type=int, default=loader.DEFAULT_SEED)
+        parser.add_argument(
+            "--cardholders",
+            type=int,
+            default=money.DEFAULT_CARDHOLDERS,
+            help="members who get a card with recharges and sales",
+        )
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
-        result = loader.load_demo(members=options["members"], seed=options["seed"])
+        result = loader.load_demo(
+            members=options["members"], seed=options["seed"], cardholders=options["cardholders"]
+        )
         elapsed = time.monotonic() - started
         out = self.stdout
         if result.members_created:
@@ -38,6 +49,10 @@ class Command(BaseCommand):
             )
         else:
             out.write(f"Demo chain already loaded ({result.members_planned} members); unchanged.")
+        if result.cards_issued:
+            out.write(
+                f"Issued {result.cards_issued} cards with recharges and sales at the counters."
+            )
         out.write("")
         out.write(self.style.SUCCESS(f"Open http://127.0.0.1:{options['port']}/ and sign in:"))
         stores = {s.code: s.name for s in loader.STORES}
