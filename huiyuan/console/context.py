@@ -60,6 +60,8 @@ UI_PERMS = {
     "points_configure": Perm.POINTS_CONFIGURE,
     "tier_configure": Perm.TIER_CONFIGURE,
     "report_view": Perm.REPORT_VIEW,
+    "sale_create": Perm.SALE_CREATE,
+    "wallet_recharge": Perm.WALLET_RECHARGE,
 }
 
 
