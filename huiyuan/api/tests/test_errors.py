@@ -131,3 +131,16 @@ def test_english_caller_reads_english(pos, make_member):
     make_member(mobile="13900001111")
     response = pos.post("/members", NEW_MEMBER, **{"Accept-Language": "en"})
     assert error_of(response)["message"] == "This mobile number already belongs to a member."
+
+
+def test_wrong_method_answers_in_the_error_format(db, staff):
+    from huiyuan.api.tests.conftest import new_client
+    from huiyuan.core.permissions import Role
+
+    client = new_client()
+    client.force_login(staff[Role.OWNER])
+    response = client.delete("/api/v1/me")
+    assert response.status_code == 405
+    body = response.json()
+    assert body["error"]["code"] == "method_not_allowed"
+    assert "GET" in body["error"]["details"]["allowed"]

@@ -272,7 +272,6 @@ def test_renew_and_cancel(pos, manager_pos, funded, chain, holder):
     assert cancelled.json()["status"] == "cancelled"
 
 
-
 def test_issue_with_key_is_replayed(pos, chain, holder):
     body = {"card_type_id": chain.pk, "member_id": holder.pk}
     key = {"Idempotency-Key": "issue-1"}
