@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from huiyuan.cards.models import Card, CardType
+from huiyuan.cards.models import Card, CardHolder, CardType
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger.models import Account, Entry, Lot
 from huiyuan.members.models import Member
@@ -66,13 +67,29 @@ def member_cards(
     require(actor, Perm.MEMBER_VIEW)
     qs = (
         Card.objects.filter(Q(member=member) | Q(holders__member=member))
-        .select_related("card_type", "store", "replaced_by")
+        .select_related("card_type", "store", "member", "replaced_by")
         .distinct()
         .order_by("-issued_at", "-id")
     )
     if not include_closed:
         qs = qs.filter(status__in=[Card.Status.ACTIVE, Card.Status.LOST])
     return _balances_for(list(qs), timezone.now())
+
+
+def card_holders(*, actor: Actor, cards: Sequence[Card]) -> dict[int, list[Member]]:
+    """The further holders of each shared card (a type allowing more than one), first added
+    first; one query for all the cards."""
+    require(actor, Perm.MEMBER_VIEW)
+    shared: dict[int, list[Member]] = {c.pk: [] for c in cards if c.card_type.max_holders > 1}
+    if shared:
+        rows = (
+            CardHolder.objects.filter(card_id__in=list(shared))
+            .select_related("member")
+            .order_by("added_at", "pk")
+        )
+        for row in rows:
+            shared[row.card_id].append(row.member)
+    return shared
 
 
 def card_get(*, actor: Actor, card_id: int | None = None, number: str = "") -> CardBalances | None:

@@ -187,6 +187,23 @@ class RenewForm(forms.Form):
     )
 
 
+class AddHolderForm(forms.Form):
+    member = forms.CharField(
+        label=_("Member number or mobile"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "inputmode": "numeric",
+                "placeholder": _("The member who will share the card"),
+            }
+        ),
+    )
+
+    def clean_member(self) -> str:
+        return "".join(str(self.cleaned_data["member"]).split())
+
+
 class SupplementForm(IdempotentForm):
     receipt = forms.CharField(
         label=_("Receipt number"),

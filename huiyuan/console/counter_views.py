@@ -30,7 +30,7 @@ from huiyuan.audit.selectors import action_label
 from huiyuan.cards import images as card_images
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards import services as card_services
-from huiyuan.cards.models import Card
+from huiyuan.cards.models import Card, CardType
 from huiyuan.cards.selectors import CardBalances
 from huiyuan.checkout import selectors as sale_selectors
 from huiyuan.checkout import services as checkout
@@ -38,6 +38,7 @@ from huiyuan.checkout.models import Sale
 from huiyuan.console.context import request_actor
 from huiyuan.console.counter_forms import (
     CATEGORY_SUGGESTIONS,
+    AddHolderForm,
     CardFoundForm,
     CardReasonForm,
     IssueCardForm,
@@ -110,6 +111,12 @@ TIER_CHANGE_LABELS: dict[str, Any] = {
     "downgrade": pgettext_lazy("tier", "Downgrade"),
     "manual": pgettext_lazy("tier", "Manual move"),
     "initial": pgettext_lazy("tier", "Initial tier"),
+}
+HOLDING_LABELS: dict[str, Any] = {
+    CardType.Holding.PERSONAL: pgettext_lazy("holding", "Personal card"),
+    CardType.Holding.LINKED: pgettext_lazy("holding", "Linked card"),
+    CardType.Holding.GROUP: pgettext_lazy("holding", "Group card"),
+    CardType.Holding.FAMILY: pgettext_lazy("holding", "Family card"),
 }
 CARD_STATUS_COLORS = {
     Card.Status.ACTIVE: "green",
@@ -250,13 +257,16 @@ def find_card(actor: Actor, text: str) -> CardBalances | None:
 
 @dataclass(frozen=True)
 class CardPanel:
-    """What the counter shows about a card: its member, tier and balances."""
+    """What the counter shows about a card: its member (the primary holder), tier, balances
+    and, for a shared card, the further holders who share its wallet."""
 
     balances: CardBalances
     member: Member | None
     tier_name: str
     tier_discount: int
     points_value_fen: int
+    holders: tuple[Member, ...] | None = None  # the further holders; None: not looked up
+    viewer: Member | None = None
 
     @property
     def card(self) -> Card:
@@ -266,8 +276,42 @@ class CardPanel:
     def status_color(self) -> str:
         return CARD_STATUS_COLORS.get(Card.Status(self.card.status), "secondary")
 
+    @property
+    def is_shared(self) -> bool:
+        """The card's type lets more than one member hold it (family, linked, group)."""
+        return self.card.card_type.max_holders > 1
 
-def card_panel(balances: CardBalances | None) -> CardPanel | None:
+    @property
+    def holding_label(self) -> str:
+        holding = self.card.card_type.holding
+        return str(HOLDING_LABELS.get(holding, holding))
+
+    @property
+    def holder_count(self) -> int:
+        return (1 if self.member is not None else 0) + len(self.holders or ())
+
+    @property
+    def max_holders(self) -> int:
+        return self.card.card_type.max_holders
+
+    @property
+    def has_room(self) -> bool:
+        return self.is_shared and self.holder_count < self.max_holders
+
+    @property
+    def viewer_is_secondary(self) -> bool:
+        """Shown on the page of a member who shares the card but is not its primary holder."""
+        return (
+            self.viewer is not None and self.member is not None and self.viewer.pk != self.member.pk
+        )
+
+
+def card_panel(
+    balances: CardBalances | None,
+    *,
+    holders: list[Member] | None = None,
+    viewer: Member | None = None,
+) -> CardPanel | None:
     if balances is None:
         return None
     member = balances.card.member
@@ -279,6 +323,8 @@ def card_panel(balances: CardBalances | None) -> CardPanel | None:
         tier_name=tier.name if tier else "",
         tier_discount=tier.discount_permille if tier else 1000,
         points_value_fen=balances.points_available * 100 // policy.points_per_yuan,
+        holders=tuple(holders) if holders is not None else None,
+        viewer=viewer,
     )
 
 
@@ -555,6 +601,71 @@ def card_reissue(request: HttpRequest, card_id: int) -> HttpResponse:
             )
             return _after_card_action(request, new)
     return _render(request, "card_reissue.html", {"form": form, "panel": card_panel(balances)})
+
+
+# ------------------------------------------------------------------------- card holders
+
+
+def _holder_lookup(actor: Actor, form: AddHolderForm) -> Member | None:
+    """The one member a member number or mobile finds; otherwise an error on the form."""
+    text = form.cleaned_data["member"]
+    found = member_selectors.member_lookup(actor=actor, query=text, limit=2)
+    exact = [m for m in found if m.code == text]
+    if len(exact) == 1:
+        found = exact
+    if not found:
+        form.add_error(
+            "member", _("No member with the member number or mobile “%(q)s”.") % {"q": text}
+        )
+        return None
+    if len(found) > 1:
+        form.add_error(
+            "member",
+            _("More than one member matches “%(q)s”: enter the full member number or mobile.")
+            % {"q": text},
+        )
+        return None
+    return found[0]
+
+
+@staff_view
+def card_add_holder(request: HttpRequest, card_id: int) -> HttpResponse:
+    """添加持卡人: a further member shares a family, linked or group card's wallet."""
+    actor = request_actor(request)
+    require(actor, Perm.CARD_ISSUE)
+    balances = _card_or_404(actor, card_id)
+    card = balances.card
+    form = AddHolderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        member = _holder_lookup(actor, form)
+        if member is not None:
+            try:
+                card_services.card_add_holder(actor=actor, card_id=card.pk, member_id=member.pk)
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s (%(code)s) now shares card %(number)s.")
+                    % {"name": member.name, "code": member.code, "number": card.number},
+                )
+                return _after_card_action(request, card)
+    holders = card_selectors.card_holders(actor=actor, cards=[card]).get(card.pk, [])
+    page = {
+        "title": _("Add a card holder"),
+        "intro": _(
+            "The new holder shares this card's principal, bonus and points; the card stays "
+            "with its primary holder."
+        ),
+        "button": _("Add holder"),
+        "style": "primary",
+        "icon": "ti-user-plus",
+    }
+    return _render(
+        request,
+        "card_action.html",
+        {"form": form, "panel": card_panel(balances, holders=holders), "page": page},
+    )
 
 
 # ----------------------------------------------------------------------- wallet: recharge
@@ -1024,13 +1135,14 @@ HISTORY_ON_PAGE = 15
 def member_money_section(request: HttpRequest, actor: Actor, member: Member) -> dict[str, Any]:
     """The member page's cards, balances, lots, ledger, sales and tier."""
     cards = card_selectors.member_cards(actor=actor, member=member)
+    holders = card_selectors.card_holders(actor=actor, cards=[c.card for c in cards])
     stores = store_names()
     numbers = {c.card.pk: c.card.number for c in cards}
     entries = list(card_selectors.member_entries(actor=actor, member=member)[: HISTORY_ON_PAGE + 1])
     tiers = tier_selectors.tier_list()
     policy = PointsPolicy.current()
     return {
-        "cards": [card_panel(c) for c in cards],
+        "cards": [card_panel(c, holders=holders.get(c.card.pk), viewer=member) for c in cards],
         "lots": _lot_rows(actor, cards, stores),
         "ledger": ledger_rows(entries[:HISTORY_ON_PAGE], numbers, stores),
         "ledger_more": len(entries) > HISTORY_ON_PAGE,

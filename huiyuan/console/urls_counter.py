@@ -24,6 +24,7 @@ urlpatterns = [
     path("cards/<int:card_id>/reissue/", views.card_reissue, name="card_reissue"),
     path("cards/<int:card_id>/renew/", views.card_renew, name="card_renew"),
     path("cards/<int:card_id>/cancel/", views.card_cancel, name="card_cancel"),
+    path("cards/<int:card_id>/holders/new/", views.card_add_holder, name="card_add_holder"),
     path("members/<int:member_id>/cards/new/", views.card_issue, name="card_issue"),
     path("members/<int:member_id>/tier/", views.tier_move, name="member_tier_move"),
     path("members/<int:member_id>/ledger/", views.member_ledger, name="member_ledger"),
