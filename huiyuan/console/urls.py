@@ -25,6 +25,6 @@ urlpatterns = [
     path("members/<int:member_id>/reveal/", views.member_reveal, name="member_reveal"),
     # Back-office pages live in urls_admin.py (same "console" namespace).
     path("", include("huiyuan.console.urls_admin")),
-    path("", include("huiyuan.console.urls_counter")),
+    path("", include("huiyuan.console.counter.urls")),
     path("", include("huiyuan.console.urls_config")),
 ]

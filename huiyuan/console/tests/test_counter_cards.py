@@ -13,7 +13,7 @@ from huiyuan.cards import services as card_services
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale
 from huiyuan.checkout.services import QuickSaleInput, sale_quick, sale_quote
-from huiyuan.console.counter_views import explain_step
+from huiyuan.console.counter.explanations import explain_step
 from huiyuan.core.permissions import Role
 from huiyuan.ledger.models import Entry, Operation
 from huiyuan.ledger.tests.factories import balances, card, card_type, default_rule, key, lots
@@ -69,17 +69,20 @@ def test_issue_electronic_and_physical_cards(cashier_client: Client, owner, make
     )
     assert Card.objects.filter(member=member).count() == 1
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i2"}
+        f"/members/{member.pk}/cards/new/",
+        {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i2"},
     )
     assert response.status_code == 302
     assert sorted(len(c.number) for c in Card.objects.filter(member=member)) == [8, 16]
     before = state()
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i3"}
+        f"/members/{member.pk}/cards/new/",
+        {"card_type": ctype.pk, "number": "88880001", "idempotency_key": "i3"},
     )
     assert "该卡号已被使用" in response.content.decode()
     response = cashier_client.post(
-        f"/members/{member.pk}/cards/new/", {"card_type": ctype.pk, "number": "12-34", "idempotency_key": "i4"}
+        f"/members/{member.pk}/cards/new/",
+        {"card_type": ctype.pk, "number": "12-34", "idempotency_key": "i4"},
     )
     assert "6–32 位" in response.content.decode()
     assert state() == before
