@@ -26,5 +26,5 @@ urlpatterns = [
     # Back-office pages live in urls_admin.py (same "console" namespace).
     path("", include("huiyuan.console.urls_admin")),
     path("", include("huiyuan.console.counter.urls")),
-    path("", include("huiyuan.console.urls_config")),
+    path("", include("huiyuan.console.config.urls")),
 ]

@@ -1,0 +1,120 @@
+"""Tiers (等级), the tier policy, and evaluating tiers now."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyuan.console.admin_forms import add_domain_error
+from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.config.forms.tiers import TierForm, TierPolicyForm
+from huiyuan.core.errors import DomainError
+from huiyuan.core.money import fen_to_yuan_str
+from huiyuan.core.permissions import Perm
+from huiyuan.tiers import services as tier_services
+from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
+
+
+def _tiers_page(
+    request: HttpRequest, form: TierForm, policy_form: TierPolicyForm | None = None
+) -> HttpResponse:
+    counts = dict(
+        MemberTier.objects.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
+    )
+    tiers = list(Tier.objects.order_by("level"))
+    rows = [
+        {
+            "tier": t,
+            "members": counts.get(t.pk, 0),
+            "threshold": _tier_amount(t, t.threshold),
+            "retention": _tier_amount(t, t.retention),
+            "discount": _zhe(t.discount_permille),
+            "privileges": [p.strip() for p in t.privileges.splitlines() if p.strip()],
+        }
+        for t in tiers
+    ]
+    policy_form = policy_form or TierPolicyForm(
+        initial=TierPolicyForm.initial_for(TierPolicy.current())
+    )
+    return render(
+        request,
+        "console/config/tiers.html",
+        {
+            "rows": rows,
+            "form": form,
+            "policy_form": policy_form,
+            "open_form": request.method == "POST" and not policy_form.is_bound,
+        },
+    )
+
+
+def _tier_amount(tier: Tier, value: int) -> str:
+    return fen_to_yuan_str(value) if tier.basis == Tier.Basis.SPEND else f"{value:,}"
+
+
+def _zhe(permille: int) -> str:
+    """950 → 9.5折, 880 → 8.8折, 1000 → no discount."""
+    if permille >= 1000:
+        return _("No discount")
+    whole, rest = divmod(permille, 100)
+    text = f"{whole}.{rest:02d}".rstrip("0").rstrip(".")
+    return _("%(zhe)s折") % {"zhe": text}
+
+
+@login_required
+def tiers(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request, Perm.TIER_CONFIGURE)
+    existing = list(Tier.objects.all())
+    form = TierForm(request.POST or None, tiers=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tier = tier_services.tier_create(actor=actor, **form.tier_fields())
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(form, exc)
+        except IntegrityError:  # a concurrent create took the code or level
+            form.add_error(None, _("A tier with this code or level exists already."))
+        else:
+            messages.success(request, _("Tier %(name)s created.") % {"name": tier.name})
+            return redirect("console:config_tiers")
+    return _tiers_page(request, form)
+
+
+@login_required
+@require_POST
+def tier_policy(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request, Perm.TIER_CONFIGURE)
+    policy_form = TierPolicyForm(request.POST)
+    if policy_form.is_valid():
+        try:
+            tier_services.tier_policy_update(actor=actor, **policy_form.cleaned_data)
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(policy_form, exc)
+        else:
+            messages.success(request, _("Tier policy saved."))
+            return redirect("console:config_tiers")
+    return _tiers_page(request, TierForm(tiers=list(Tier.objects.all())), policy_form)
+
+
+@login_required
+@require_POST
+def tiers_evaluate(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request, Perm.TIER_CONFIGURE)
+    try:
+        result = tier_services.tiers_evaluate_run(actor=actor)
+    except DomainError as exc:
+        refuse_if_forbidden(exc)
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Period evaluation done: %(n)s members moved down.") % {"n": result["downgraded"]},
+        )
+    return redirect("console:config_tiers")

@@ -1,0 +1,132 @@
+"""Stored value (储值): the prepaid-card policy and recharge packages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from huiyuan.console.admin_forms import add_domain_error
+from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.config.forms.wallet import RechargePackageForm, WalletPolicyForm
+from huiyuan.core.errors import DomainError
+from huiyuan.core.money import fen_to_yuan_str
+from huiyuan.core.permissions import Perm
+from huiyuan.wallet import selectors as wallet_selectors
+from huiyuan.wallet import services as wallet_services
+from huiyuan.wallet.models import WalletPolicy
+
+
+def _wallet_page(
+    request: HttpRequest,
+    *,
+    policy_form: WalletPolicyForm | None = None,
+    package_form: RechargePackageForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    policy = WalletPolicy.current()
+    return render(
+        request,
+        "console/config/wallet.html",
+        {
+            "policy": policy,
+            "policy_form": policy_form
+            or WalletPolicyForm(initial=WalletPolicyForm.initial_for(policy)),
+            "package_form": package_form or RechargePackageForm(),
+            "packages": [
+                {
+                    "package": p,
+                    "pay": fen_to_yuan_str(p.pay_fen),
+                    "bonus": fen_to_yuan_str(p.bonus_fen),
+                    "bonus_pct": _tenths(p.bonus_fen * 1000 // p.pay_fen) if p.pay_fen else "",
+                }
+                for p in wallet_selectors.recharge_packages(active_only=False)
+            ],
+            "limits": {
+                "named": fen_to_yuan_str(policy.named_limit_fen),
+                "anonymous": fen_to_yuan_str(policy.anonymous_limit_fen),
+            },
+        },
+        status=status,
+    )
+
+
+def _tenths(value: int) -> str:
+    """An integer count of tenths as text: 105 → ``10.5``, 100 → ``10``."""
+    whole, tenth = divmod(value, 10)
+    return f"{whole}.{tenth}" if tenth else str(whole)
+
+
+@login_required
+@require_GET
+def wallet_settings(request: HttpRequest) -> HttpResponse:
+    acting_staff(request, Perm.WALLET_CONFIGURE)
+    return _wallet_page(request)
+
+
+@login_required
+@require_POST
+def wallet_policy(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request, Perm.WALLET_CONFIGURE)
+    form = WalletPolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            wallet_services.wallet_policy_update(actor=actor, **form.changes())
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The stored-value policy has been saved."))
+            return redirect("console:config_wallet")
+    return _wallet_page(request, policy_form=form)
+
+
+@login_required
+@require_POST
+def recharge_package_create(request: HttpRequest) -> HttpResponse:
+    actor = acting_staff(request, Perm.WALLET_CONFIGURE)
+    form = RechargePackageForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            package = wallet_services.recharge_package_create(
+                actor=actor,
+                name=data["name"],
+                pay_fen=data["pay"],
+                bonus_fen=data["bonus"] or 0,
+                bonus_valid_days=data["bonus_valid_days"],
+            )
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(form, exc, aliases={"pay_fen": "pay", "bonus_fen": "bonus"})
+        else:
+            messages.success(
+                request, _("Recharge package %(name)s created.") % {"name": package.name}
+            )
+            return redirect("console:config_wallet")
+    return _wallet_page(request, package_form=form)
+
+
+@login_required
+@require_POST
+def recharge_package_set_active(request: HttpRequest, package_id: int) -> HttpResponse:
+    actor = acting_staff(request, Perm.WALLET_CONFIGURE)
+    active = request.POST.get("active") == "1"
+    try:
+        package = wallet_services.recharge_package_set_active(
+            actor=actor, package_id=package_id, active=active
+        )
+    except DomainError as exc:
+        refuse_if_forbidden(exc)
+        messages.error(request, str(exc.message))
+    else:
+        text = (
+            _("%(name)s is offered at the counter again.")
+            if active
+            else _("%(name)s is no longer offered; past recharges keep it.")
+        )
+        messages.success(request, text % {"name": package.name})
+    return redirect("console:config_wallet")
