@@ -1,4 +1,5 @@
-"""Points endpoints: adjust a card's points (Idempotency-Key), publish and try earn rules."""
+"""Points endpoints: adjust a card's points or revoke a grant (Idempotency-Key), publish and
+try earn rules."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from huiyuan.api.schemas.points import (
     EarnRuleQuery,
     PointsAdjustIn,
     PointsAdjustOut,
+    PointsRevokeIn,
 )
 from huiyuan.cards.selectors import card_balances_after
 from huiyuan.points import selectors, services
@@ -55,6 +57,38 @@ def points_adjust(
             "operation_id": operation.pk,
             "card_id": operation.card_id,
             "delta": operation.details["delta"],
+            "reason": operation.memo,
+            "created_at": operation.created_at,
+            "balances_after": balances_out(balances),
+        },
+    )
+
+
+@router.post(
+    "/cards/{card_id}/points/revoke",
+    response={201: PointsAdjustOut, **ERRORS},
+    summary="Revoke a manual points grant (takes back exactly its lot)",
+)
+def points_revoke(
+    request: HttpRequest,
+    payload: PointsRevokeIn,
+    card_id: int = CardId,
+    idempotency_key: str | None = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    operation = services.points_revoke(
+        actor=actor_of(request),
+        operation_id=payload.operation_id,
+        reason=payload.reason,
+        card_id=card_id,
+        idempotency_key=require_key(idempotency_key),
+    )
+    balances = card_balances_after(card_id=card_id, operation_id=operation.pk)
+    return Status(
+        201,
+        {
+            "operation_id": operation.pk,
+            "card_id": operation.card_id,
+            "delta": -sum(t.amount for t in operation.transfers.all()),
             "reason": operation.memo,
             "created_at": operation.created_at,
             "balances_after": balances_out(balances),

@@ -410,3 +410,65 @@ def points_dry_run_rule(*, actor: Actor, rule_id: int, context: EarnContext) -> 
     if rule is None:
         raise NotFound(_("Unknown earn rule."), code="unknown_rule", field="rule")
     return compute_earn([rule_spec(rule)], context)
+
+
+def points_revoke(
+    *,
+    actor: Actor,
+    operation_id: int,
+    reason: str,
+    idempotency_key: str,
+    card_id: int | None = None,
+) -> Operation:
+    """Revoke points granted by hand: take back exactly the lot that grant opened.
+
+    Refused when the grant was already revoked, or when its points have been spent.
+    """
+    from huiyuan.ledger.errors import InsufficientBalance
+
+    require(actor, Perm.POINTS_ADJUST)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
+
+    def perform() -> Operation:
+        grant = Operation.objects.filter(pk=operation_id, kind="points_adjust").first()
+        if (
+            grant is None
+            or int(grant.details.get("delta", 0)) <= 0
+            or (card_id is not None and grant.card_id != card_id)
+        ):
+            raise NotFound(_("No points grant with this number."), code="points_grant_not_found")
+        try:
+            result = ledger.operation_reverse(
+                actor=actor,
+                operation_id=grant.pk,
+                kind="points_revoke",
+                memo=reason,
+                store_id=actor.store_id,
+            )
+        except InsufficientBalance as exc:
+            raise Conflict(
+                _("These points have already been used; they cannot be revoked."),
+                code="points_already_used",
+                details=exc.details,
+            ) from exc
+        audit_record(
+            actor=actor,
+            action="points.revoked",
+            subject_type="card",
+            subject_id=grant.card_id,
+            member_id=grant.member_id,
+            after={"grant": grant.pk, "points": grant.details["delta"]},
+            note=reason,
+        )
+        return result.operation
+
+    operation, _replayed = ledger.run_idempotent(
+        actor=actor,
+        key=idempotency_key,
+        kind="points_revoke",
+        payload={"operation_id": operation_id, "reason": reason, "card_id": card_id},
+        perform=perform,
+    )
+    return operation

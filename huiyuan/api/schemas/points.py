@@ -25,6 +25,13 @@ class PointsAdjustIn(In):
     reason: Reason
 
 
+class PointsRevokeIn(In):
+    operation_id: Id = Field(
+        ..., description="The operation id of the manual grant (from its adjust response)."
+    )
+    reason: Reason
+
+
 class PointsAdjustOut(Schema):
     operation_id: int
     card_id: int

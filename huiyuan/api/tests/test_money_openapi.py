@@ -31,6 +31,7 @@ MONEY_PATHS = {
     "/api/v1/sales/{sale_id}/reverse": {"post"},
     "/api/v1/sales/{number}/supplement-points": {"post"},
     "/api/v1/cards/{card_id}/points/adjust": {"post"},
+    "/api/v1/cards/{card_id}/points/revoke": {"post"},
     "/api/v1/points/rules": {"get", "post"},
     "/api/v1/points/dry-run": {"post"},
     "/api/v1/tiers": {"get"},
@@ -49,6 +50,7 @@ KEYED = {
     ("post", "/api/v1/sales/{sale_id}/reverse"),
     ("post", "/api/v1/sales/{number}/supplement-points"),
     ("post", "/api/v1/cards/{card_id}/points/adjust"),
+    ("post", "/api/v1/cards/{card_id}/points/revoke"),
 }
 
 

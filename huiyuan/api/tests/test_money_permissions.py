@@ -20,6 +20,7 @@ from huiyuan.api.tests.conftest import ApiClient, error_of, new_client
 from huiyuan.cards import services as card_services
 from huiyuan.checkout.services import QuickSaleInput, sale_quick
 from huiyuan.core.permissions import ROLE_PERMS, Perm, Role
+from huiyuan.points.services import points_adjust
 from huiyuan.tiers.services import tier_create
 
 
@@ -154,6 +155,16 @@ MONEY_ENDPOINTS = [
         status=201,
         idem=True,
     ),
+    E(
+        "points_revoke",
+        "POST",
+        "/cards/{card_id}/points/revoke",
+        Perm.POINTS_ADJUST,
+        {"operation_id": "{grant}", "reason": "x"},
+        status=201,
+        prepare="grant",
+        idem=True,
+    ),
     E("rules", "GET", "/points/rules", None),
     E(
         "rule_publish",
@@ -248,6 +259,10 @@ def _setup(owner, staff, stores, store_index: int, endpoint: MoneyEndpoint) -> d
             idempotency_key=money.key(),
         )
         names["sale_id"], names["number"] = sale.pk, sale.number
+    if endpoint.prepare == "grant":
+        names["grant"] = points_adjust(
+            actor=owner, card_id=card.pk, delta=10, reason="x", idempotency_key=money.key()
+        ).pk
     if endpoint.prepare == "tier":
         names["tier"] = tier_create(actor=owner, code="gold", name="金卡", level=2).pk
     return names

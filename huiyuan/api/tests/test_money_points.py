@@ -224,3 +224,24 @@ def test_reports(as_staff, pos, owner, staff, stores, card):
         "expired": 0,
         "adjusted": 1000,
     }
+
+
+def test_revoke_a_grant_over_http(manager_pos, card):
+    grant = adjust(manager_pos, card, {"delta": 70, "reason": "误发"}, "g1").json()["operation_id"]
+    body = {"operation_id": grant, "reason": "误发积分"}
+    response = manager_pos.post(
+        f"/cards/{card.pk}/points/revoke", body, **{"Idempotency-Key": "r1"}
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["delta"] == -70
+    assert response.json()["balances_after"]["points"] == 1000
+    again = manager_pos.post(f"/cards/{card.pk}/points/revoke", body, **{"Idempotency-Key": "r1"})
+    assert again.json()["operation_id"] == response.json()["operation_id"]
+    before = money.money_snapshot()
+    twice = manager_pos.post(f"/cards/{card.pk}/points/revoke", body, **{"Idempotency-Key": "r2"})
+    assert (twice.status_code, error_of(twice)["code"]) == (409, "already_reversed")
+    other = manager_pos.post(
+        f"/cards/{card.pk + 999}/points/revoke", body, **{"Idempotency-Key": "r3"}
+    )
+    assert other.status_code == 404
+    assert money.money_snapshot() == before
