@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +16,7 @@ from huiyuan.cards.services import card_require_usable
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
-from huiyuan.ledger.models import Account, Lot, Operation
+from huiyuan.ledger.models import Account, Lot, Operation, Transfer
 from huiyuan.members.models import Member
 from huiyuan.points.models import EarnRule, PointsPolicy
 from huiyuan.points.rules import EarnContext, EarnResult, RuleSpec, compute_earn
@@ -316,16 +316,16 @@ def earn_context_for(
 
 
 def points_earned_today(*, card: Card, at: dt.datetime) -> int:
-    from django.db.models import Sum
-
-    from huiyuan.ledger.models import Transfer
-
+    """Points the card earned since local midnight, not counting reversed sales (one query)."""
     local = timezone.localtime(at)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    points = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
     return (
         Transfer.objects.filter(
-            to_account=points, kind="earn", created_at__gte=start, reversed_by__isnull=True
+            to_account__card_id=card.pk,
+            to_account__kind=Account.Kind.POINTS,
+            kind="earn",
+            created_at__gte=start,
+            reversed_by__isnull=True,
         ).aggregate(s=Sum("amount"))["s"]
         or 0
     )

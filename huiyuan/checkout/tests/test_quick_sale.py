@@ -311,3 +311,13 @@ def test_over_prepaid_limit_refused_and_unchanged(funded, cashier):
         actor=cashier, card_id=funded.pk, amount_fen=450000, method="cash", idempotency_key=key()
     )
     assert balances(funded)["principal"] == 500000
+
+
+def test_daily_cap_counts_todays_earnings_on_the_card(owner, cashier):
+    default_rule(owner, cap_per_day=150)
+    c = card(cashier, owner)
+    buy = QuickSaleInput(amount_fen=10000, card_id=c.pk, external_method="cash")
+    first = sale_quick(actor=cashier, data=buy, idempotency_key=key())
+    second = sale_quick(actor=cashier, data=buy, idempotency_key=key())
+    assert (first.points_earned, second.points_earned) == (100, 50)
+    assert "daily cap 150: 100 earned today, 50 left" in second.earn_explanation["steps"]
