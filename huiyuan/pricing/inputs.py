@@ -103,7 +103,6 @@ class PricingContext:
     store_id: int | None
     local_at: dt.datetime  # the store's local time (Asia/Shanghai by default)
     holidays: frozenset[dt.date] = frozenset()
-    holiday_names: Mapping[dt.date, str] = field(default_factory=dict)
     terminal_id: int | None = None
 
     @property
