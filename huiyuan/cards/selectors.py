@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from huiyuan.cards.models import Card, CardHolder, CardType
@@ -32,11 +32,14 @@ class CardBalances:
 def _balances_for(cards: list[Card], now: dt.datetime) -> list[CardBalances]:
     ids = [c.pk for c in cards]
     accounts = {(a.card_id, a.kind): a for a in Account.objects.filter(card_id__in=ids)}
+    # What expired lots still hold until the sweep takes it: summed per card and kind.
     expired = {
-        (row["account__card_id"], row["account__kind"]): row["remaining"]
+        (row["account__card_id"], row["account__kind"]): row["held"]
         for row in Lot.objects.filter(
             account__card_id__in=ids, remaining__gt=0, expires_at__lte=now
-        ).values("account__card_id", "account__kind", "remaining")
+        )
+        .values("account__card_id", "account__kind")
+        .annotate(held=Sum("remaining"))
     }
     result = []
     for card in cards:

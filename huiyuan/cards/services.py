@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import secrets
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.cards.models import Card, CardHolder, CardType
+from huiyuan.core.clock import local_date, local_day_bounds
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
@@ -20,26 +22,19 @@ from huiyuan.stores.models import Store
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(
-        moment.day,
-        [
-            31,
-            29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ][month - 1],
-    )
-    return moment.replace(year=year, month=month, day=day)
+    """When a validity of ``months`` counted from ``moment`` ends, on the local calendar.
+
+    Declared rule: the card is valid through the local date ``months`` months after the
+    local date of ``moment`` (the same day of the month, or the month's last day when it is
+    shorter), all of that day: it expires at the last moment of that local day (23:59:59.999999
+    Asia/Shanghai), so "valid until" shows that date in any display. Renewing from an expiry
+    counts from that same date, so renewals do not drift.
+    """
+    start = local_date(moment)
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return local_day_bounds(dt.date(year, month, day))[1] - dt.timedelta(microseconds=1)
 
 
 def luhn_digit(digits: str) -> str:

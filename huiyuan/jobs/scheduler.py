@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from huiyuan.core.clock import local_date
 from huiyuan.jobs import tasks
 from huiyuan.jobs.models import ScheduledRun
 
@@ -25,11 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def daily(now: dt.datetime) -> str:
-    return timezone.localtime(now).strftime("%Y-%m-%d")
+    """The period key of a daily job: the business (local) date."""
+    return local_date(now).isoformat()
 
 
 def monthly(now: dt.datetime) -> str:
-    return timezone.localtime(now).strftime("%Y-%m")
+    """The period key of a monthly job: the business (local) month."""
+    return local_date(now).strftime("%Y-%m")
 
 
 @dataclass(frozen=True)

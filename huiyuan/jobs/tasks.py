@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django_tasks import task
 
+from huiyuan.core.clock import local_today
 from huiyuan.core.permissions import Actor, Role
 from huiyuan.members.services import members_terminate_inactive
 from huiyuan.points.services import lots_expire_due
@@ -26,7 +26,7 @@ def expire_lots() -> dict[str, Any]:
 @task()
 def evaluate_tiers() -> dict[str, Any]:
     """Period-end tier evaluation (runs monthly; acts when the policy's period has ended)."""
-    if not TierPolicy.current().period_ends_before(timezone.localdate().month):
+    if not TierPolicy.current().period_ends_before(local_today().month):
         return {"skipped": "the evaluation period has not ended"}
     return tiers_evaluate_period(actor=SYSTEM)
 

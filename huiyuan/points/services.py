@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from huiyuan.audit.services import audit_record
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
+from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
@@ -72,7 +73,12 @@ def rules_in_effect(at: dt.datetime) -> list[RuleSpec]:
 def earn_rule_publish(
     *, actor: Actor, code: str, effective_from: dt.datetime | None = None, **fields: Any
 ) -> EarnRule:
-    """Publish a rule, or a new version of it; the previous version ends where this starts."""
+    """Publish a rule, or a new version of it, starting now or later.
+
+    A published version never changes its past: a start before now is refused
+    (``effective_from_in_past``; "now" is this service's clock, with no tolerance), and the
+    previous version only loses its future — it ends where the new one starts.
+    """
     require(actor, Perm.POINTS_CONFIGURE)
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
@@ -85,7 +91,14 @@ def earn_rule_publish(
         raise ValidationFailed(_("The rate must be positive."), code="invalid_rate")
     if fields.get("rounding", "floor") not in EarnRule.Rounding.values:
         raise ValidationFailed(_("Unknown rounding."), code="invalid_rounding")
-    start = effective_from or timezone.now()
+    now = timezone.now()
+    start = effective_from or now
+    if start < now:
+        raise ValidationFailed(
+            _("A rule cannot start in the past; choose now or later."),
+            code="effective_from_in_past",
+            field="effective_from",
+        )
     with transaction.atomic():
         previous = (
             EarnRule.objects.select_for_update().filter(code=code).order_by("-version").first()
@@ -97,8 +110,9 @@ def earn_rule_publish(
                     code="invalid_effective_from",
                 )
             base = {f: getattr(previous, f) for f in RULE_FIELDS}
-            previous.effective_to = start
-            previous.save(update_fields=["effective_to"])
+            if previous.effective_to is None or previous.effective_to > start:
+                previous.effective_to = start
+                previous.save(update_fields=["effective_to"])
         else:
             if "name" not in fields:
                 raise ValidationFailed(_("Enter a rule name."), code="rule_name_required")
@@ -125,34 +139,34 @@ def points_dry_run(*, actor: Actor, context: EarnContext) -> EarnResult:
     return compute_earn(rules_in_effect(context.at), context)
 
 
-def _end_of(moment: dt.datetime, period: str) -> dt.datetime:
-    local = timezone.localtime(moment)
+def _end_of(day: dt.date, period: str) -> dt.datetime:
+    """The end of the local month, quarter or year holding ``day``: the first local moment
+    of the next one."""
     if period == "month_end":
-        month_last = local.month
+        last_month = day.month
     elif period == "quarter_end":
-        month_last = ((local.month - 1) // 3 + 1) * 3
+        last_month = ((day.month - 1) // 3 + 1) * 3
     else:
-        month_last = 12
-    year = local.year
-    next_month = month_last + 1
-    if next_month > 12:
-        year, next_month = year + 1, 1
-    start_next = local.replace(
-        year=year, month=next_month, day=1, hour=0, minute=0, second=0, microsecond=0
-    )
-    return start_next
+        last_month = 12
+    year, month = (day.year + 1, 1) if last_month == 12 else (day.year, last_month + 1)
+    return local_day_start(dt.date(year, month, 1))
 
 
 def points_expires_at(
     earned_at: dt.datetime, policy: PointsPolicy | None = None
 ) -> dt.datetime | None:
-    """When points earned at ``earned_at`` expire under the policy (None: never)."""
+    """When points earned at ``earned_at`` expire under the policy (None: never).
+
+    On local business dates: points earned on local day D are due on D + N days; "after N
+    days" keeps them through that day (they expire at the local midnight that ends it); the
+    period modes keep them to the end of the local month, quarter or year holding that day.
+    """
     policy = policy or PointsPolicy.current()
     if policy.expiry == PointsPolicy.Expiry.NEVER:
         return None
-    due = earned_at + dt.timedelta(days=policy.expiry_days)
+    due = local_date(earned_at) + dt.timedelta(days=policy.expiry_days)
     if policy.expiry == PointsPolicy.Expiry.DAYS:
-        return due
+        return local_day_bounds(due)[1]
     return _end_of(due, policy.expiry)
 
 
@@ -288,7 +302,7 @@ def earn_context_for(
     member: Member | None = card.member
     is_birthday = False
     if member is not None and member.birthday is not None:
-        local = timezone.localtime(at).date()
+        local = local_date(at)
         if member.birthday_calendar == Member.Calendar.LUNAR and member.lunar_birth_month:
             from huiyuan.core.china import lunar_birthday_in_year
 
@@ -316,19 +330,22 @@ def earn_context_for(
 
 
 def points_earned_today(*, card: Card, at: dt.datetime) -> int:
-    """Points the card earned since local midnight, not counting reversed sales (one query)."""
-    local = timezone.localtime(at)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        Transfer.objects.filter(
-            to_account__card_id=card.pk,
-            to_account__kind=Account.Kind.POINTS,
-            kind="earn",
-            created_at__gte=start,
-            reversed_by__isnull=True,
-        ).aggregate(s=Sum("amount"))["s"]
-        or 0
+    """Points the card's member earned on the local day of ``at``, on any of their cards,
+    not counting reversed earnings (one query). A card without a member counts alone."""
+    start, end = local_day_bounds(local_date(at))
+    earned = Transfer.objects.filter(
+        to_account__kind=Account.Kind.POINTS,
+        kind="earn",
+        created_at__gte=start,
+        created_at__lt=end,
+        reversed_by__isnull=True,
     )
+    if card.member_id is None:
+        earned = earned.filter(to_account__card_id=card.pk)
+    else:
+        member_cards = Card.objects.filter(member_id=card.member_id).values("pk")
+        earned = earned.filter(to_account__card_id__in=member_cards)
+    return earned.aggregate(s=Sum("amount"))["s"] or 0
 
 
 def card_for_points(card_id: int) -> Card:

@@ -6,10 +6,17 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from huiyuan.api.schemas.common import Id, In
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero
+from huiyuan.points.explain import as_steps, render_step
 from huiyuan.points.services import MAX_ADJUST
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -68,7 +75,11 @@ class EarnRuleIn(In):
     """A new rule, or a new version of ``code``: fields left out keep the previous version's."""
 
     code: Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,40}$")]
-    effective_from: AwareDatetime | None = Field(None, description="Default: now.")
+    effective_from: AwareDatetime | None = Field(
+        None,
+        description="Now or later (default: now); a start in the past is refused "
+        "(`effective_from_in_past`): a published version never changes its past.",
+    )
     name: str | None = Field(None, min_length=1, max_length=60)
     priority: int | None = Field(None, ge=-1000, le=1000, description="Lower wins.")
     unit_fen: Fen | None = Field(None, description="Per this much paid (fen)…")
@@ -130,8 +141,42 @@ class DryRunIn(In):
     earned_today: Annotated[StrictInt, Field(ge=0, le=MAX_ADJUST)] = 0
 
 
-class DryRunOut(Schema):
+class EarnStepOut(Schema):
+    code: str = Field(
+        ...,
+        description="What the step did: base, tier, birthday, special_day, multiplied, "
+        "cap_per_sale, cap_per_day, category_excluded, rule_not_in_effect, rule_other_stores, "
+        "rule_other_tiers, rule_other_categories, no_rule, nothing_paid, earn_frozen, no_card "
+        "(text: a sentence kept from an older sale).",
+    )
+    params: dict[str, Any] = Field(
+        ..., description="The step's numbers: amounts in fen, multipliers in whole percent."
+    )
+    text: str = Field(..., description="The step as a sentence in the request's language.")
+
+
+def earn_steps_out(steps: Any) -> list[dict[str, Any]]:
+    """Stored steps (structured, or an old sale's sentences) as ``EarnStepOut`` rows."""
+    return [
+        {
+            "code": s.get("code", "text"),
+            "params": {k: v for k, v in s.items() if k != "code"},
+            "text": render_step(s),
+        }
+        for s in as_steps(steps)
+    ]
+
+
+class EarnStepsOut(Schema):
+    steps: list[EarnStepOut] = Field(..., description="How the points were worked out.")
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _structured(cls, steps: Any) -> list[dict[str, Any]]:
+        return earn_steps_out(steps)
+
+
+class DryRunOut(EarnStepsOut):
     points: int
     rule: str | None
     rule_id: int | None
-    steps: list[str]

@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 
 from huiyuan.api.schemas.common import Id, In, StoreRef
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero, PointsOrZero, balances_out
+from huiyuan.api.schemas.points import EarnStepsOut
 from huiyuan.api.schemas.wallet import CardRef, Method
 from huiyuan.checkout.models import Sale
 
@@ -50,11 +51,10 @@ class ReceiptLine(Schema):
     method: str | None = None
 
 
-class EarnExplanationOut(Schema):
+class EarnExplanationOut(EarnStepsOut):
     points: int
     rule: str | None = None
     rule_id: int | None = None
-    steps: list[str]
     supplemented: bool = False
 
 

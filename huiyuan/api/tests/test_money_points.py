@@ -124,8 +124,35 @@ def test_publish_a_rule_version_and_dry_run(owner_api):
         "points": 246,
         "rule": "double v1",
         "rule_id": first.json()["id"],
-        "steps": ["double v1: 12345 fen / 100 = 123 units (floor) x 2 = 246 points"],
+        "steps": [
+            {
+                "code": "base",
+                "params": {
+                    "rule": "double v1",
+                    "amount_fen": 12345,
+                    "unit_fen": 100,
+                    "units": 123,
+                    "rounding": "floor",
+                    "points_per_unit": 2,
+                    "points": 246,
+                },
+                "text": "double v1：实付 ¥123.45，每 ¥1.00 为一单位 = 123 单位"
+                "（不足一单位部分不积分）× 2 = 246 分",
+            }
+        ],
     }
+
+
+def test_a_rule_cannot_be_backdated(owner_api):
+    first = owner_api.post("/points/rules", {"code": "base", "name": "每1元1分"})
+    assert first.status_code == 201, first.content
+    before = owner_api.get("/points/rules").json()
+    past = (timezone.now() - dt.timedelta(days=2)).isoformat()
+    response = owner_api.post(
+        "/points/rules", {"code": "base", "points_per_unit": 2, "effective_from": past}
+    )
+    assert (response.status_code, error_of(response)["code"]) == (422, "effective_from_in_past")
+    assert owner_api.get("/points/rules").json() == before
 
 
 @pytest.mark.parametrize(

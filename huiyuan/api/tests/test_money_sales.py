@@ -80,7 +80,22 @@ def test_sale_receipt_with_every_line(pos, funded, stores):
             "points": 515,
             "rule": "base v1",
             "rule_id": body["earn_explanation"]["rule_id"],
-            "steps": ["base v1: 51500 fen / 100 = 515 units (floor) x 1 = 515 points"],
+            "steps": [
+                {
+                    "code": "base",
+                    "params": {
+                        "rule": "base v1",
+                        "amount_fen": 51500,
+                        "unit_fen": 100,
+                        "units": 515,
+                        "rounding": "floor",
+                        "points_per_unit": 1,
+                        "points": 515,
+                    },
+                    "text": "base v1：实付 ¥515.00，每 ¥1.00 为一单位 = 515 单位"
+                    "（不足一单位部分不积分）× 1 = 515 分",
+                }
+            ],
             "supplemented": False,
         },
         "balances_after": {"principal_fen": 0, "bonus_fen": 1000, "points": 1000 - 500 + 515},

@@ -320,4 +320,6 @@ def test_daily_cap_counts_todays_earnings_on_the_card(owner, cashier):
     first = sale_quick(actor=cashier, data=buy, idempotency_key=key())
     second = sale_quick(actor=cashier, data=buy, idempotency_key=key())
     assert (first.points_earned, second.points_earned) == (100, 50)
-    assert "daily cap 150: 100 earned today, 50 left" in second.earn_explanation["steps"]
+    assert {"code": "cap_per_day", "cap": 150, "earned_today": 100, "room": 50} in (
+        second.earn_explanation["steps"]
+    )

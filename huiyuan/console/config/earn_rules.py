@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +21,7 @@ from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm
 from huiyuan.points import selectors as points_selectors
 from huiyuan.points import services as points_services
+from huiyuan.points.explain import render_steps
 from huiyuan.points.models import EarnRule
 from huiyuan.points.rules import EarnContext, EarnResult
 from huiyuan.stores import selectors as store_selectors
@@ -142,86 +141,6 @@ def earn_rules(request: HttpRequest) -> HttpResponse:
     return _earn_rules_page(request, actor, form=form)
 
 
-# The engine explains itself in plain English; staff read these translations.
-STEP_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^nothing paid: no points$"), lambda m: _("Nothing paid: no points.")),
-    (re.compile(r"^no rule applies: no points$"), lambda m: _("No rule applies: no points.")),
-    (
-        re.compile(r"^(?P<rule>\S+ v\d+): not in effect$"),
-        lambda m: _("%(rule)s: not in effect at that time") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^(?P<rule>\S+ v\d+): other stores only$"),
-        lambda m: _("%(rule)s: only at other stores") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^(?P<rule>\S+ v\d+): other tiers only$"),
-        lambda m: _("%(rule)s: only for other tiers") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^(?P<rule>\S+ v\d+): other categories only$"),
-        lambda m: _("%(rule)s: only for other categories") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^(?P<rule>\S+ v\d+): category (?P<category>.*) excluded$"),
-        lambda m: _("%(rule)s: category %(category)s earns nothing") % m.groupdict(),
-    ),
-    (
-        re.compile(
-            r"^(?P<rule>\S+ v\d+): (?P<amount>\d+) fen / (?P<unit>\d+) = (?P<units>\d+) units "
-            r"\((?P<rounding>\w+)\) x (?P<ppu>\d+) = (?P<base>\d+) points$"
-        ),
-        lambda m: (
-            _(
-                "%(rule)s: %(amount)s ÷ %(unit)s = %(units)s full amounts (%(rounding)s) "
-                "× %(ppu)s = %(base)s points"
-            )
-            % {
-                **m.groupdict(),
-                "amount": fen_to_yuan_str(int(m["amount"])),
-                "unit": fen_to_yuan_str(int(m["unit"])),
-                "rounding": _("rounded half up")
-                if m["rounding"] == "half_up"
-                else _("rest dropped"),
-            }
-        ),
-    ),
-    (
-        re.compile(r"^tier (?P<tier>.*): x(?P<pct>\d+)%$"),
-        lambda m: _("Tier %(tier)s: ×%(pct)s%%") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^birthday: x(?P<pct>\d+)%$"),
-        lambda m: _("Birthday: ×%(pct)s%%") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^special day (?P<label>.*): x(?P<pct>\d+)%$"),
-        lambda m: _("Special day %(label)s: ×%(pct)s%%") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^(?P<base>\d+) x (?P<pct>\d+)% = (?P<points>\d+) points \(rounded down\)$"),
-        lambda m: _("%(base)s × %(pct)s%% = %(points)s points (rounded down)") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^capped at (?P<cap>\d+) per sale$"),
-        lambda m: _("Capped at %(cap)s points per sale") % m.groupdict(),
-    ),
-    (
-        re.compile(r"^daily cap (?P<cap>\d+): (?P<earned>\d+) earned today, (?P<room>\d+) left$"),
-        lambda m: _("Daily cap %(cap)s: %(earned)s earned today, %(room)s left") % m.groupdict(),
-    ),
-]
-
-
-def explain_step(step: str) -> str:
-    """One step of the engine's explanation in the reader's language (unknown: as is)."""
-    for pattern, render_step in STEP_PATTERNS:
-        match = pattern.match(step)
-        if match:
-            return render_step(match)
-    return step
-
-
 @login_required
 @require_GET
 def earn_rule_dry_run(request: HttpRequest) -> HttpResponse:
@@ -260,7 +179,7 @@ def earn_rule_dry_run(request: HttpRequest) -> HttpResponse:
             result = {
                 "points": earned.points,
                 "rule": earned.rule,
-                "steps": [(explain_step(s), s) for s in earned.steps],
+                "steps": render_steps(earned.steps),
                 "amount": fen_to_yuan_str(context.amount_fen),
                 "at": timezone.localtime(context.at),
             }

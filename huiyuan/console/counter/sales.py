@@ -15,7 +15,6 @@ from huiyuan.checkout import selectors as sale_selectors
 from huiyuan.checkout import services as checkout
 from huiyuan.checkout.models import Sale
 from huiyuan.console.context import request_actor
-from huiyuan.console.counter.explanations import explain_step
 from huiyuan.console.counter.forms import (
     CATEGORY_SUGGESTIONS,
     QuickSaleForm,
@@ -28,6 +27,7 @@ from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.points.explain import render_steps
 from huiyuan.wallet.models import PaymentMethod
 
 
@@ -152,7 +152,7 @@ def _receipt(
             ),
             "after": sale_selectors.sale_balances_after(sale),
             "now": now,
-            "steps": [explain_step(str(s)) for s in explanation.get("steps", [])],
+            "steps": render_steps(explanation.get("steps")),
             "rule": explanation.get("rule"),
             "reverse_form": form or ReverseSaleForm(),
         },

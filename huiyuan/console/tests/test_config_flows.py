@@ -267,7 +267,7 @@ def test_rule_refusals_write_nothing(hq, owner):
     past = "2020-01-01T00:00"
     response = hq.post(reverse("console:config_earn_rules"), rule_data(effective_from=past))
     assert response.status_code == 200
-    assert "新版本的生效时间必须晚于当前版本" in text(response)
+    assert "规则不能从过去开始生效：请选择现在或以后的时间。" in text(response)
     response = hq.post(reverse("console:config_earn_rules"), rule_data(special_days="双十一 200"))
     assert response.status_code == 200
     assert "既不是日期" in text(response)
@@ -299,9 +299,12 @@ def test_dry_run_shows_points_and_steps(hq, owner, stores):
     assert response.status_code == 200
     # 128 units × 1 = 128; ×150% ×200% = 300% → 384.
     assert 'data-testid="dry-run-points">384<' in page
-    assert "base v1：¥128.50 ÷ ¥1.00 = 128 个单位（不足部分不积分）× 1 = 128 分" in page
-    assert "等级 gold：×150%" in page and "生日：×200%" in page
-    assert "128 × 300% = 384 分（向下取整）" in page
+    assert (
+        "base v1：实付 ¥128.50，每 ¥1.00 为一单位 = 128 单位（不足一单位部分不积分）× 1 = 128 分"
+        in page
+    )
+    assert "等级 gold：× 150%" in page and "生日：× 200%" in page
+    assert "128 × 150% × 200% = 384 分" in page
     partial = text(hq.get(reverse("console:config_earn_dry_run"), query, HTTP_HX_REQUEST="true"))
     assert 'data-testid="dry-run-points">384<' in partial and "<html" not in partial
     assert EarnRule.objects.count() == 1

@@ -13,10 +13,10 @@ from huiyuan.cards import services as card_services
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale
 from huiyuan.checkout.services import QuickSaleInput, sale_quick, sale_quote
-from huiyuan.console.counter.explanations import explain_step
 from huiyuan.core.permissions import Role
 from huiyuan.ledger.models import Entry, Operation
 from huiyuan.ledger.tests.factories import balances, card, card_type, default_rule, key, lots
+from huiyuan.points.explain import render_step
 from huiyuan.points.services import points_adjust
 from huiyuan.tiers.models import TierChange
 from huiyuan.tiers.services import tier_create
@@ -336,6 +336,14 @@ def test_counter_scan_finds_by_number_and_mobile(cashier_client, funded):
     assert "没有找到" in html
 
 
+def test_counter_scan_box_posts_what_it_read(cashier_client, funded):
+    """The scan box sends a mobile in the body, not in the URL (access logs)."""
+    page = cashier_client.get("/counter/").content.decode()
+    assert 'method="post" action="/counter/"' in page
+    html = cashier_client.post("/counter/", {"q": funded.member.mobile}).content.decode()
+    assert f'data-card="{funded.number}"' in html
+
+
 # ----------------------------------------------------------------- the quote is the truth
 
 
@@ -378,9 +386,10 @@ def test_quote_limits(funded, cashier):
 
 
 def test_explanation_steps_in_chinese():
+    # Old receipts stored English sentences; they read the same as structured steps.
     assert (
-        explain_step("base v1: 51500 fen / 100 = 515 units (floor) x 1 = 515 points")
+        render_step("base v1: 51500 fen / 100 = 515 units (floor) x 1 = 515 points")
         == "base v1：实付 ¥515.00，每 ¥1.00 为一单位 = 515 单位（不足一单位部分不积分）× 1 = 515 分"
     )
-    assert explain_step("tier gold: x150%") == "等级 gold：× 150%"
-    assert explain_step("something new") == "something new"
+    assert render_step({"code": "tier", "tier": "gold", "pct": 150}) == "等级 gold：× 150%"
+    assert render_step("something new") == "something new"

@@ -20,7 +20,7 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     c = card(cashier, owner)
     points_adjust(actor=owner, card_id=c.pk, delta=300, reason="活动", idempotency_key=key())
     Lot.objects.update(expires_at=timezone.now() - dt.timedelta(days=1))
-    now = timezone.now()
+    now = dt.datetime(2026, 11, 10, 23, 30, tzinfo=dt.UTC)  # 07:30 on 11-11 in Shanghai
     assert scheduler.tick(now, who="a") == [
         "expire_lots",
         "evaluate_tiers",
@@ -28,12 +28,24 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     ]
     assert balances(c)["points"] == 0
     assert scheduler.tick(now, who="b") == []
+    # 23:59 on 11-11 in Shanghai is the same local day, though a new UTC day.
+    assert scheduler.tick(dt.datetime(2026, 11, 11, 15, 59, tzinfo=dt.UTC), who="b") == []
     tomorrow = now + dt.timedelta(days=1)
-    assert (
-        scheduler.tick(tomorrow, who="b") == ["expire_lots"]
-        or timezone.localtime(tomorrow).day == 1
-    )
-    assert ScheduledRun.objects.filter(job="expire_lots").count() == 2
+    assert scheduler.tick(tomorrow, who="b") == ["expire_lots"]
+    assert list(
+        ScheduledRun.objects.filter(job="expire_lots")
+        .order_by("period")
+        .values_list("period", flat=True)
+    ) == ["2026-11-11", "2026-11-12"]
+
+
+def test_periods_are_local_dates_whatever_zone_is_active(db):
+    month_turns = dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC)  # 00:00 on 12-01 in Shanghai
+    with timezone.override("UTC"):
+        assert scheduler.daily(month_turns) == "2026-12-01"
+        assert scheduler.monthly(month_turns) == "2026-12"
+        assert scheduler.daily(month_turns - dt.timedelta(microseconds=1)) == "2026-11-30"
+        assert scheduler.monthly(month_turns - dt.timedelta(microseconds=1)) == "2026-11"
 
 
 @pytest.mark.postgres

@@ -109,7 +109,7 @@ def test_dry_run_of_one_version_even_before_it_starts(owner):
     assert points_dry_run(actor=owner, context=today).points == 123
     assert points_dry_run(actor=owner, context=later).points == 369
     result = points_dry_run_rule(actor=owner, rule_id=future.pk, context=today)
-    assert result.points == 0 and result.steps[-1] == "no rule applies: no points"
+    assert result.points == 0 and result.steps[-1] == {"code": "no_rule"}
     assert points_dry_run_rule(actor=owner, rule_id=future.pk, context=later).points == 369
     with pytest.raises(NotFound):
         points_dry_run_rule(actor=owner, rule_id=999, context=later)
