@@ -2,7 +2,8 @@
 
 Everything that differs between a trial on a laptop and a chain's deployment comes from
 the environment: ``DATABASE_URL``, ``HUIYUAN_SECRET_KEY``, ``HUIYUAN_PII_KEY``,
-``HUIYUAN_DEBUG``, ``HUIYUAN_ALLOWED_HOSTS``.
+``HUIYUAN_DEBUG``, ``HUIYUAN_ALLOWED_HOSTS``; behind HTTPS set ``HUIYUAN_HTTPS=1`` (see
+"Transport and browser policy" below and ``docs/security.md``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -40,6 +43,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "huiyuan.core",
     "huiyuan.audit",
     "huiyuan.stores",
@@ -57,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "huiyuan.api.middleware.ApiMethodNotAllowedMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the view into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "huiyuan.urls"
@@ -113,6 +123,11 @@ DATABASES = {"default": _database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "stores.Staff"
+# django-axes first: it refuses a locked account before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -125,10 +140,42 @@ LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
 SESSION_COOKIE_AGE = 12 * 3600
 
-# Staff login throttling: this many failures for one username (or one address) within
-# the window lock further attempts until the window passes.
+# Staff sign-in (huiyuan/stores/signin.py explains the rules; docs/security.md lists them).
+# An account is locked after LOGIN_FAILURE_LIMIT failures for its user name within the
+# window, from any address (django-axes, user name only); an owner or HQ admin can unlock
+# it on the staff page, and it unlocks by itself when the window has passed.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("HUIYUAN_LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("HUIYUAN_LOGIN_FAILURE_WINDOW", "900"))
+# One address (a shop's tills share one public address) is never locked: after this many
+# failures within the window it waits 1, 2, 4 … seconds (at most the maximum) after its
+# latest failure before the next attempt is even checked.
+LOGIN_ADDRESS_FREE_FAILURES = int(os.environ.get("HUIYUAN_LOGIN_ADDRESS_FREE_FAILURES", "10"))
+LOGIN_ADDRESS_MAX_DELAY_SECONDS = int(os.environ.get("HUIYUAN_LOGIN_ADDRESS_MAX_DELAY", "60"))
+# Reverse proxies in front of the server that append to X-Forwarded-For (0: use the
+# connection's address). Only set this when every request passes through them.
+TRUSTED_PROXY_COUNT = int(os.environ.get("HUIYUAN_TRUSTED_PROXIES", "0"))
+
+# axes reads the two LOGIN_FAILURE_* settings above through these (one source of truth).
+AXES_FAILURE_LIMIT = "huiyuan.console.auth.client.failure_limit"
+AXES_COOLOFF_TIME = "huiyuan.console.auth.client.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the per-address delay counts them
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log already
+AXES_USERNAME_CALLABLE = "huiyuan.console.auth.client.axes_username"
+AXES_CLIENT_IP_CALLABLE = "huiyuan.console.auth.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "huiyuan.console.auth.client.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+# axes.W006 asks for the address among the lockout parameters: deliberately not, since
+# locking an address locks a whole shop; the address gets the progressive delay instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Two-factor sign-in (django-otp, TOTP plus single-use backup codes) is required for these
+# roles; an empty HUIYUAN_2FA_ROLES turns the policy off (not advised).
+TWO_FACTOR_ROLES = frozenset(
+    r.strip() for r in os.environ.get("HUIYUAN_2FA_ROLES", "owner,hq_admin").split(",") if r.strip()
+)
+OTP_TOTP_ISSUER = os.environ.get("HUIYUAN_OTP_ISSUER", "huiyuan")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -143,7 +190,8 @@ _NODE = PROJECT_DIR / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/tabler", _NODE / "@tabler" / "core" / "dist"),
     ("vendor/htmx", _NODE / "htmx.org" / "dist"),
-    ("vendor/alpinejs", _NODE / "alpinejs" / "dist"),
+    # Alpine's CSP build: no eval, so the policy needs no 'unsafe-eval'.
+    ("vendor/alpinejs", _NODE / "@alpinejs" / "csp" / "dist"),
     ("vendor/echarts", _NODE / "echarts" / "dist"),
     ("vendor/tabler-icons", _NODE / "@tabler" / "icons-webfont" / "dist"),
 ]
@@ -170,14 +218,58 @@ TASKS = {
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Every log record is redacted as it is made: no mobile, ID number or search text in any
+# log line (huiyuan/core/logredact.py). Django's loggers write through the root's handler
+# (their defaults would add an unfiltered runserver handler and e-mail to admins).
+LOGGING_CONFIG = "huiyuan.core.logredact.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUIYUAN_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     CSRF_COOKIE_HTTPONLY = False
     X_FRAME_OPTIONS = "DENY"
+
+# ------------------------------------------------------- transport and browser policy
+# HUIYUAN_HTTPS=1 when the site is served over HTTPS (usually by a proxy that sets
+# X-Forwarded-Proto and strips it from clients): cookies only over HTTPS, HSTS, http
+# redirected. Off by default, for the local http demo.
+HTTPS = os.environ.get("HUIYUAN_HTTPS", "0") == "1"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer probes may speak plain http
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("HUIYUAN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("HUIYUAN_HSTS_SUBDOMAINS", "0") == "1"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and images
+# only from this server; no inline script, no eval, no inline <style>. Templates keep
+# behaviour in huiyuan/console/static/ (a test refuses inline scripts and on*= handlers).
+_CSP_DIRECTIVES: dict[str, list[str]] = {
+    "default-src": [CSP_SELF],
+    "script-src": [CSP_SELF],
+    "style-src": [CSP_SELF],
+    "img-src": [CSP_SELF, "data:"],  # Tabler draws form controls with data: SVGs
+    "font-src": [CSP_SELF],
+    "connect-src": [CSP_SELF],
+    "object-src": [CSP_NONE],
+    "base-uri": [CSP_NONE],
+    "form-action": [CSP_SELF],
+    "frame-ancestors": [CSP_NONE],
+}
+if HTTPS:
+    _CSP_DIRECTIVES["upgrade-insecure-requests"] = []
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}

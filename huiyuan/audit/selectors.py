@@ -26,6 +26,11 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "staff.disabled": _("Staff member disabled"),
     "staff.logged_in": _("Staff login"),
     "staff.password_changed": _("Password changed"),
+    "staff.locked_out": _("Account locked after failed logins"),
+    "staff.unlocked": _("Account unlocked"),
+    "staff.second_factor_enrolled": _("Two-factor sign-in set up"),
+    "staff.second_factor_reset": _("Two-factor sign-in reset"),
+    "staff.backup_codes_renewed": _("Backup codes renewed"),
     "api_key.created": _("API key created"),
     "api_key.revoked": _("API key revoked"),
     "tag.created": _("Tag created"),
@@ -86,6 +91,8 @@ SUBJECT_LABELS: dict[str, str | Promise] = {
 # Keys of the before/after snapshots, as people read them.
 FIELD_LABELS: dict[str, str | Promise] = {
     "code": _("Code"),
+    "failures": _("Failed logins"),
+    "second_factor": _("Second factor"),
     "name": _("Name"),
     "username": _("User name"),
     "role": _("Role"),
@@ -194,6 +201,7 @@ VALUE_LABELS: dict[str, dict[str, str | Promise]] = {
         "bool": _("Yes / no"),
     },
     "role": {role.value: label for role, label in ROLE_LABELS.items()},
+    "second_factor": {"totp": _("Authenticator app"), "backup_code": _("Backup code")},
 }
 
 # Snapshot keys whose value is a store's id, shown as the store's name.

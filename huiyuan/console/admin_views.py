@@ -35,6 +35,7 @@ from huiyuan.console.admin_forms import (
     TerminalForm,
     add_domain_error,
 )
+from huiyuan.console.auth.staff_views import annotate_signin_state
 from huiyuan.console.context import request_actor
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
@@ -237,6 +238,7 @@ def staff(request: HttpRequest) -> HttpResponse:
             )
             return redirect("console:staff")
     page = _page(request, store_selectors.staff_list(actor=actor), LIST_PAGE_SIZE)
+    page.object_list = annotate_signin_state(list(page.object_list))  # locks, two-factor
     return render(
         request,
         "console/admin/staff.html",

@@ -5,8 +5,6 @@ from huiyuan.console import views
 app_name = "console"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("login/", views.login_view, name="login"),
-    path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("store/", views.switch_store, name="switch_store"),
     path("members/", views.member_list, name="member_list"),
@@ -23,7 +21,8 @@ urlpatterns = [
     path("members/<int:member_id>/terminate/", views.member_terminate, name="member_terminate"),
     path("members/<int:member_id>/merge/", views.member_merge, name="member_merge"),
     path("members/<int:member_id>/reveal/", views.member_reveal, name="member_reveal"),
-    # Back-office pages live in urls_admin.py (same "console" namespace).
+    # Sign-in pages live in auth/urls.py, back-office pages in urls_admin.py (same namespace).
+    path("", include("huiyuan.console.auth.urls")),
     path("", include("huiyuan.console.urls_admin")),
     path("", include("huiyuan.console.counter.urls")),
     path("", include("huiyuan.console.config.urls")),

@@ -15,9 +15,8 @@ from functools import wraps
 from typing import Any
 
 import xlsxwriter
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -35,7 +34,6 @@ from huiyuan.audit.models import AuditEvent
 from huiyuan.console.context import SESSION_STORE_KEY, request_actor, switchable_stores
 from huiyuan.console.forms import (
     FreezeForm,
-    LoginForm,
     MemberFilterForm,
     MemberForm,
     MergeForm,
@@ -82,50 +80,8 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 # ----------------------------------------------------------------------------- auth
-
-
-def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("console:dashboard")
-    form = LoginForm(request.POST or None)
-    locked = False
-    if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"].strip()
-        ip = _client_ip(request)
-        if store_services.login_is_locked(username=username, ip=ip):
-            locked = True
-            minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
-            form.add_error(
-                None,
-                _("Too many failed attempts. Try again in %(minutes)d minutes.")
-                % {"minutes": minutes},
-            )
-        else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if isinstance(user, Staff):
-                login(request, user)
-                store_services.login_record_success(staff=user, ip=ip)
-                return HttpResponseRedirect(_safe_next(request, reverse("console:dashboard")))
-            store_services.login_record_failure(username=username, ip=ip)
-            form.add_error(None, _("Wrong user name or password."))
-    status = 429 if locked else 200
-    return render(
-        request,
-        "console/login.html",
-        {"form": form, "next": request.GET.get("next", "")},
-        status=status,
-    )
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect("console:login")
+# Login, the second factor and logout: huiyuan/console/auth/.
 
 
 @staff_view

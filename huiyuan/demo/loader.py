@@ -9,6 +9,7 @@ seed and count give the same people. Later demo content (cards, balances, sales)
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import random
@@ -26,11 +27,19 @@ from huiyuan.members import services as member_services
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.services import LunarDate, MemberInput
 from huiyuan.stores import services as store_services
+from huiyuan.stores import two_factor
 from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
 
 # Public by design: the demo logins are printed. It passes the validators (9 characters,
 # not a common password, not all digits).
 DEMO_PASSWORD = "demo12345"  # noqa: S105
+# The owner and the HQ admin also pass a second factor (the policy is on in the demo as in
+# production). Public by design too, and printed: the key to add to an authenticator app
+# (Base32, time-based, 6 digits) and backup codes, which work once each and are put back
+# by every run of `huiyuan demo` (so `make run` restores them).
+DEMO_TOTP_SECRET = "HUIYUANDEMOHUIYUANDEMOHUIYUANDEM"  # noqa: S105
+DEMO_BACKUP_CODES = ("demo1111", "demo2222", "demo3333")
+DEMO_SECOND_FACTOR_USERS = ("owner", "hq")
 DEFAULT_MEMBERS = 2000
 DEFAULT_SEED = 8848
 HISTORY_DAYS = 548  # about 18 months of joining dates
@@ -173,6 +182,15 @@ def load_org() -> Org:
             )
         org.terminals[spec.code] = terminal
     return org
+
+
+def load_second_factor(org: Org) -> None:
+    """The printed authenticator key and backup codes for the owner and the HQ admin."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    for username in DEMO_SECOND_FACTOR_USERS:
+        two_factor.second_factor_provision(
+            staff=org.staff[username], key=key, backup_codes=DEMO_BACKUP_CODES
+        )
 
 
 def load_api_key(org: Org) -> str | None:
@@ -515,6 +533,7 @@ def load_demo(
     with transaction.atomic():
         org = load_org()
         load_member_settings(org)
+        load_second_factor(org)
         api_key = load_api_key(org)
     plans = plan_members(members, seed=seed, now=now)
     created = load_members(org, plans)

@@ -71,6 +71,19 @@ class Command(BaseCommand):
         for row in rows:
             cells = [row[i] + " " * (widths[i] - _width(row[i])) for i in range(3)]
             out.write("  " + "  ".join([*cells, row[3]]))
+        secret = " ".join(
+            loader.DEMO_TOTP_SECRET[i : i + 4] for i in range(0, len(loader.DEMO_TOTP_SECRET), 4)
+        )
+        out.write("")
+        out.write(
+            f"{' and '.join(loader.DEMO_SECOND_FACTOR_USERS)} also enter a code after the "
+            "password (two-factor sign-in, required for owner and HQ admin):"
+        )
+        out.write(f"  authenticator app key (time-based, 6 digits): {secret}")
+        out.write(
+            f"  or a backup code, each once (every `huiyuan demo` puts them back): "
+            f"{', '.join(loader.DEMO_BACKUP_CODES)}"
+        )
         if result.api_key:
             terminal = result.org.terminals[loader.STORES[0].code]
             out.write("")
