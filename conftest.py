@@ -19,6 +19,16 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_accounts():
+    """Store/system accounts are cached per process; each test starts from its own rows."""
+    from huiyuan.ledger.services import accounts_cache_clear
+
+    accounts_cache_clear()
+    yield
+    accounts_cache_clear()
+
+
 @pytest.fixture
 def stores(db) -> list[Store]:
     return [

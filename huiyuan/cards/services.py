@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card, CardHolder, CardType
 from huiyuan.core.clock import local_date, local_day_bounds
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
-from huiyuan.ledger.models import Account, Operation
+from huiyuan.ledger.commands import command_run
+from huiyuan.ledger.models import Account, Lot
 from huiyuan.members.models import Member
 from huiyuan.stores.models import Store
 
@@ -100,10 +102,8 @@ def card_type_create(
 
 
 def _locked_card(card_id: int) -> Card:
-    card = Card.objects.select_for_update().select_related("card_type").filter(pk=card_id).first()
-    if card is None:
-        raise NotFound(_("Card not found."), code="card_not_found")
-    return card
+    """The card, locked in the fixed order (its member first: ``cards.locks``)."""
+    return card_lock(card_id).card
 
 
 def card_issue(
@@ -129,26 +129,16 @@ def card_issue(
             store_id=store_id,
         )
 
-    def perform() -> Operation:
-        card = _card_issue(
+    def perform() -> Card:
+        return _card_issue(
             actor=actor,
             card_type_id=card_type_id,
             member_id=member_id,
             number=number,
             store_id=store_id,
         )
-        return Operation.objects.create(
-            kind="card_issue",
-            member_id=card.member_id,
-            card_id=card.pk,
-            store_id=card.store_id,
-            operator=actor.staff,
-            terminal_id=actor.terminal.pk if actor.terminal else None,
-            created_at=card.issued_at,
-            details={"number": card.number},
-        )
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="card_issue",
@@ -159,9 +149,8 @@ def card_issue(
             "store_id": store_id,
         },
         perform=perform,
+        load=lambda pk: Card.objects.select_related("card_type").get(pk=pk),
     )
-    assert operation.card_id is not None
-    return Card.objects.select_related("card_type").get(pk=operation.card_id)
 
 
 def _card_issue(
@@ -310,11 +299,12 @@ def card_reissue(
     """补卡: issue a new card, move balance, bonus, points and their lots to it, void the old."""
     require(actor, Perm.CARD_MANAGE)
 
-    def perform() -> Operation:
-        old = _locked_card(card_id)
+    def perform() -> Card:
+        lock = card_lock(card_id)
+        old = lock.card
         if old.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card cannot be reissued."), code="card_not_reissuable")
-        new = card_issue(
+        new = _card_issue(
             actor=actor,
             card_type_id=old.card_type_id,
             member_id=old.member_id,
@@ -324,31 +314,34 @@ def card_reissue(
         new.expires_at = old.expires_at
         new.save(update_fields=["expires_at"])
         CardHolder.objects.filter(card=old).update(card=new)
-        src = ledger.card_accounts(old.pk)
+        src = lock.accounts
         dst = ledger.card_accounts(new.pk)
         moves: list[ledger.Move] = []
-        for kind in Account.MEMBER_KINDS:
-            account = src[kind]
-            if account.is_lotted:
-                for lot in account.lots.filter(remaining__gt=0).order_by("pk"):
-                    moves.append(
-                        ledger.Move(
-                            kind="reissue",
-                            source=account,
-                            target=dst[kind],
-                            amount=lot.remaining,
-                            take_lots=[(lot, lot.remaining)],
-                            expires_at=lot.expires_at,
-                            lot_store_id=lot.store_id,
-                        )
-                    )
-            elif account.balance:
+        lots = Lot.objects.filter(
+            account_id__in=[a.pk for a in src.values() if a.is_lotted], remaining__gt=0
+        ).order_by("pk")
+        for lot in lots:
+            kind = next(k for k, a in src.items() if a.pk == lot.account_id)
+            moves.append(
+                ledger.Move(
+                    kind="reissue",
+                    source=src[kind],
+                    target=dst[kind],
+                    amount=lot.remaining,
+                    take_lots=[(lot, lot.remaining)],
+                    named_lots_only=True,
+                    expires_at=lot.expires_at,
+                    lot_store_id=lot.store_id,
+                )
+            )
+        for kind, account in src.items():
+            if not account.is_lotted and account.balance:
                 moves.append(
                     ledger.Move(
                         kind="reissue", source=account, target=dst[kind], amount=account.balance
                     )
                 )
-        result = ledger.operation_post(
+        ledger.operation_post(
             actor=actor,
             kind="card_reissue",
             moves=moves,
@@ -357,31 +350,40 @@ def card_reissue(
             store_id=actor.store_id or old.store_id,
             memo=reason,
             details={"old_card": old.number, "new_card": new.number},
+            locked={**{f"old_{k}": a for k, a in src.items()}, **dst},
         )
+        before_status = old.status
         old.status = Card.Status.VOID
         old.replaced_by = new
         old.status_reason = (reason or "").strip()[:200]
         old.save(update_fields=["status", "replaced_by", "status_reason"])
+        moved: dict[str, int] = {}
+        for m in moves:
+            moved[m.source.kind] = moved.get(m.source.kind, 0) + m.amount
         audit_record(
             actor=actor,
             action="card.reissued",
             subject_type="card",
             subject_id=old.pk,
             member_id=old.member_id,
-            before={"number": old.number, "status": "lost"},
-            after={"new_number": new.number, "moved": {m.source.kind: m.amount for m in moves}},
+            before={"number": old.number, "status": before_status},
+            after={"new_number": new.number, "moved": moved},
             note=reason,
         )
-        return result.operation
+        return new
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="card_reissue",
         payload={"card_id": card_id, "number": number},
         perform=perform,
+        load=lambda pk: Card.objects.select_related("card_type").get(pk=pk),
     )
-    return Card.objects.get(number=operation.details["new_card"])
+
+
+# Validity a card may have left: 100 years from today, renewals included.
+MAX_VALIDITY_MONTHS = 1200
 
 
 def card_renew(*, actor: Actor, card_id: int, months: int | None = None) -> Card:
@@ -394,8 +396,19 @@ def card_renew(*, actor: Actor, card_id: int, months: int | None = None) -> Card
         months = months or card.card_type.validity_months
         if not months:
             raise ValidationFailed(_("This card does not expire."), code="card_never_expires")
+        if not 1 <= months <= MAX_VALIDITY_MONTHS:
+            raise ValidationFailed(
+                _("Renew for 1 to 1200 months."), code="invalid_renewal", field="months"
+            )
         now = timezone.now()
         base = max(now, card.expires_at) if card.expires_at else now
+        if add_months(now, MAX_VALIDITY_MONTHS) < add_months(base, months):
+            # Repeated renewals must not push the expiry towards year 9999 (an overflow).
+            raise ValidationFailed(
+                _("A card is valid for at most 100 years from today."),
+                code="validity_too_long",
+                field="months",
+            )
         before = card.expires_at
         card.expires_at = add_months(base, months)
         card.save(update_fields=["expires_at"])
@@ -415,15 +428,11 @@ def card_cancel(*, actor: Actor, card_id: int, reason: str) -> Card:
     """Cancel a card. Stored value must be refunded first; nothing is silently forfeited."""
     require(actor, Perm.CARD_MANAGE)
     with transaction.atomic():
-        card = _locked_card(card_id)
+        lock = card_lock(card_id)
+        card = lock.card
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card is already closed."), code="card_closed")
-        balances = {
-            a.kind: a.balance
-            for a in ledger.lock_accounts(
-                a.pk for a in ledger.card_accounts(card.pk).values()
-            ).values()
-        }
+        balances = {kind: account.balance for kind, account in lock.accounts.items()}
         if (
             balances.get(Account.Kind.PRINCIPAL, 0)
             or balances.get(Account.Kind.BONUS, 0)

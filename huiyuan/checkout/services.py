@@ -12,20 +12,23 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
 from huiyuan.checkout.models import Sale
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.retry import RetryTransaction
 from huiyuan.ledger import services as ledger
+from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.errors import InsufficientBalance
-from huiyuan.ledger.models import Account, Operation
+from huiyuan.ledger.models import Account
 from huiyuan.members.models import Member
 from huiyuan.points import services as points_services
 from huiyuan.points.models import PointsPolicy
@@ -50,7 +53,7 @@ class QuickSaleInput:
 def split_balance(order: str, amount: int, principal: int, bonus: int) -> tuple[int, int]:
     """How much of ``amount`` comes from principal and from bonus under ``order``."""
     if amount > principal + bonus:
-        raise InsufficientBalance("principal", amount, principal + bonus)
+        raise InsufficientBalance("balance", amount, principal + bonus)
     if order == WalletPolicy.SpendOrder.BONUS_FIRST:
         from_bonus = min(bonus, amount)
         return amount - from_bonus, from_bonus
@@ -67,31 +70,24 @@ def _receipt_number(store: Store, now: dt.datetime) -> str:
 
 
 def _sale_create(*, store: Store, now: dt.datetime, **fields: object) -> Sale:
-    """Insert a sale under a fresh receipt number, drawing again on the rare collision."""
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Sale.objects.create(
-                    number=_receipt_number(store, now), store=store, **fields
-                )  # type: ignore[arg-type]
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+    """Insert a sale under a fresh receipt number. On the rare collision (same store, same
+    second, same six random digits) the whole transaction runs again with a new draw."""
+    try:
+        return Sale.objects.create(number=_receipt_number(store, now), store=store, **fields)  # type: ignore[arg-type]
+    except IntegrityError as exc:
+        raise RetryTransaction() from exc
 
 
-def _tier_terms(member: Member | None) -> tuple[str, int, int]:
-    """(tier code, price paid ‰, points multiplier %) for a member."""
-    if member is None:
-        return "", 1000, 100
-    tier = tier_services.current_tier(member)
-    if tier is None:
-        return "", 1000, 100
-    return tier.code, tier.discount_permille, tier.points_multiplier_pct
+def _sale_load(sale_id: int) -> Sale:
+    return Sale.objects.select_related("member", "card", "store").get(pk=sale_id)
 
 
 def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> Sale:
-    """Record a quick consumption at the actor's store."""
+    """Record a quick consumption at the actor's store.
+
+    Everything is decided under the card's lock (member → card → accounts → tier state):
+    card status and expiry, member status and freezes, balances and lots.
+    """
     require(actor, Perm.SALE_CREATE, store_id=actor.store_id, check_store=True)
     if actor.store_id is None:
         raise ValidationFailed(_("Choose the store you work at."), code="store_required")
@@ -110,28 +106,24 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
     category = (data.category or "").strip()[:40]
     store_id: int = actor.store_id
 
-    def perform() -> Operation | None:
+    def perform() -> Sale:
         now = timezone.now()
-        store = Store.objects.get(pk=store_id)
-        card: Card | None = None
-        member: Member | None = None
-        if data.card_id is not None:
-            card = (
-                Card.objects.select_related("member", "card_type").filter(pk=data.card_id).first()
-            )
-            if card is None:
-                raise NotFound(_("Card not found."), code="card_not_found")
+        store = Store.objects.only("pk", "code").get(pk=store_id)
+        lock = card_lock(data.card_id, tier=True) if data.card_id is not None else None
+        card = lock.card if lock else None
+        member = lock.member if lock else None
+        if card is not None:
             card_require_usable(card, now=now)
-            member = (
-                Member.objects.select_for_update().filter(pk=card.member_id).first()
-                if card.member_id
-                else None
-            )
-            if member is not None and member.status != Member.Status.ACTIVE:
+        if member is not None:
+            if member.status != Member.Status.ACTIVE:
                 raise Conflict(_("The member is not active."), code="member_not_active")
-            if member is not None and member.spend_frozen and (data.balance_fen or data.points):
+            if member.spend_frozen and (data.balance_fen or data.points):
                 raise Conflict(_("Spending is frozen for this member."), code="member_spend_frozen")
-        tier_code, permille, multiplier = _tier_terms(member)
+        tiers = tier_services.tiers_ordered() if member is not None else []
+        tier = tier_services.tier_of(lock.tier_state, tiers) if lock and member else None
+        tier_code = tier.code if tier else ""
+        permille = tier.discount_permille if tier else 1000
+        multiplier = tier.points_multiplier_pct if tier else 100
         payable = data.amount_fen * permille // 1000
         discount = data.amount_fen - payable
 
@@ -168,27 +160,26 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
                 field="external_method",
             )
 
-        moves: list[ledger.Move] = []
+        operation = None
         paid_principal = paid_bonus = 0
-        earn = None
-        if card is not None:
-            accounts = ledger.card_accounts(card.pk)
-            locked = ledger.lock_accounts(a.pk for a in accounts.values())
-            principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
-            bonus = locked[accounts[Account.Kind.BONUS].pk]
-            points_account = locked[accounts[Account.Kind.POINTS].pk]
-            if data.points > ledger.available(points_account, now):
-                raise InsufficientBalance(
-                    "points", data.points, ledger.available(points_account, now)
-                )
+        earn_points, explanation = (
+            0,
+            {"points": 0, "steps": ["no member card: no points (补积分 possible)"]},
+        )
+        if lock is not None:
+            principal, bonus, points_account = lock.principal, lock.bonus, lock.points
+            lots = ledger.spendable_lots_of([bonus.pk, points_account.pk], now)
+            points_available = ledger.available(points_account, now, lots[points_account.pk])
+            if data.points > points_available:
+                raise InsufficientBalance("points", data.points, points_available)
             paid_principal, paid_bonus = split_balance(
-                WalletPolicy.current().spend_order,
+                WalletPolicy.current().spend_order if data.balance_fen else "",
                 data.balance_fen,
                 principal.balance,
-                ledger.available(bonus, now),
+                ledger.available(bonus, now, lots[bonus.pk]),
             )
             sales_account = ledger.store_account(Account.Kind.STORE_SALES, store.pk)
-            moves += [
+            moves = [
                 ledger.Move(
                     kind="spend", source=principal, target=sales_account, amount=paid_principal
                 ),
@@ -211,7 +202,7 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
                 )
             else:
                 ctx = points_services.earn_context_for(
-                    card=card,
+                    card=card,  # type: ignore[arg-type]
                     amount_fen=paid_principal + external,
                     at=now,
                     store_id=store.pk,
@@ -231,24 +222,19 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
                     lot_store_id=store.pk,
                 )
             )
-        else:
-            earn_points, explanation = (
-                0,
-                {"points": 0, "steps": ["no member card: no points (补积分 possible)"]},
-            )
-
-        operation = None
-        if any(m.amount > 0 for m in moves):
-            operation = ledger.operation_post(
-                actor=actor,
-                kind="sale",
-                moves=moves,
-                member_id=member.pk if member else None,
-                card_id=card.pk if card else None,
-                store_id=store.pk,
-                now=now,
-                details={"amount": data.amount_fen, "payable": payable},
-            ).operation
+            if any(m.amount > 0 for m in moves):
+                operation = ledger.operation_post(
+                    actor=actor,
+                    kind="sale",
+                    moves=moves,
+                    member_id=member.pk if member else None,
+                    card_id=lock.card.pk,
+                    store_id=store.pk,
+                    now=now,
+                    details={"amount": data.amount_fen, "payable": payable},
+                    locked=lock.accounts,
+                    lots=lots,
+                ).operation
         sale = _sale_create(
             store=store,
             now=now,
@@ -289,19 +275,14 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         )
         if member is not None:
             Member.objects.filter(pk=member.pk).update(last_activity_at=now)
-            tier_services.tier_upgrade_if_due(actor=actor, member=member, now=now)
-        if operation is None:
-            # A walk-in sale with no ledger movement still needs an anchor for the key.
-            operation = Operation.objects.create(
-                kind="sale",
-                store_id=store.pk,
-                operator=actor.staff,
-                created_at=now,
-                terminal_id=actor.terminal.pk if actor.terminal else None,
-                details={"sale": sale.number},
+            tier_services.tier_upgrade_if_due(
+                actor=actor,
+                member=member,
+                now=now,
+                tiers=tiers,
+                state=lock.tier_state if lock else None,
             )
-            Sale.objects.filter(pk=sale.pk).update(operation=operation)
-        return operation
+        return sale
 
     payload = {
         "card_id": data.card_id,
@@ -311,54 +292,67 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         "points": data.points,
         "method": data.external_method,
     }
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="sale",
         payload=payload,
-        perform=perform,  # type: ignore[arg-type]
+        perform=perform,
+        load=_sale_load,
+        store_id=store_id,
     )
-    return Sale.objects.select_related("member", "card", "store").get(operation=operation)
 
 
 def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: str) -> Sale:
-    """Give back exactly what the sale took and take back the points it gave. Once."""
+    """Give back exactly what the sale took and take back the points it gave. Once.
+
+    Under the card's lock. A tier upgrade the sale earned is undone when no longer earned.
+    A reversal onto a cancelled card is allowed: the stored value it gives back can then be
+    refunded (``wallet_refund`` accepts cancelled cards) — money is never stranded.
+    """
     require(actor, Perm.SALE_REVERSE)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
 
-    def perform() -> Operation:
-        sale = Sale.objects.select_for_update().filter(pk=sale_id).first()
-        if sale is None:
+    def perform() -> Sale:
+        peek = Sale.objects.filter(pk=sale_id).values_list("card_id", flat=True).first()
+        if peek is None and not Sale.objects.filter(pk=sale_id).exists():
             raise NotFound(_("Sale not found."), code="sale_not_found")
+        lock = card_lock(peek, tier=True) if peek is not None else None
+        sale = Sale.objects.select_for_update().get(pk=sale_id)
+        if sale.card_id != peek:
+            raise RetryTransaction()  # supplemented meanwhile: lock the card it has now
         require(actor, Perm.SALE_REVERSE, store_id=sale.store_id, check_store=True)
-        if sale.status == Sale.Status.REVERSED or sale.operation_id is None:
+        if sale.status == Sale.Status.REVERSED:
             raise Conflict(_("This sale has already been reversed."), code="already_reversed")
-        if (
-            sale.card_id is not None
-            and Card.objects.filter(pk=sale.card_id, status=Card.Status.VOID).exists()
-        ):
+        if lock is not None and lock.card.status == Card.Status.VOID:
             raise Conflict(
                 _("The card of this sale was reissued; reverse it by hand on the new card."),
                 code="card_reissued",
             )
         now = timezone.now()
-        try:
-            reversal = ledger.operation_reverse(
-                actor=actor,
-                operation_id=sale.operation_id,
-                kind="sale_reversal",
-                memo=reason,
-                store_id=sale.store_id,
-                now=now,
-            ).operation
-        except InsufficientBalance as exc:
-            raise Conflict(
-                _("The points this sale earned have already been used; they cannot be taken back."),
-                code="earned_points_used",
-                details=exc.details,
-            ) from exc
+        reversal = None
+        if sale.operation_id is not None:
+            try:
+                reversal = ledger.operation_reverse(
+                    actor=actor,
+                    operation_id=sale.operation_id,
+                    kind="sale_reversal",
+                    memo=reason,
+                    store_id=sale.store_id,
+                    now=now,
+                    locked=lock.accounts if lock else None,
+                ).operation
+            except InsufficientBalance as exc:
+                raise Conflict(
+                    _(
+                        "The points this sale earned have already been used; "
+                        "they cannot be taken back."
+                    ),
+                    code="earned_points_used",
+                    details=exc.details,
+                ) from exc
         sale.status = Sale.Status.REVERSED
         sale.reversal = reversal
         sale.reversed_at = now
@@ -373,16 +367,20 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
             note=reason,
             store_id=sale.store_id,
         )
-        return reversal
+        if lock is not None and lock.member is not None:
+            tier_services.tier_reevaluate_after_reversal(
+                actor=actor, member=lock.member, since=sale.created_at, now=now
+            )
+        return sale
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="sale_reverse",
         payload={"sale_id": sale_id, "reason": reason},
         perform=perform,
+        load=_sale_load,
     )
-    return Sale.objects.select_related("member", "card", "store").get(reversal=operation)
 
 
 def sale_supplement_points(
@@ -390,9 +388,11 @@ def sale_supplement_points(
 ) -> Sale:
     """补积分: credit a walk-in sale to a member's card within the policy's deadline."""
     require(actor, Perm.SALE_CREATE)
+    number = (sale_number or "").strip()
 
-    def perform() -> Operation:
-        sale = Sale.objects.select_for_update().filter(number=(sale_number or "").strip()).first()
+    def perform() -> Sale:
+        lock = card_lock(card_id, tier=True)
+        sale = Sale.objects.select_for_update().filter(number=number).first()
         if sale is None:
             raise NotFound(_("No sale with this receipt number."), code="sale_not_found")
         if sale.card_id is not None:
@@ -407,22 +407,21 @@ def sale_supplement_points(
                 % {"days": policy.supplement_days},
                 code="supplement_too_late",
             )
-        card = points_services.card_for_points(card_id)
-        member = card.member
+        card, member = lock.card, lock.member
+        card_require_usable(card, now=now)
         if member is None or member.status != Member.Status.ACTIVE or member.earn_frozen:
             raise Conflict(_("This member cannot earn points now."), code="member_cannot_earn")
-        tier_code, _permille, multiplier = _tier_terms(member)
+        tier = tier_services.tier_of(lock.tier_state, tier_services.tiers_ordered())
         ctx = points_services.earn_context_for(
             card=card,
             amount_fen=sale.paid_external_fen,
             at=sale.created_at,
             store_id=sale.store_id,
             category=sale.category,
-            tier_code=tier_code,
-            tier_multiplier_pct=multiplier,
+            tier_code=tier.code if tier else "",
+            tier_multiplier_pct=tier.points_multiplier_pct if tier else 100,
         )
         earn = compute_earn(points_services.rules_in_effect(sale.created_at), ctx)
-        points_account = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
         result = ledger.operation_post(
             actor=actor,
             kind="points_supplement",
@@ -430,7 +429,7 @@ def sale_supplement_points(
                 ledger.Move(
                     kind="earn",
                     source=ledger.store_account(Account.Kind.STORE_POINTS_ISSUED, sale.store_id),
-                    target=points_account,
+                    target=lock.points,
                     amount=earn.points,
                     expires_at=points_services.points_expires_at(now, policy),
                     lot_store_id=sale.store_id,
@@ -441,17 +440,14 @@ def sale_supplement_points(
             store_id=sale.store_id,
             now=now,
             details={"sale": sale.number},
+            locked=lock.accounts,
         )
-        old_anchor = sale.operation
         sale.card, sale.member = card, member
         sale.points_earned = earn.points
         sale.earn_explanation = {**earn.as_dict(), "supplemented": True}
         sale.supplemented_at = now
         sale.operation = result.operation
         sale.save()
-        if old_anchor is not None and not old_anchor.transfers.exists():
-            old_anchor.details = {**old_anchor.details, "superseded_by": result.operation.pk}
-            old_anchor.save(update_fields=["details"])
         audit_record(
             actor=actor,
             action="points.supplemented",
@@ -460,16 +456,16 @@ def sale_supplement_points(
             member_id=member.pk,
             after={"number": sale.number, "points": earn.points},
         )
-        return result.operation
+        return sale
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="points_supplement",
-        payload={"sale": sale_number, "card_id": card_id},
+        payload={"sale": number, "card_id": card_id},
         perform=perform,
+        load=_sale_load,
     )
-    return Sale.objects.select_related("member", "card", "store").get(operation=operation)
 
 
 @dataclass(frozen=True)

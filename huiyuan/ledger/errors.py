@@ -9,6 +9,7 @@ class InsufficientBalance(Conflict):
     def __init__(self, account_kind: str, needed: int, available: int) -> None:
         messages = {
             "principal": _("Insufficient stored value."),
+            "balance": _("Insufficient stored value."),  # principal and bonus together
             "bonus": _("Insufficient bonus."),
             "points": _("Insufficient points."),
         }

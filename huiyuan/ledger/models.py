@@ -195,13 +195,20 @@ class LotUse(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A client's key for one operation; stored in the operation's own transaction."""
+    """A client's key for one command; stored in the command's own transaction.
+
+    ``request_hash`` covers the actor's scope, the store and the payload; ``result_id`` is
+    the id of what the command produced (a sale, a recharge, a card…), returned again on a
+    replay. Keys are purged after ``settings.IDEMPOTENCY_RETENTION_DAYS``.
+    """
 
     scope = models.CharField(max_length=60)
     key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=40, blank=True, default="")
     request_hash = models.CharField(max_length=64)
     operation = models.ForeignKey(Operation, null=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    result_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [

@@ -13,22 +13,20 @@ order before any balance is read; a move that would take an account below zero r
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from huiyuan.core.permissions import Actor
-from huiyuan.ledger.errors import AlreadyReversed, IdempotencyConflict, InsufficientBalance
+from huiyuan.ledger import commands
+from huiyuan.ledger.errors import AlreadyReversed, InsufficientBalance
 from huiyuan.ledger.models import (
     Account,
     Entry,
-    IdempotencyKey,
     Lot,
     LotUse,
     Operation,
@@ -70,6 +68,7 @@ class Move:
     restore_lots: Sequence[tuple[Lot, int]] = ()
     reverses: Transfer | None = None
     lot_store_id: int | None = None
+    named_lots_only: bool = False  # take only from ``take_lots``; never from other lots
 
 
 @dataclass
@@ -95,54 +94,121 @@ def card_accounts(card_id: int) -> dict[str, Account]:
     return {a.kind: a for a in Account.objects.filter(card_id=card_id)}
 
 
+# Store and system accounts are created once and never change (their balances are derived
+# from entries), so their rows are remembered per process instead of looked up per sale.
+_ACCOUNT_CACHE: dict[tuple[str, int | None], Account] = {}
+
+
+def accounts_cache_clear() -> None:
+    """Forget remembered store/system accounts (tests that roll the database back)."""
+    _ACCOUNT_CACHE.clear()
+
+
+def _remember(key: tuple[str, int | None], account: Account) -> None:
+    """Cache once the row surely exists: after the current transaction commits."""
+    transaction.on_commit(lambda: _ACCOUNT_CACHE.setdefault(key, account))
+
+
 def store_account(kind: str, store_id: int) -> Account:
     """The store's account of ``kind``; created on first use (never locked afterwards)."""
+    cached = _ACCOUNT_CACHE.get((kind, store_id))
+    if cached is not None:
+        return cached
     account = Account.objects.filter(kind=kind, store_id=store_id, card_id__isnull=True).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(kind=kind, unit=KIND_UNIT[kind], store_id=store_id)
-    except IntegrityError:
-        return Account.objects.get(kind=kind, store_id=store_id, card_id__isnull=True)
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(kind=kind, unit=KIND_UNIT[kind], store_id=store_id)
+        except IntegrityError:
+            account = Account.objects.get(kind=kind, store_id=store_id, card_id__isnull=True)
+    _remember((kind, store_id), account)
+    return account
 
 
 def system_account(kind: str) -> Account:
+    cached = _ACCOUNT_CACHE.get((kind, None))
+    if cached is not None:
+        return cached
     account = Account.objects.filter(kind=kind, store_id__isnull=True, card_id__isnull=True).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(kind=kind, unit=KIND_UNIT[kind])
-    except IntegrityError:
-        return Account.objects.get(kind=kind, store_id__isnull=True, card_id__isnull=True)
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(kind=kind, unit=KIND_UNIT[kind])
+        except IntegrityError:
+            account = Account.objects.get(kind=kind, store_id__isnull=True, card_id__isnull=True)
+    _remember((kind, None), account)
+    return account
 
 
 def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     """Lock member-side accounts in id order (a fixed order: no deadlocks)."""
     wanted = sorted(set(ids))
     return {
-        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        a.pk: a
+        for a in Account.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk")
     }
+
+
+def _lot_order(now: dt.datetime) -> Callable[[Lot], tuple[bool, dt.datetime, int]]:
+    return lambda lot: (lot.expires_at is None, lot.expires_at or now, lot.pk)
 
 
 def spendable_lots(account: Account, now: dt.datetime) -> list[Lot]:
     """Lots with something left and not yet expired, oldest expiry first (no expiry last)."""
-    lots = Lot.objects.filter(account=account, remaining__gt=0).filter(
+    return spendable_lots_of([account.pk], now).get(account.pk, [])
+
+
+def spendable_lots_of(account_ids: Iterable[int], now: dt.datetime) -> dict[int, list[Lot]]:
+    """Spendable lots of several accounts in one query, each list oldest expiry first."""
+    ids = sorted(set(account_ids))
+    by_account: dict[int, list[Lot]] = {pk: [] for pk in ids}
+    if not ids:
+        return by_account
+    lots = Lot.objects.filter(account_id__in=ids, remaining__gt=0).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
-    return sorted(lots, key=lambda lot: (lot.expires_at is None, lot.expires_at or now, lot.pk))
+    for lot in lots:
+        by_account[lot.account_id].append(lot)
+    for lot_list in by_account.values():
+        lot_list.sort(key=_lot_order(now))
+    return by_account
 
 
-def available(account: Account, now: dt.datetime | None = None) -> int:
+def available(
+    account: Account, now: dt.datetime | None = None, lots: Sequence[Lot] | None = None
+) -> int:
     """What can be spent now: the balance, less lots that expired but are not swept yet."""
     if not account.is_lotted:
         return account.balance
     now = now or timezone.now()
-    return sum(lot.remaining for lot in spendable_lots(account, now))
+    if lots is None:
+        lots = spendable_lots(account, now)
+    return sum(lot.remaining for lot in lots)
 
 
 # --------------------------------------------------------------------------- posting
+
+
+@dataclass
+class _Posting:
+    """What one ``operation_post`` writes, gathered so that each table gets one statement."""
+
+    now: dt.datetime
+    lots: dict[int, Lot] = field(default_factory=dict)  # every lot touched, by id
+    spendable: dict[int, list[Lot]] = field(default_factory=dict)  # by account id
+    changed_lots: dict[int, Lot] = field(default_factory=dict)
+    new_lots: list[Lot] = field(default_factory=list)
+    uses: list[LotUse] = field(default_factory=list)
+
+    def register(self, lot: Lot) -> Lot:
+        return self.lots.setdefault(lot.pk, lot)
+
+    def spendable_for(self, account: Account) -> list[Lot]:
+        if account.pk not in self.spendable:
+            self.spendable[account.pk] = [
+                self.register(lot) for lot in spendable_lots(account, self.now)
+            ]
+        return self.spendable[account.pk]
 
 
 def operation_post(
@@ -157,13 +223,31 @@ def operation_post(
     memo: str = "",
     details: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    locked: dict[str, Account] | None = None,
+    lots: dict[int, list[Lot]] | None = None,
 ) -> PostResult:
-    """Write one operation and its transfers; must run inside the caller's transaction."""
+    """Write one operation and its transfers; must run inside the caller's transaction.
+
+    ``locked`` are member-side accounts the caller already locked (``card_lock``); any
+    other member-side account is locked here in id order. ``lots`` are spendable lots
+    the caller already loaded under that lock (``spendable_lots_of``).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("operation_post() must run inside a transaction")
     now = now or timezone.now()
-    member_ids = {a.pk for m in moves for a in (m.source, m.target) if a.member_side}
-    locked = lock_accounts(member_ids)
+    moves = [m for m in moves if m.amount > 0]
+    held: dict[int, Account] = {a.pk: a for a in (locked or {}).values()}
+    wanted = {a.pk for m in moves for a in (m.source, m.target) if a.member_side} - held.keys()
+    if wanted:
+        held.update(lock_accounts(wanted))
+    posting = _Posting(now=now)
+    for account_id, lot_list in (lots or {}).items():
+        posting.spendable[account_id] = [posting.register(lot) for lot in lot_list]
+    named = {lot.pk for m in moves for lot, _amount in (*m.take_lots, *m.restore_lots)}
+    if named - posting.lots.keys():
+        # Named lots may have been read before the lock: take their remainder now.
+        for lot in Lot.objects.filter(pk__in=named - posting.lots.keys()):
+            posting.register(lot)
     operation = Operation.objects.create(
         kind=kind,
         member_id=member_id,
@@ -177,33 +261,47 @@ def operation_post(
         created_at=now,
     )
     result = PostResult(operation=operation)
-    entries: list[Entry] = []
+    if not moves:
+        return result
     for move in moves:
-        if move.amount <= 0:
-            continue
-        source = locked.get(move.source.pk, move.source)
-        target = locked.get(move.target.pk, move.target)
+        source, target = (
+            held.get(move.source.pk, move.source),
+            held.get(move.target.pk, move.target),
+        )
         if source.unit != target.unit:
             raise ValueError(f"cannot move {source.unit} into {target.unit}")
-        transfer = Transfer.objects.create(
-            operation=operation,
-            kind=move.kind,
-            from_account=source,
-            to_account=target,
-            amount=move.amount,
-            reverses=move.reverses,
-            created_at=now,
+    result.transfers = Transfer.objects.bulk_create(
+        [
+            Transfer(
+                operation=operation,
+                kind=move.kind,
+                from_account_id=move.source.pk,
+                to_account_id=move.target.pk,
+                amount=move.amount,
+                reverses=move.reverses,
+                created_at=now,
+            )
+            for move in moves
+        ]
+    )
+    entries: list[Entry] = []
+    changed_accounts: dict[int, Account] = {}
+    for move, transfer in zip(moves, result.transfers, strict=True):
+        source, target = (
+            held.get(move.source.pk, move.source),
+            held.get(move.target.pk, move.target),
         )
-        result.transfers.append(transfer)
         if source.member_side:
-            _debit(source, transfer, move, now)
+            _debit(source, transfer, move, posting)
+            changed_accounts[source.pk] = source
         if target.member_side:
-            _credit(target, transfer, move, now)
+            _credit(target, transfer, move, posting)
+            changed_accounts[target.pk] = target
         for account, delta in ((source, -move.amount), (target, move.amount)):
             entries.append(
                 Entry(
                     transfer=transfer,
-                    account=account,
+                    account_id=account.pk,
                     delta=delta,
                     balance_after=account.balance if account.member_side else None,
                     member_id=member_id if account.member_side else None,
@@ -211,12 +309,21 @@ def operation_post(
                 )
             )
     Entry.objects.bulk_create(entries)
-    for account in locked.values():
+    if posting.changed_lots:
+        Lot.objects.bulk_update(list(posting.changed_lots.values()), ["remaining"])
+    if posting.new_lots:
+        Lot.objects.bulk_create(posting.new_lots)
+    if posting.uses:
+        LotUse.objects.bulk_create(posting.uses)
+    if len(changed_accounts) == 1:
+        (account,) = changed_accounts.values()
         Account.objects.filter(pk=account.pk).update(balance=account.balance)
+    elif changed_accounts:
+        Account.objects.bulk_update(list(changed_accounts.values()), ["balance"])
     return result
 
 
-def _debit(account: Account, transfer: Transfer, move: Move, now: dt.datetime) -> None:
+def _debit(account: Account, transfer: Transfer, move: Move, posting: _Posting) -> None:
     amount = move.amount
     if not account.is_lotted:
         if account.balance < amount:
@@ -226,16 +333,16 @@ def _debit(account: Account, transfer: Transfer, move: Move, now: dt.datetime) -
     plan: list[tuple[Lot, int]] = []
     left = amount
     named_ids = set()
-    for lot, wanted in move.take_lots:
-        lot.refresh_from_db(fields=["remaining"])
+    for named, wanted in move.take_lots:
+        lot = posting.lots[named.pk]
         take = min(wanted, lot.remaining, left)
         if take > 0:
             plan.append((lot, take))
             left -= take
         named_ids.add(lot.pk)
-    if left > 0:
-        for lot in spendable_lots(account, now):
-            if lot.pk in named_ids:
+    if left > 0 and not move.named_lots_only:
+        for lot in posting.spendable_for(account):
+            if lot.pk in named_ids or lot.remaining <= 0:
                 continue
             take = min(lot.remaining, left)
             plan.append((lot, take))
@@ -246,38 +353,43 @@ def _debit(account: Account, transfer: Transfer, move: Move, now: dt.datetime) -
         raise InsufficientBalance(account.kind, amount, amount - left)
     for lot, take in plan:
         lot.remaining -= take
-        Lot.objects.filter(pk=lot.pk).update(remaining=lot.remaining)
-    LotUse.objects.bulk_create(
-        [LotUse(lot=lot, transfer=transfer, amount=take) for lot, take in plan]
-    )
+        posting.changed_lots[lot.pk] = lot
+        posting.uses.append(LotUse(lot_id=lot.pk, transfer=transfer, amount=take))
     account.balance -= amount
 
 
-def _credit(account: Account, transfer: Transfer, move: Move, now: dt.datetime) -> None:
+def _credit(account: Account, transfer: Transfer, move: Move, posting: _Posting) -> None:
     account.balance += move.amount
     if not account.is_lotted:
         return
     if move.restore_lots:
         given = 0
-        for lot, amount in move.restore_lots:
-            lot.refresh_from_db(fields=["remaining"])
+        for named, amount in move.restore_lots:
+            lot = posting.lots[named.pk]
             lot.remaining += amount
-            Lot.objects.filter(pk=lot.pk).update(remaining=lot.remaining)
-            LotUse.objects.create(lot=lot, transfer=transfer, amount=-amount)
+            posting.changed_lots[lot.pk] = lot
+            posting.uses.append(LotUse(lot_id=lot.pk, transfer=transfer, amount=-amount))
             given += amount
         if given != move.amount:
             raise ValueError("restored lots do not add up to the moved amount")
         return
-    Lot.objects.create(
-        account=account,
+    lot = Lot(
+        account_id=account.pk,
         source=transfer,
         amount=move.amount,
         remaining=move.amount,
         expires_at=move.expires_at,
         store_id=move.lot_store_id,
         source_kind=move.kind,
-        created_at=now,
+        created_at=posting.now,
     )
+    posting.new_lots.append(lot)
+
+
+EXPIRED_SINK: dict[str, str] = {
+    Account.Kind.POINTS: Account.Kind.POINTS_EXPIRED,
+    Account.Kind.BONUS: Account.Kind.BONUS_EXPIRED,
+}
 
 
 def operation_reverse(
@@ -288,9 +400,17 @@ def operation_reverse(
     memo: str = "",
     store_id: int | None = None,
     now: dt.datetime | None = None,
+    locked: dict[str, Account] | None = None,
+    exact_lots: bool = False,
 ) -> PostResult:
     """Undo an operation leg for leg: lots get back exactly what was taken from them, and
-    what the operation credited is taken back from the lots it opened. Refused twice."""
+    what the operation credited is taken back from the lots it opened. Refused twice.
+
+    Of a lot the operation opened, the part that has since expired is not taken again
+    from the member: it went to the expiry account, and comes back from there. The part
+    that was spent is taken from the member's other lots — or, with ``exact_lots``
+    (revoking a grant), the reversal is refused. Run it under the card's lock.
+    """
     original = Operation.objects.select_for_update().filter(pk=operation_id).first()
     if original is None:
         from huiyuan.core.errors import NotFound
@@ -303,15 +423,30 @@ def operation_reverse(
         .prefetch_related("lot_uses__lot", "lots")
         .order_by("pk")
     )
+    opened = [lot for t in transfers for lot in t.lots.all()]
+    expired: dict[int, int] = {}
+    if opened:
+        expired = {
+            row["lot_id"]: row["amount"]
+            for row in LotUse.objects.filter(lot__in=opened, transfer__kind="expire")
+            .values("lot_id")
+            .annotate(amount=Sum("amount"))
+        }
     give_back: list[Move] = []
     take_back: list[Move] = []
     for t in transfers:
+        amount = t.amount
+        lapsed = 0
+        if t.to_account.member_side and t.to_account.is_lotted:
+            lapsed = sum(expired.get(lot.pk, 0) for lot in t.lots.all())
+            amount -= lapsed
         move = Move(
             kind=f"reverse_{t.kind}"[:30],
             source=t.to_account,
             target=t.from_account,
-            amount=t.amount,
+            amount=amount,
             reverses=t,
+            named_lots_only=exact_lots,
         )
         if t.from_account.member_side and t.from_account.is_lotted:
             move.restore_lots = [
@@ -320,6 +455,15 @@ def operation_reverse(
         if t.to_account.member_side and t.to_account.is_lotted:
             move.take_lots = [(lot, lot.amount) for lot in t.lots.all()]
         (give_back if t.from_account.member_side else take_back).append(move)
+        if lapsed:
+            take_back.append(
+                Move(
+                    kind=f"reverse_{t.kind}_expired"[:30],
+                    source=system_account(EXPIRED_SINK[t.to_account.kind]),
+                    target=t.from_account,
+                    amount=lapsed,
+                )
+            )
     try:
         with transaction.atomic():
             return operation_post(
@@ -333,6 +477,7 @@ def operation_reverse(
                 memo=memo,
                 details={"reverses": original.pk},
                 now=now,
+                locked=locked,
             )
     except IntegrityError as exc:  # a concurrent reversal won the one-to-one
         raise AlreadyReversed() from exc
@@ -340,53 +485,5 @@ def operation_reverse(
 
 # ----------------------------------------------------------------------- idempotency
 
-
-def _request_hash(kind: str, payload: dict[str, Any]) -> str:
-    body = json.dumps({"kind": kind, **payload}, sort_keys=True, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def actor_scope(actor: Actor) -> str:
-    if actor.terminal is not None:
-        return f"terminal:{actor.terminal.pk}"
-    if actor.staff is not None:
-        return f"staff:{actor.staff.pk}"
-    return "system"
-
-
-def run_idempotent(
-    *,
-    actor: Actor,
-    key: str,
-    kind: str,
-    payload: dict[str, Any],
-    perform: Callable[[], Operation],
-) -> tuple[Operation, bool]:
-    """Run ``perform`` once per (actor, key). Returns (operation, replayed).
-
-    The key row is inserted first, in the same transaction as the effect: a concurrent
-    duplicate blocks on the unique index until the first commits, then replays its result.
-    The same key with a different request is refused.
-    """
-    from huiyuan.core.errors import ValidationFailed
-
-    key = (key or "").strip()
-    if not key or len(key) > 100:
-        raise ValidationFailed(
-            "Idempotency-Key is required (1–100 characters).", code="idempotency_key_required"
-        )
-    scope = actor_scope(actor)
-    digest = _request_hash(kind, payload)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=digest)
-        except IntegrityError:
-            existing = IdempotencyKey.objects.select_related("operation").get(scope=scope, key=key)
-            if existing.request_hash != digest or existing.operation is None:
-                raise IdempotencyConflict() from None
-            return existing.operation, True
-        operation = perform()
-        row.operation = operation
-        row.save(update_fields=["operation"])
-        return operation, False
+# Commands that may be retried go through ``huiyuan.ledger.commands.command_run``.
+actor_scope = commands.actor_scope

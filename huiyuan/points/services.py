@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
 from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
+from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account, Lot, Operation, Transfer
 from huiyuan.members.models import Member
 from huiyuan.points.models import EarnRule, PointsPolicy
@@ -182,13 +184,12 @@ def points_adjust(
         raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
 
     def perform() -> Operation:
-        card = Card.objects.select_related("member").filter(pk=card_id).first()
-        if card is None:
-            raise NotFound(_("Card not found."), code="card_not_found")
+        lock = card_lock(card_id)
+        card = lock.card
         require(actor, Perm.POINTS_ADJUST, store_id=card.store_id, check_store=False)
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card is closed."), code="card_closed")
-        points = ledger.card_accounts(card.pk)[Account.Kind.POINTS]
+        points = lock.points
         sink = ledger.system_account(Account.Kind.POINTS_ADJUSTMENTS)
         now = timezone.now()
         if delta > 0:
@@ -212,6 +213,7 @@ def points_adjust(
             memo=reason,
             now=now,
             details={"delta": delta},
+            locked=lock.accounts,
         )
         audit_record(
             actor=actor,
@@ -224,14 +226,14 @@ def points_adjust(
         )
         return result.operation
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="points_adjust",
         payload={"card_id": card_id, "delta": delta, "reason": reason},
         perform=perform,
+        load=lambda pk: Operation.objects.get(pk=pk),
     )
-    return operation
 
 
 def lots_expire_due(*, actor: Actor, now: dt.datetime | None = None) -> int:
@@ -251,8 +253,12 @@ def lots_expire_due(*, actor: Actor, now: dt.datetime | None = None) -> int:
         Account.Kind.BONUS: ledger.system_account(Account.Kind.BONUS_EXPIRED),
     }
     for account_id in account_ids:
+        card_id = Account.objects.filter(pk=account_id).values_list("card_id", flat=True).first()
+        if card_id is None:
+            continue
         with transaction.atomic():
-            account = ledger.lock_accounts([account_id])[account_id]
+            lock = card_lock(card_id)  # the card's lock order; decide on what it holds now
+            account = next(a for a in lock.accounts.values() if a.pk == account_id)
             lots = list(
                 Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=now).order_by(
                     "pk"
@@ -267,14 +273,11 @@ def lots_expire_due(*, actor: Actor, now: dt.datetime | None = None) -> int:
                     target=sinks[account.kind],
                     amount=lot.remaining,
                     take_lots=[(lot, lot.remaining)],
+                    named_lots_only=True,
                 )
                 for lot in lots
             ]
-            card = (
-                Card.objects.filter(pk=account.card_id).only("member_id").first()
-                if account.card_id
-                else None
-            )
+            card = lock.card
             ledger.operation_post(
                 actor=actor,
                 kind=f"{account.kind}_expire",
@@ -284,6 +287,7 @@ def lots_expire_due(*, actor: Actor, now: dt.datetime | None = None) -> int:
                 store_id=None,
                 now=now,
                 details={"lots": [lot.pk for lot in lots]},
+                locked=lock.accounts,
             )
             swept += len(lots)
     return swept
@@ -452,10 +456,12 @@ def points_revoke(
         grant = Operation.objects.filter(pk=operation_id, kind="points_adjust").first()
         if (
             grant is None
+            or grant.card_id is None
             or int(grant.details.get("delta", 0)) <= 0
             or (card_id is not None and grant.card_id != card_id)
         ):
             raise NotFound(_("No points grant with this number."), code="points_grant_not_found")
+        lock = card_lock(grant.card_id)
         try:
             result = ledger.operation_reverse(
                 actor=actor,
@@ -463,6 +469,8 @@ def points_revoke(
                 kind="points_revoke",
                 memo=reason,
                 store_id=actor.store_id,
+                locked=lock.accounts,
+                exact_lots=True,
             )
         except InsufficientBalance as exc:
             raise Conflict(
@@ -481,11 +489,11 @@ def points_revoke(
         )
         return result.operation
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="points_revoke",
         payload={"operation_id": operation_id, "reason": reason, "card_id": card_id},
         perform=perform,
+        load=lambda pk: Operation.objects.get(pk=pk),
     )
-    return operation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,16 +64,34 @@ def tier_create(
 
 def window_value(member_id: int, tier: Tier, now: dt.datetime) -> int:
     """The member's value on the tier's basis over its rolling window, from completed sales."""
+    return window_values(member_id, [tier], now)[tier.pk]
+
+
+def window_values(member_id: int, tiers: list[Tier], now: dt.datetime) -> dict[int, int]:
+    """Each tier's window value for the member, all in one query."""
     from huiyuan.checkout.models import Sale
 
-    since = now - dt.timedelta(days=tier.window_days)
-    sales = Sale.objects.filter(
-        member_id=member_id, status=Sale.Status.COMPLETED, created_at__gte=since
-    )
-    if tier.basis == Tier.Basis.POINTS:
-        return sales.aggregate(s=Sum("points_earned"))["s"] or 0
-    spend = sales.aggregate(s=Sum("payable_fen"))["s"] or 0
-    return spend // 100 if tier.basis == Tier.Basis.GROWTH else spend
+    if not tiers:
+        return {}
+    aggregates = {}
+    for tier in tiers:
+        since = now - dt.timedelta(days=tier.window_days)
+        field = "points_earned" if tier.basis == Tier.Basis.POINTS else "payable_fen"
+        aggregates[f"t{tier.pk}"] = Sum(field, filter=Q(created_at__gte=since))
+    oldest = now - dt.timedelta(days=max(t.window_days for t in tiers))
+    row = Sale.objects.filter(
+        member_id=member_id, status=Sale.Status.COMPLETED, created_at__gte=oldest
+    ).aggregate(**aggregates)
+    values = {}
+    for tier in tiers:
+        value = row[f"t{tier.pk}"] or 0
+        values[tier.pk] = value // 100 if tier.basis == Tier.Basis.GROWTH else value
+    return values
+
+
+def tiers_ordered() -> list[Tier]:
+    """Every tier, highest level first."""
+    return list(Tier.objects.order_by("-level"))
 
 
 def current_tier(member: Member) -> Tier | None:
@@ -81,6 +99,13 @@ def current_tier(member: Member) -> Tier | None:
     if state is not None:
         return state.tier
     return Tier.objects.order_by("level").first()
+
+
+def tier_of(state: MemberTier | None, tiers: list[Tier]) -> Tier | None:
+    """The tier a (locked) tier state stands for; the lowest tier when there is none."""
+    if state is not None:
+        return state.tier
+    return tiers[-1] if tiers else None
 
 
 def _set_tier(
@@ -125,19 +150,27 @@ def _set_tier(
 
 
 def tier_upgrade_if_due(
-    *, actor: Actor, member: Member, now: dt.datetime | None = None
+    *,
+    actor: Actor,
+    member: Member,
+    now: dt.datetime | None = None,
+    tiers: list[Tier] | None = None,
+    state: MemberTier | None = None,
 ) -> Tier | None:
     """Upgrade the moment a higher tier's threshold is crossed. Call inside the sale's
-    transaction, after the sale is written. Returns the new tier, if any."""
+    transaction, after the sale is written, with the member (and its tier state) locked.
+    Returns the new tier, if any."""
     now = now or timezone.now()
-    tiers = list(Tier.objects.order_by("-level"))
+    tiers = tiers if tiers is not None else tiers_ordered()
     if not tiers:
         return None
-    current = current_tier(member)
-    for tier in tiers:
-        if current is not None and tier.level <= current.level:
-            break
-        if window_value(member.pk, tier, now) >= tier.threshold:
+    current = tier_of(state, tiers) if state is not None else current_tier(member)
+    higher = [t for t in tiers if current is None or t.level > current.level]
+    if not higher:
+        return None
+    values = window_values(member.pk, higher, now)
+    for tier in higher:  # highest first
+        if values[tier.pk] >= tier.threshold:
             _set_tier(
                 actor=actor,
                 member=member,
@@ -148,6 +181,51 @@ def tier_upgrade_if_due(
             )
             return tier
     return None
+
+
+def tier_reevaluate_after_reversal(
+    *, actor: Actor, member: Member, since: dt.datetime, now: dt.datetime | None = None
+) -> Tier | None:
+    """Undo an automatic upgrade that a reversed sale (made at ``since``) had earned.
+
+    If the member's tier came from an upgrade at or after ``since`` and its threshold is no
+    longer met, the member goes back to the highest tier still earned — never below the
+    tier held before that upgrade. A manual move (protected or not) is left alone, and so
+    is any tier that other sales still earn. Call under the member's lock.
+    """
+    now = now or timezone.now()
+    last = (
+        TierChange.objects.select_related("from_tier", "to_tier")
+        .filter(member=member)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is None or last.kind != "upgrade" or last.created_at < since:
+        return None
+    state = MemberTier.objects.select_for_update().select_related("tier").filter(member=member)
+    current = state.first()
+    if current is None or current.tier_id != last.to_tier_id:
+        return None
+    floor = last.from_tier
+    candidates = [
+        t
+        for t in tiers_ordered()
+        if t.level <= current.tier.level and (floor is None or t.level >= floor.level)
+    ]
+    values = window_values(member.pk, candidates, now)
+    fallback = floor or (candidates[-1] if candidates else None)
+    target = next((t for t in candidates if values[t.pk] >= t.threshold), fallback)
+    if target is None or target.pk == current.tier_id:
+        return None
+    _set_tier(
+        actor=actor,
+        member=member,
+        tier=target,
+        kind="reversal",
+        reason="sale reversed: upgrade no longer earned",
+        now=now,
+    )
+    return target
 
 
 def tier_move(

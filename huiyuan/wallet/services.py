@@ -9,24 +9,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
-from huiyuan.ledger.models import Account, Operation
+from huiyuan.ledger.commands import command_run
+from huiyuan.ledger.models import Account
 from huiyuan.members.models import Member
+from huiyuan.wallet.clawback import bonus_clawback
 from huiyuan.wallet.models import PaymentMethod, Recharge, RechargePackage, Refund, WalletPolicy
 
 MAX_SINGLE_RECHARGE_FEN = 10_000_000
-
-
-def _card_for_operation(card_id: int) -> Card:
-    card = Card.objects.select_related("card_type", "member").filter(pk=card_id).first()
-    if card is None:
-        raise NotFound(_("Card not found."), code="card_not_found")
-    return card
 
 
 def _require_member_open(member: Member | None) -> None:
@@ -75,18 +71,16 @@ def wallet_recharge(
 
     store_id: int = actor.store_id
 
-    def perform() -> Operation:
-        card = _card_for_operation(card_id)
-        card_require_usable(card)
-        _require_member_open(card.member)
-        policy = WalletPolicy.current()
+    def perform() -> Recharge:
         now = timezone.now()
+        lock = card_lock(card_id)
+        card = lock.card
+        card_require_usable(card, now=now)
+        _require_member_open(lock.member)
+        policy = WalletPolicy.current()
         if card.member_id:
-            # Lock order: member row, then the card's accounts (as a sale does).
             Member.objects.filter(pk=card.member_id).update(last_activity_at=now)
-        accounts = ledger.card_accounts(card.pk)
-        locked = ledger.lock_accounts(a.pk for a in accounts.values())
-        principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
+        principal = lock.principal
         limit = card_limit_fen(card, policy)
         if principal.balance + amount_fen > limit:
             raise Conflict(
@@ -113,7 +107,7 @@ def wallet_recharge(
                 ledger.Move(
                     kind="recharge_bonus",
                     source=ledger.store_account(Account.Kind.STORE_BONUS, store_id),
-                    target=locked[accounts[Account.Kind.BONUS].pk],
+                    target=lock.bonus,
                     amount=bonus_fen,
                     expires_at=now + dt.timedelta(days=valid_days) if valid_days else None,
                     lot_store_id=store_id,
@@ -133,8 +127,9 @@ def wallet_recharge(
                 "bonus": bonus_fen,
                 "package": package.name if package else None,
             },
+            locked=lock.accounts,
         )
-        Recharge.objects.create(
+        recharge = Recharge.objects.create(
             operation=result.operation,
             card=card,
             member_id=card.member_id,
@@ -159,16 +154,17 @@ def wallet_recharge(
                 "method": method,
             },
         )
-        return result.operation
+        return recharge
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="recharge",
         payload={"card_id": card_id, "amount": amount_fen, "method": method, "package": package_id},
         perform=perform,
+        load=lambda pk: Recharge.objects.select_related("card", "package").get(pk=pk),
+        store_id=store_id,
     )
-    return Recharge.objects.select_related("card", "package").get(operation=operation)
 
 
 def wallet_refund(
@@ -196,14 +192,13 @@ def wallet_refund(
 
     store_id: int = actor.store_id
 
-    def perform() -> Operation:
-        card = _card_for_operation(card_id)
-        if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
+    def perform() -> Refund:
+        lock = card_lock(card_id)
+        card = lock.card
+        # A cancelled card may still be refunded: a reversal onto it gives value back.
+        if card.status not in (Card.Status.ACTIVE, Card.Status.LOST, Card.Status.CANCELLED):
             raise Conflict(_("This card is closed."), code="card_closed")
-        accounts = ledger.card_accounts(card.pk)
-        locked = ledger.lock_accounts(a.pk for a in accounts.values())
-        principal = locked[accounts[Account.Kind.PRINCIPAL].pk]
-        bonus = locked[accounts[Account.Kind.BONUS].pk]
+        principal, bonus = lock.principal, lock.bonus
         if principal.balance < amount_fen:
             raise Conflict(
                 _("Only %(balance)s of stored value can be refunded.")
@@ -211,11 +206,9 @@ def wallet_refund(
                 code="insufficient_principal",
                 details={"needed": amount_fen, "available": principal.balance},
             )
-        bonus_now = ledger.available(bonus)
-        clawback = (
-            bonus_now
-            if amount_fen == principal.balance
-            else (bonus_now * amount_fen) // principal.balance
+        # Cumulative per card (huiyuan/wallet/clawback.py): however the refund is split.
+        clawback = bonus_clawback(
+            card_id=card.pk, refund_fen=amount_fen, bonus_available=ledger.available(bonus)
         )
         now = timezone.now()
         moves = [
@@ -245,8 +238,9 @@ def wallet_refund(
             memo=reason,
             now=now,
             details={"method": method, "principal": amount_fen, "bonus_clawback": clawback},
+            locked=lock.accounts,
         )
-        Refund.objects.create(
+        refund = Refund.objects.create(
             operation=result.operation,
             card=card,
             member_id=card.member_id,
@@ -266,16 +260,17 @@ def wallet_refund(
             after={"card": card.number, "principal": amount_fen, "bonus_clawback": clawback},
             note=reason,
         )
-        return result.operation
+        return refund
 
-    operation, _replayed = ledger.run_idempotent(
+    return command_run(
         actor=actor,
         key=idempotency_key,
         kind="refund",
         payload={"card_id": card_id, "amount": amount_fen, "method": method, "reason": reason},
         perform=perform,
+        load=lambda pk: Refund.objects.select_related("card").get(pk=pk),
+        store_id=store_id,
     )
-    return Refund.objects.select_related("card").get(operation=operation)
 
 
 def recharge_package_create(

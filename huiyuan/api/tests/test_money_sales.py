@@ -133,7 +133,7 @@ def test_sale_refusals_change_nothing(pos, owner, funded):
         (
             {"amount_fen": 60000, "balance_fen": 56000, "external_method": "cash"},
             409,
-            "insufficient_principal",
+            "insufficient_balance",
         ),
         ({"amount_fen": 1000, "points": 2000}, 422, "points_offset_too_high"),
         (

@@ -124,7 +124,7 @@ def test_tier_discount_and_multiplier(owner, cashier):
         ({"amount_fen": 1000, "balance_fen": 60000}, "overpaid"),
         (
             {"amount_fen": 100000, "balance_fen": 99000, "external_method": "cash"},
-            "insufficient_principal",
+            "insufficient_balance",
         ),
         ({"amount_fen": 1000, "points": 800, "external_method": "cash"}, "points_offset_too_high"),
         ({"amount_fen": 10000, "points": 1001, "external_method": "cash"}, "insufficient_points"),

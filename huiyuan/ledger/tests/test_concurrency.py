@@ -69,7 +69,7 @@ def test_32_threads_spending_one_card_never_overdraw(owner, cashier):
 
     results = Counter(run_threads(spend))
     # ¥100 holds fourteen ¥7 spends; the other eighteen are refused, none crash.
-    assert results == {"ok": 14, "insufficient_principal": 18}, results
+    assert results == {"ok": 14, "insufficient_balance": 18}, results
     assert balances(c)["principal"] == 10_000 - 14 * 700
     report = verify_ledger()
     assert report.ok, report.problems

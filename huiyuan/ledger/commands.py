@@ -1,0 +1,135 @@
+"""Idempotent commands: one helper for every write a cashier or a POS may retry.
+
+``command_run`` runs a service's ``perform`` once per (actor scope, key):
+
+- the request hash covers the command kind, the actor's scope (terminal or staff), the
+  store it acts at and the payload — the same key from another store, or with another
+  payload, is refused with ``idempotency_key_reused``;
+- a replay returns the stored result (what ``perform`` produced, by id), whatever became
+  of the rows since (a sale later supplemented or reversed is still that sale);
+- the key row is written in the same transaction as the effect. Two requests with the same
+  key at once: the second either finds the first's key (replay), or loses the race on the
+  unique index and its whole transaction runs again (and then replays), or is refused by
+  the business rules because the first already took the money — in which case, after the
+  rollback, the first's committed key is found and replayed instead of the refusal;
+- deadlocks and busy locks retry the whole transaction (``core.retry.atomic_retry``).
+
+Keys are purged by a scheduled job after ``settings.IDEMPOTENCY_RETENTION_DAYS`` (longer
+than any offline POS queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.core.errors import DomainError, ValidationFailed
+from huiyuan.core.permissions import Actor
+from huiyuan.core.retry import RetryTransaction, atomic_retry
+from huiyuan.ledger.errors import IdempotencyConflict
+from huiyuan.ledger.models import IdempotencyKey
+
+
+class HasPk(Protocol):
+    @property
+    def pk(self) -> Any: ...
+
+
+R = TypeVar("R", bound=HasPk)
+
+MAX_KEY_LENGTH = 100
+
+
+def actor_scope(actor: Actor) -> str:
+    """Whose keys these are: a terminal's, a staff member's, or the system's."""
+    if actor.terminal is not None:
+        return f"terminal:{actor.terminal.pk}"
+    if actor.staff is not None:
+        return f"staff:{actor.staff.pk}"
+    return "system"
+
+
+def request_hash(*, kind: str, scope: str, store_id: int | None, payload: dict[str, Any]) -> str:
+    body = json.dumps(
+        {"kind": kind, "scope": scope, "store": store_id, "payload": payload},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def clean_key(key: str | None) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            _("Idempotency-Key is required (1–100 characters)."),
+            code="idempotency_key_required",
+        )
+    return key
+
+
+def command_run(
+    *,
+    actor: Actor,
+    key: str | None,
+    kind: str,
+    payload: dict[str, Any],
+    perform: Callable[[], R],
+    load: Callable[[int], R],
+    store_id: int | None = None,
+) -> R:
+    """Run ``perform`` once for this key; a replay returns ``load(id of the first result)``."""
+    key = clean_key(key)
+    scope = actor_scope(actor)
+    digest = request_hash(
+        kind=kind,
+        scope=scope,
+        store_id=store_id if store_id is not None else actor.store_id,
+        payload=payload,
+    )
+
+    def replay_of(existing: IdempotencyKey) -> R:
+        if existing.request_hash != digest or existing.result_id is None:
+            raise IdempotencyConflict()
+        return load(existing.result_id)
+
+    def attempt() -> R:
+        existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        if existing is not None:
+            return replay_of(existing)
+        result = perform()
+        try:
+            IdempotencyKey.objects.create(
+                scope=scope, key=key, kind=kind[:40], request_hash=digest, result_id=result.pk
+            )
+        except IntegrityError as exc:  # a twin with the same key committed first
+            raise RetryTransaction() from exc
+        return result
+
+    try:
+        return atomic_retry(attempt)
+    except DomainError:
+        if transaction.get_connection().in_atomic_block:
+            raise
+        # Refused — perhaps only because a twin request with this key already did it.
+        existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return replay_of(existing)
+
+
+def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget keys older than the retention; returns how many were deleted."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "IDEMPOTENCY_RETENTION_DAYS", 30))
+    cutoff = now - dt.timedelta(days=days)
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
