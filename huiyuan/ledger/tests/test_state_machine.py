@@ -7,7 +7,9 @@ first out (every lot here has the same expiry policy, so oldest expiry = oldest 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import pytest
 from django.utils import timezone
@@ -49,6 +51,11 @@ class Model:
     bonus: list[int] = field(default_factory=list)  # remaining per lot, in creation order
     points: list[int] = field(default_factory=list)
     sales: list[ModelSale] = field(default_factory=list)
+    # Life totals of the card (and the cards it replaced), for the bonus clawback rule.
+    recharged: int = 0
+    granted: int = 0
+    refunded: int = 0
+    clawed: int = 0
 
     @staticmethod
     def take(lots: list[int], amount: int) -> list[tuple[int, int]]:
@@ -107,8 +114,10 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
                 assert self.model.principal + amount > 500_000
                 return
             self.model.principal += amount
+            self.model.recharged += amount
             if with_package:
                 self.model.bonus.append(package.bonus_fen)
+                self.model.granted += package.bonus_fen
 
         @rule(
             amount=st.integers(1, 40_000),
@@ -207,8 +216,12 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
             except DomainError as exc:
                 assert exc.code == "insufficient_principal" and amount > m.principal
                 return
-            bonus = sum(m.bonus)
-            clawback = bonus if amount == m.principal else bonus * amount // m.principal
+            # docs/money-rules.md: clawed back so far = round half up (bonus granted ×
+            # principal refunded so far / principal recharged), at most the bonus left.
+            m.refunded += amount
+            target = math.floor(Fraction(m.granted * m.refunded, m.recharged) + Fraction(1, 2))
+            clawback = min(max(target - m.clawed, 0), sum(m.bonus))
+            m.clawed += clawback
             m.principal -= amount
             Model.take(m.bonus, clawback)
 
