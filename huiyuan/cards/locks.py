@@ -77,7 +77,11 @@ def card_lock(card_id: int, *, tier: bool = False) -> CardLock:
     changed hands meanwhile (a merge moved it), the transaction is retried.
     """
     _require_transaction()
-    member = Member.objects.select_for_update(no_key=True).filter(cards__pk=card_id).first()
+    member = (
+        Member.objects.select_for_update(no_key=True, of=("self",))
+        .filter(cards__pk=card_id)
+        .first()
+    )
     card = (
         Card.objects.select_for_update(no_key=True, of=("self",))
         .select_related("card_type")
