@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 sys.executable,
                 "-m",
                 "gunicorn",
+                # Access log without query strings or referrers; redacted log records.
+                "--config",
+                "python:huiyuan.core.gunicorn_conf",
                 "huiyuan.wsgi:application",
                 "--bind",
                 bind,
@@ -52,8 +55,6 @@ class Command(BaseCommand):
                 str(options["workers"]),
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
                 "--timeout",
                 "60",
             ]
