@@ -103,7 +103,8 @@ def member_list(request: HttpRequest, filters: Query[MemberListQuery]) -> dict[s
         "count": qs.count(),
         "limit": filters.limit,
         "offset": filters.offset,
-        "items": list(qs[filters.offset : filters.offset + filters.limit]),
+        # A member of another store, found by an exact key, is shown masked (通存通兑).
+        "items": selectors.member_mask(actor, qs[filters.offset : filters.offset + filters.limit]),
     }
 
 

@@ -1,4 +1,8 @@
-"""Report endpoints: stored value outstanding per store, and the points liability."""
+"""Report endpoints: stored value outstanding per store, and the points liability.
+
+Both cover the caller's stores only (a store manager or terminal: its stores; head office:
+the chain, or one store with ``store_id``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from ninja import Query, Router
 
 from huiyuan.api.auth import actor_of
 from huiyuan.api.schemas.common import ERRORS
-from huiyuan.api.schemas.reports import OutstandingOut, OutstandingQuery, PointsLiabilityOut
+from huiyuan.api.schemas.reports import (
+    OutstandingOut,
+    OutstandingQuery,
+    PointsLiabilityOut,
+    ReportStoreQuery,
+)
 from huiyuan.points.selectors import points_liability
 from huiyuan.wallet.selectors import outstanding_by_store, outstanding_total
 
@@ -23,8 +32,8 @@ router = Router(tags=["reports"])
 )
 def report_outstanding(request: HttpRequest, filters: Query[OutstandingQuery]) -> dict[str, Any]:
     actor = actor_of(request)
-    stores = outstanding_by_store(actor=actor, until=filters.until)
-    total = outstanding_total(actor=actor)
+    stores = outstanding_by_store(actor=actor, until=filters.until, store_id=filters.store_id)
+    total = outstanding_total(actor=actor, store_id=filters.store_id)
     return {
         "total": {"principal_fen": total["principal"], "bonus_fen": total["bonus"]},
         "stores": [
@@ -46,5 +55,7 @@ def report_outstanding(request: HttpRequest, filters: Query[OutstandingQuery]) -
     response={200: PointsLiabilityOut, **ERRORS},
     summary="Points outstanding and their value",
 )
-def report_points_liability(request: HttpRequest) -> dict[str, int]:
-    return points_liability(actor=actor_of(request))
+def report_points_liability(
+    request: HttpRequest, filters: Query[ReportStoreQuery]
+) -> dict[str, int]:
+    return points_liability(actor=actor_of(request), store_id=filters.store_id)

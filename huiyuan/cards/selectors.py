@@ -13,6 +13,7 @@ from huiyuan.cards.models import Card, CardHolder, CardType
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger.models import Account, Entry, Lot
 from huiyuan.members.models import Member
+from huiyuan.members.selectors import member_mask
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def card_get(*, actor: Actor, card_id: int | None = None, number: str = "") -> C
     )
     if card is None:
         return None
+    if card.member is not None:
+        member_mask(actor, [card.member])  # another store's member: masked (通存通兑)
     return _balances_for([card], timezone.now())[0]
 
 

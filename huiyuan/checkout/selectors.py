@@ -28,10 +28,10 @@ def sale_balances_after(sale: Sale) -> dict[str, int] | None:
 
 
 def member_sales(*, actor: Actor, member: Member, limit: int = 10) -> list[Sale]:
-    """The member's latest sales, newest first."""
+    """The member's latest sales, newest first: at every store for a member of the actor's
+    stores, only at the actor's stores for a member of another store (通存通兑 service)."""
     require(actor, Perm.MEMBER_VIEW)
-    return list(
-        Sale.objects.filter(member=member)
-        .select_related("card", "store")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    sales = Sale.objects.filter(member=member)
+    if not actor.covers_store(member.home_store_id):
+        sales = sales.filter(store_id__in=actor.store_ids or ())
+    return list(sales.select_related("card", "store").order_by("-created_at", "-id")[:limit])

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.core.errors import DomainError
+from huiyuan.core.permissions import Actor
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.selectors import MemberFilters
 from huiyuan.members.services import LunarDate, MemberInput
@@ -58,10 +59,13 @@ class MemberFilterForm(forms.Form):
         label=_("Joined to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         any_choice = [("", _("All"))]
-        self.fields["store"].choices = any_choice + store_choices()  # type: ignore[attr-defined]
+        stores = store_choices()
+        if actor is not None and actor.store_ids is not None:  # only the actor's stores
+            stores = [(pk, name) for pk, name in stores if int(pk) in actor.store_ids]
+        self.fields["store"].choices = any_choice + stores  # type: ignore[attr-defined]
         self.fields["status"].choices = any_choice + list(Member.Status.choices)  # type: ignore[attr-defined]
         self.fields["tag"].choices = any_choice + [  # type: ignore[attr-defined]
             (str(t.pk), t.name) for t in Tag.objects.order_by("name")

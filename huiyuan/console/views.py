@@ -203,9 +203,10 @@ PAGE_SIZE = 25
 def member_list(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     require(actor, Perm.MEMBER_VIEW)
-    form = MemberFilterForm(request.GET or None)
+    form = MemberFilterForm(request.GET or None, actor=actor)
     members = selectors.member_list(actor=actor, filters=form.to_filters())
     page = Paginator(members.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.member_mask(actor, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -267,8 +268,11 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered list as an Excel file, written row by row to a temporary file."""
     actor = request_actor(request)
     require(actor, Perm.MEMBER_EXPORT)
-    form = MemberFilterForm(request.GET or None)
-    members = selectors.member_list(actor=actor, filters=form.to_filters()).prefetch_related("tags")
+    form = MemberFilterForm(request.GET or None, actor=actor)
+    # Only the actor's stores' members: an export never carries another store's archive.
+    members = selectors.member_list(
+        actor=actor, filters=form.to_filters(), exact_elsewhere=False
+    ).prefetch_related("tags")
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="huiyuan-export-")
     os.close(handle)
     try:

@@ -1,9 +1,16 @@
-"""Reads of the member archive: search, the 360° page, history, dashboard figures."""
+"""Reads of the member archive: search, the 360° page, history, dashboard figures.
+
+Store scope (通存通兑, ``huiyuan.stores.scope``): a store-scoped actor lists, exports and
+searches by name, initials or last four digits only among its stores' members. A member
+of another store is found only by an exact key — the full mobile, ID number or member
+number — and comes back masked (``member_mask``): a counter can serve them, not read them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -13,6 +20,7 @@ from huiyuan.audit.models import AuditEvent
 from huiyuan.core import pii
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.members.models import CustomField, Member, Tag
+from huiyuan.stores.scope import stores_in_view
 
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 ID_RE = re.compile(r"^\d{17}[\dXx]$")
@@ -47,24 +55,84 @@ def _letter_matches(q: str, cap: int) -> list[int]:
     return list(ids)
 
 
-def member_search_filter(query: str, *, cap: int = LETTER_SEARCH_CAP) -> Q | None:
+@dataclass(frozen=True)
+class MemberSearch:
+    """What a search box text matches: ``exact`` keys name one member (full mobile, ID
+    number, member number); ``fuzzy`` ones many (name, initials, last four digits)."""
+
+    exact: Q | None = None
+    fuzzy: Q | None = None
+
+    def condition(self, store_ids: frozenset[int] | None = None) -> Q:
+        """Exact matches anywhere; fuzzy ones only in ``store_ids`` (None: every store)."""
+        fuzzy = self.fuzzy
+        if fuzzy is not None and store_ids is not None:
+            fuzzy = fuzzy & Q(home_store_id__in=store_ids)
+        parts = [c for c in (self.exact, fuzzy) if c is not None]
+        if not parts:
+            return Q(pk__in=[])
+        return parts[0] | parts[1] if len(parts) == 2 else parts[0]
+
+
+def member_search(query: str, *, cap: int = LETTER_SEARCH_CAP) -> MemberSearch | None:
     """How a search box text finds members: mobile, member number, ID, name or initials."""
     q = query.strip().replace(" ", "")
     if not q:
         return None
     if ID_RE.match(q):
-        return Q(id_number_hash=pii.keyed_hash(q.upper()))
+        return MemberSearch(exact=Q(id_number_hash=pii.keyed_hash(q.upper())))
     if q.isdigit():
         if len(q) == 11 and q.startswith("1"):
-            return Q(mobile_hash=pii.keyed_hash(q)) | Q(code=q)
+            return MemberSearch(exact=Q(mobile_hash=pii.keyed_hash(q)) | Q(code=q))
         if len(q) == 4:
-            return Q(mobile_last4=q) | Q(code=q)
-        return Q(code=q)
+            return MemberSearch(exact=Q(code=q), fuzzy=Q(mobile_last4=q))
+        return MemberSearch(exact=Q(code=q))
     if CJK_RE.search(q):
-        return Q(name__startswith=q)
+        return MemberSearch(fuzzy=Q(name__startswith=q))
     if q.isascii() and q.isalpha():
-        return Q(pk__in=_letter_matches(q.lower(), cap))
-    return Q(pk__in=[])
+        return MemberSearch(fuzzy=Q(pk__in=_letter_matches(q.lower(), cap)))
+    return MemberSearch()
+
+
+def member_search_filter(query: str, *, cap: int = LETTER_SEARCH_CAP) -> Q | None:
+    """Every member a search box text finds, chain-wide (no store scope applied)."""
+    search = member_search(query, cap=cap)
+    return None if search is None else search.condition()
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张*丰, 李四 → 李*: enough to confirm a member at the counter, no more."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def member_in_scope(actor: Actor, member: Member) -> bool:
+    """Whether ``member`` belongs to one of the actor's stores (chain-wide roles: all)."""
+    return actor.covers_store(member.home_store_id)
+
+
+def member_mask(actor: Actor, members: Iterable[Member]) -> list[Member]:
+    """The members, with those outside the actor's stores masked in place for display.
+
+    Masked: the name (张*丰), e-mail, birthday, region, occupation, preferences and custom
+    fields; the mobile, ID number and address are masked for everyone already. A masked
+    instance carries ``scope_masked = True`` and is for reading only: never save it.
+    """
+    shown = list(members)
+    for member in shown:
+        masked = not member_in_scope(actor, member)
+        member.scope_masked = masked  # type: ignore[attr-defined]
+        if masked:
+            member.name = mask_name(member.name)
+            member.email = ""
+            member.birthday = None
+            member.lunar_birth_month = member.lunar_birth_day = None
+            member.region = member.occupation = member.preferences = ""
+            member.custom_fields = {}
+    return shown
 
 
 @dataclass(frozen=True)
@@ -78,15 +146,27 @@ class MemberFilters:
     joined_to: dt.date | None = None
 
 
-def member_list(*, actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
-    """Members matching ``filters``, newest first, with the rows a list shows fetched."""
+def member_list(
+    *, actor: Actor, filters: MemberFilters, exact_elsewhere: bool = True
+) -> QuerySet[Member]:
+    """Members matching ``filters``, newest first, with the rows a list shows fetched.
+
+    Limited to the actor's stores (or the one store filtered on, which must be one of
+    them). With ``exact_elsewhere``, an exact key in the query (full mobile, ID number,
+    member number) also finds a member of another store, for 通存通兑 service: show such
+    rows through ``member_mask``. An export passes ``exact_elsewhere=False``.
+    """
     require(actor, Perm.MEMBER_VIEW)
+    store_ids = stores_in_view(actor, filters.store_id or None)
     qs = Member.objects.select_related("home_store")
-    condition = member_search_filter(filters.query)
-    if condition is not None:
-        qs = qs.filter(condition)
-    if filters.store_id:
-        qs = qs.filter(home_store_id=filters.store_id)
+    search = member_search(filters.query)
+    if search is not None:
+        qs = qs.filter(search.condition(store_ids))
+    if store_ids is not None:
+        in_view = Q(home_store_id__in=store_ids)
+        if exact_elsewhere and search is not None and search.exact is not None:
+            in_view |= search.exact
+        qs = qs.filter(in_view)
     if filters.status:
         qs = qs.filter(status=filters.status)
     else:
@@ -103,39 +183,48 @@ def member_list(*, actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
 
 
 def member_lookup(*, actor: Actor, query: str, limit: int = 10) -> list[Member]:
-    """The counter's quick look-up: best matches first, active members before others."""
+    """The counter's quick look-up: best matches first, active members before others.
+
+    Exact keys find a member anywhere in the chain (masked when of another store); names,
+    initials and last four digits only the actor's stores' members.
+    """
     require(actor, Perm.MEMBER_VIEW)
-    condition = member_search_filter(query, cap=limit * 3)
-    if condition is None:
+    search = member_search(query, cap=limit * 3)
+    if search is None:
         return []
     rows = list(
-        Member.objects.filter(condition)
+        Member.objects.filter(search.condition(actor.store_ids))
         .exclude(status=Member.Status.MERGED)
         .select_related("home_store")
         .order_by("name_initials", "id")[:limit]
     )
-    return sorted(rows, key=lambda m: (m.status != Member.Status.ACTIVE, m.name_initials, m.pk))
+    rows.sort(key=lambda m: (m.status != Member.Status.ACTIVE, m.name_initials, m.pk))
+    return member_mask(actor, rows)
 
 
 def member_get(*, actor: Actor, member_id: int) -> Member | None:
+    """One member by id; a member of a store outside the actor's scope comes masked."""
     require(actor, Perm.MEMBER_VIEW)
-    return (
+    member = (
         Member.objects.select_related("home_store", "registered_by", "referrer", "merged_into")
         .prefetch_related("tags")
         .filter(pk=member_id)
         .first()
     )
+    return None if member is None else member_mask(actor, [member])[0]
 
 
 def member_history(*, actor: Actor, member: Member, limit: int = 200) -> list[AuditEvent]:
-    """The member's audit trail, including that of archives merged into it."""
+    """The member's audit trail, including that of archives merged into it.
+
+    For a member of another store, only what happened at the actor's stores.
+    """
     require(actor, Perm.MEMBER_VIEW)
     ids = [member.pk, *_merged_ids(member.pk)]
-    return list(
-        AuditEvent.objects.filter(member_id__in=ids)
-        .select_related("store", "actor")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    events = AuditEvent.objects.filter(member_id__in=ids)
+    if not member_in_scope(actor, member):
+        events = events.filter(store_id__in=actor.store_ids or ())
+    return list(events.select_related("store", "actor").order_by("-created_at", "-id")[:limit])
 
 
 def _merged_ids(member_id: int) -> list[int]:
@@ -160,12 +249,13 @@ class MemberStats:
     by_day: list[tuple[dt.date, int]]
 
 
-def member_stats(*, actor: Actor, days: int = 30) -> MemberStats:
-    """Real figures for the dashboard, limited to the actor's stores."""
+def member_stats(*, actor: Actor, days: int = 30, store_id: int | None = None) -> MemberStats:
+    """Real figures for the dashboard, limited to the actor's stores (or one of them)."""
     require(actor, Perm.DASHBOARD_VIEW)
+    store_ids = stores_in_view(actor, store_id)
     qs = Member.objects.exclude(status=Member.Status.MERGED)
-    if actor.store_ids is not None:
-        qs = qs.filter(home_store_id__in=actor.store_ids)
+    if store_ids is not None:
+        qs = qs.filter(home_store_id__in=store_ids)
     now = timezone.localtime()
     today = now.date()
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)

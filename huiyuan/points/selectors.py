@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
+from huiyuan.cards.models import Card
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.points.models import EarnRule, PointsPolicy
+from huiyuan.stores.scope import stores_in_view
+
+_FLOW_KINDS = [
+    Account.Kind.STORE_POINTS_ISSUED,
+    Account.Kind.STORE_POINTS_REDEEMED,
+    Account.Kind.POINTS_EXPIRED,
+    Account.Kind.POINTS_ADJUSTMENTS,
+]
 
 
-def points_liability(*, actor: Actor) -> dict[str, int]:
-    """Points outstanding on member cards and their value in fen at the offset rate."""
+def points_liability(*, actor: Actor, store_id: int | None = None) -> dict[str, int]:
+    """Points outstanding on member cards and their value in fen at the offset rate.
+
+    Limited to the stores in view (``stores_in_view``): points on the cards those stores
+    issued; points issued and redeemed at those stores; expiries and hand adjustments on
+    their cards.
+    """
     require(actor, Perm.REPORT_VIEW)
-    row = Account.objects.filter(
-        member_side=True, kind=Account.Kind.POINTS, balance__gt=0
-    ).aggregate(points=Sum("balance"), cards=Count("id"))
+    store_ids = stores_in_view(actor, store_id)
+    accounts = Account.objects.filter(member_side=True, kind=Account.Kind.POINTS, balance__gt=0)
+    entries = Entry.objects.filter(account__card_id__isnull=True, account__kind__in=_FLOW_KINDS)
+    if store_ids is not None:
+        cards = Card.objects.filter(store_id__in=store_ids).values("pk")
+        accounts = accounts.filter(card_id__in=cards)
+        # Store accounts by their store; the chain's sinks by the card on the other leg.
+        entries = entries.filter(
+            Q(account__store_id__in=store_ids)
+            | Q(account__store_id__isnull=True, transfer__from_account__card_id__in=cards)
+            | Q(account__store_id__isnull=True, transfer__to_account__card_id__in=cards)
+        )
+    row = accounts.aggregate(points=Sum("balance"), cards=Count("id"))
     points = row["points"] or 0
     policy = PointsPolicy.current()
     flows = dict(
-        Entry.objects.filter(account__card_id__isnull=True)
-        .filter(
-            account__kind__in=[
-                Account.Kind.STORE_POINTS_ISSUED,
-                Account.Kind.STORE_POINTS_REDEEMED,
-                Account.Kind.POINTS_EXPIRED,
-                Account.Kind.POINTS_ADJUSTMENTS,
-            ]
-        )
-        .values("account__kind")
-        .annotate(s=Sum("delta"))
-        .values_list("account__kind", "s")
+        entries.values("account__kind").annotate(s=Sum("delta")).values_list("account__kind", "s")
     )
     return {
         "points": points,

@@ -126,3 +126,26 @@ class ApiKey(models.Model):
             store_ids=frozenset({store_id}),
             store_id=store_id,
         )
+
+
+class StoreScopePolicy(models.Model):
+    """The chain's 通存通兑 policy: per operation, whether any store of the chain may do it
+    to another store's card (``chain``) or only the card's own store (``home``).
+
+    One row (pk=1). ``rules`` holds only what the chain changed; ``huiyuan.stores.scope``
+    reads it with the defaults filled in.
+    """
+
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("store-scope policy")  # 通存通兑规则
+
+    def __str__(self) -> str:
+        return "store-scope policy"
+
+    @classmethod
+    def current(cls) -> StoreScopePolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy

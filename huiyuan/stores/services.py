@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -16,7 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
-from huiyuan.stores.models import ApiKey, LoginFailure, Staff, Store, Terminal
+from huiyuan.stores.models import (
+    ApiKey,
+    LoginFailure,
+    Staff,
+    Store,
+    StoreScopePolicy,
+    Terminal,
+)
+from huiyuan.stores.scope import CONFIGURABLE_OPS, Reach, policy_from_rules
 
 API_KEY_PREFIX = "hy_"
 
@@ -170,6 +179,52 @@ def staff_change_password(
         audit_record(
             actor=actor, action="staff.password_changed", subject_type="staff", subject_id=staff.pk
         )
+
+
+# ------------------------------------------------------------- store scope (通存通兑)
+
+
+def store_scope_policy_update(*, actor: Actor, rules: Mapping[str, str]) -> StoreScopePolicy:
+    """Set, per operation, whether any store may do it to another store's card (``chain``)
+    or only the card's own store and head office (``home``). Owner and head office only.
+
+    ``rules`` may name some operations; the others keep their current reach.
+    """
+    require(actor, Perm.STORE_MANAGE)
+    known = {op.value for op in CONFIGURABLE_OPS}
+    unknown = sorted(set(rules) - known)
+    if unknown:
+        raise ValidationFailed(
+            _("This operation's store scope cannot be changed."),
+            code="unknown_scope_operation",
+            details={"operations": unknown},
+        )
+    reaches = {r.value for r in Reach}
+    invalid = sorted(op for op, reach in rules.items() if reach not in reaches)
+    if invalid:
+        raise ValidationFailed(
+            _("Choose where the operation is allowed."),
+            code="invalid_scope_reach",
+            details={"operations": invalid},
+        )
+    with transaction.atomic():
+        policy = StoreScopePolicy.objects.select_for_update().get(pk=StoreScopePolicy.current().pk)
+        before = policy_from_rules(policy.rules)
+        after = policy_from_rules({**policy.rules, **rules})
+        changed = sorted((op for op in after if after[op] != before[op]), key=str)
+        if not changed:
+            return policy
+        policy.rules = {op.value: after[op].value for op in CONFIGURABLE_OPS}
+        policy.save(update_fields=["rules", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="store_scope_policy.updated",
+            subject_type="store_scope_policy",
+            subject_id=policy.pk,
+            before={op.value: before[op].value for op in changed},
+            after={op.value: after[op].value for op in changed},
+        )
+    return policy
 
 
 # ------------------------------------------------------------------ login throttling

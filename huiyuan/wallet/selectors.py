@@ -1,4 +1,8 @@
-"""Stored-value reports: outstanding balance (预收款) per store and per quarter."""
+"""Stored-value reports: outstanding balance (预收款) per store and per quarter.
+
+Every figure is limited to the viewer's stores (``stores_in_view``): a store manager sees
+its stores, head office the chain or one store it picks.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from dataclasses import dataclass
 from django.db.models import Sum
 from django.utils import timezone
 
+from huiyuan.cards.models import Card
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.stores.models import Store
+from huiyuan.stores.scope import stores_in_view
 from huiyuan.wallet.models import RechargePackage
 
 
@@ -28,8 +34,12 @@ class StoreOutstanding:
         return self.recharged - self.refunded - self.spent_here
 
 
-def _flows(until: dt.datetime | None) -> dict[tuple[int, str], int]:
+def _flows(
+    until: dt.datetime | None, store_ids: frozenset[int] | None
+) -> dict[tuple[int, str], int]:
     entries = Entry.objects.filter(account__card_id__isnull=True, account__store_id__isnull=False)
+    if store_ids is not None:
+        entries = entries.filter(account__store_id__in=store_ids)
     if until is not None:
         entries = entries.filter(created_at__lt=until)
     rows = entries.values("account__store_id", "account__kind").annotate(s=Sum("delta"))
@@ -37,14 +47,15 @@ def _flows(until: dt.datetime | None) -> dict[tuple[int, str], int]:
 
 
 def outstanding_by_store(
-    *, actor: Actor, until: dt.datetime | None = None
+    *, actor: Actor, until: dt.datetime | None = None, store_id: int | None = None
 ) -> list[StoreOutstanding]:
-    """Per store: recharged, spent there, refunded there, and the inter-store net."""
+    """Per store in view: recharged, spent there, refunded there, and the inter-store net."""
     require(actor, Perm.REPORT_VIEW)
-    flows = _flows(until)
+    store_ids = stores_in_view(actor, store_id)
+    flows = _flows(until, store_ids)
     stores = Store.objects.order_by("code")
-    if actor.store_ids is not None:
-        stores = stores.filter(pk__in=actor.store_ids)
+    if store_ids is not None:
+        stores = stores.filter(pk__in=store_ids)
     return [
         StoreOutstanding(
             store=s,
@@ -57,17 +68,19 @@ def outstanding_by_store(
     ]
 
 
-def outstanding_total(*, actor: Actor) -> dict[str, int]:
-    """Chain-wide stored value held for members right now (the prepaid liability)."""
+def outstanding_total(*, actor: Actor, store_id: int | None = None) -> dict[str, int]:
+    """Stored value held for members right now (the prepaid liability) on the cards of the
+    stores in view: a card counts at its home store, where it was issued."""
     require(actor, Perm.REPORT_VIEW)
-    sums = dict(
-        Account.objects.filter(
-            member_side=True, kind__in=[Account.Kind.PRINCIPAL, Account.Kind.BONUS]
-        )
-        .values("kind")
-        .annotate(s=Sum("balance"))
-        .values_list("kind", "s")
+    store_ids = stores_in_view(actor, store_id)
+    accounts = Account.objects.filter(
+        member_side=True, kind__in=[Account.Kind.PRINCIPAL, Account.Kind.BONUS]
     )
+    if store_ids is not None:
+        accounts = accounts.filter(
+            card_id__in=Card.objects.filter(store_id__in=store_ids).values("pk")
+        )
+    sums = dict(accounts.values("kind").annotate(s=Sum("balance")).values_list("kind", "s"))
     return {
         "principal": sums.get(Account.Kind.PRINCIPAL) or 0,
         "bonus": sums.get(Account.Kind.BONUS) or 0,
@@ -84,10 +97,12 @@ def quarter_ends(year: int) -> list[dt.datetime]:
     ]
 
 
-def outstanding_by_quarter(*, actor: Actor, year: int) -> list[tuple[str, list[StoreOutstanding]]]:
+def outstanding_by_quarter(
+    *, actor: Actor, year: int, store_id: int | None = None
+) -> list[tuple[str, list[StoreOutstanding]]]:
     """The per-store report as it stood at the end of each quarter of ``year``."""
     return [
-        (f"{year}Q{i}", outstanding_by_store(actor=actor, until=end))
+        (f"{year}Q{i}", outstanding_by_store(actor=actor, until=end, store_id=store_id))
         for i, end in enumerate(quarter_ends(year), start=1)
         if end <= timezone.now() + dt.timedelta(days=92)
     ]

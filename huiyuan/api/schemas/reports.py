@@ -5,10 +5,19 @@ from __future__ import annotations
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
-from huiyuan.api.schemas.common import In, StoreRef
+from huiyuan.api.schemas.common import Id, In, StoreRef
+
+STORE_FILTER = (
+    "Only this store. A store-scoped caller sees its own stores only; head office sees the "
+    "whole chain unless it names a store."
+)
 
 
-class OutstandingQuery(In):
+class ReportStoreQuery(In):
+    store_id: Id | None = Field(None, description=STORE_FILTER)
+
+
+class OutstandingQuery(ReportStoreQuery):
     until: AwareDatetime | None = Field(None, description="Flows before this moment; default: all.")
 
 
@@ -28,7 +37,9 @@ class OutstandingTotalOut(Schema):
 
 class OutstandingOut(Schema):
     total: OutstandingTotalOut = Field(
-        ..., description="Stored value held for members now, chain-wide."
+        ...,
+        description="Stored value held for members now on the cards of the stores in view "
+        "(a card counts at its home store).",
     )
     stores: list[StoreOutstandingOut]
 

@@ -284,17 +284,27 @@ def test_merged_code_is_not_found(owner_api, owner, make_member):
     assert owner_api.get(f"/members/by-code/{duplicate.code}").status_code == 404
 
 
-def test_list_searches_and_filters(cashier_api, make_member, stores, vip, owner):
+def test_list_searches_and_filters(owner_api, cashier_api, make_member, stores, vip, owner):
     zhang = make_member(name="张三丰", mobile="13812345678", id_number=ID_NUMBER, tags=["VIP"])
     li = make_member(name="李四", mobile="13900001111", store=stores[1])
     services.member_cancel(actor=owner, member_id=li.pk, reason="本人申请")
 
-    def codes(query: str) -> list[str]:
-        response = cashier_api.get(f"/members{query}")
+    def codes(query: str, api=owner_api) -> list[str]:
+        response = api.get(f"/members{query}")
         assert response.status_code == 200, response.content
         return [m["code"] for m in response.json()["items"]]
 
     assert codes("") == [li.code, zhang.code]
+    # A cashier of S01 lists S01's members; S02's only by an exact key, and masked.
+    assert codes("", cashier_api) == [zhang.code]
+    assert codes("?q=ls", cashier_api) == codes("?status=cancelled", cashier_api) == []
+    found = cashier_api.get("/members?q=13900001111").json()["items"]
+    assert [(m["code"], m["name"], m["mobile_masked"]) for m in found] == [
+        (li.code, "李*", "139****1111")
+    ]
+    response = cashier_api.get(f"/members?store_id={stores[1].pk}")
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "store_forbidden"
     assert codes("?q=13812345678") == [zhang.code]
     assert codes("?q=5678") == [zhang.code]
     assert codes(f"?q={zhang.code}") == [zhang.code]
@@ -306,7 +316,7 @@ def test_list_searches_and_filters(cashier_api, make_member, stores, vip, owner)
     assert codes("?status=cancelled") == [li.code]
     assert codes("?tag=VIP") == [zhang.code]
     assert codes("?tag=nobody") == []
-    page = cashier_api.get("/members?limit=1&offset=1").json()
+    page = owner_api.get("/members?limit=1&offset=1").json()
     assert (page["count"], page["limit"], page["offset"]) == (2, 1, 1)
     assert [m["code"] for m in page["items"]] == [zhang.code]
     assert page["items"][0] == {

@@ -1,4 +1,8 @@
-"""The prepaid-balance (预收款) and points-liability reports, on screen and as xlsx."""
+"""The prepaid-balance (预收款) and points-liability reports, on screen and as xlsx.
+
+Both show the viewer's stores only (a store manager: its stores; head office: the chain),
+narrowed to one store with the ``store`` filter.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,58 @@ from typing import Any
 
 import xlsxwriter
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from huiyuan.console.config.common import acting_staff, xlsx_response
 from huiyuan.console.config.forms.reports import ReportYearForm
 from huiyuan.core.money import fen_to_yuan_str
-from huiyuan.core.permissions import Perm
+from huiyuan.core.permissions import Actor, Perm
 from huiyuan.points import selectors as points_selectors
 from huiyuan.points.models import PointsPolicy
+from huiyuan.stores.selectors import store_choices
 from huiyuan.wallet import selectors as wallet_selectors
 
 
-def _report_year(request: HttpRequest) -> tuple[ReportYearForm, int]:
+def _report_year(request: HttpRequest, actor: Actor) -> tuple[ReportYearForm, int, int | None]:
+    """The filter form, the year of the quarters, and the store chosen (None: all in view).
+
+    The store choices are the actor's stores; a store outside them is refused (403), never
+    silently shown.
+    """
     this_year = timezone.localdate().year
     years = list(range(this_year, this_year - 6, -1))
-    form = ReportYearForm(request.GET or None, years=years, initial={"year": this_year})
+    form = ReportYearForm(
+        request.GET or None,
+        years=years,
+        stores=store_choices(actor=actor),
+        initial={"year": this_year},
+    )
     year = this_year
     if form.is_bound and form.is_valid() and form.cleaned_data["year"]:
         year = form.cleaned_data["year"]
-    return form, year
+    raw = request.GET.get("store", "")
+    store_id = int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    if raw and (store_id is None or not actor.covers_store(store_id)):
+        raise HttpForbidden(_("This store is outside your scope."))
+    return form, year, store_id
+
+
+def _filter_query(year: int | None, store_id: int | None) -> str:
+    params = {k: v for k, v in (("year", year), ("store", store_id)) if v is not None}
+    return urlencode(params)
+
+
+def _view_label(actor: Actor, store_id: int | None) -> str:
+    """What the figures cover, for a page or a sheet title."""
+    if store_id is None and actor.store_ids is None:
+        return _("Chain total")
+    return _("Total of the stores shown")
 
 
 OUTSTANDING_KEYS = ("recharged", "spent_here", "refunded", "bonus_granted", "net")
@@ -51,13 +84,17 @@ def _outstanding_rows(items: list[wallet_selectors.StoreOutstanding]) -> dict[st
 @require_GET
 def report_outstanding(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request, Perm.REPORT_VIEW)
-    form, year = _report_year(request)
-    now_rows = _outstanding_rows(wallet_selectors.outstanding_by_store(actor=actor))
-    chain = wallet_selectors.outstanding_total(actor=actor)
-    chain = chain | {"all": chain["principal"] + chain["bonus"]}
+    form, year, store_id = _report_year(request, actor)
+    now_rows = _outstanding_rows(
+        wallet_selectors.outstanding_by_store(actor=actor, store_id=store_id)
+    )
+    held = wallet_selectors.outstanding_total(actor=actor, store_id=store_id)
+    held = held | {"all": held["principal"] + held["bonus"]}
     quarters = [
         (label, _outstanding_rows(items))
-        for label, items in wallet_selectors.outstanding_by_quarter(actor=actor, year=year)
+        for label, items in wallet_selectors.outstanding_by_quarter(
+            actor=actor, year=year, store_id=store_id
+        )
     ]
     return render(
         request,
@@ -67,8 +104,9 @@ def report_outstanding(request: HttpRequest) -> HttpResponse:
             "year": year,
             "now": now_rows,
             "quarters": quarters,
-            "chain": {k: fen_to_yuan_str(v) for k, v in chain.items()},
-            "chain_wide": actor.store_ids is None,
+            "held": {k: fen_to_yuan_str(v) for k, v in held.items()},
+            "view_label": _view_label(actor, store_id),
+            "export_query": _filter_query(year, store_id),
             "as_of": timezone.localtime(),
         },
     )
@@ -122,35 +160,36 @@ def _formats(workbook: Any) -> dict[str, Any]:
 @require_GET
 def report_outstanding_export(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request, Perm.REPORT_VIEW)
-    _form, year = _report_year(request)
+    _form, year, store_id = _report_year(request, actor)
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     formats = _formats(workbook)
     _sheet_outstanding(
         workbook,
         _("Now"),
-        _outstanding_rows(wallet_selectors.outstanding_by_store(actor=actor)),
+        _outstanding_rows(wallet_selectors.outstanding_by_store(actor=actor, store_id=store_id)),
         formats,
     )
-    for label, items in wallet_selectors.outstanding_by_quarter(actor=actor, year=year):
+    for label, items in wallet_selectors.outstanding_by_quarter(
+        actor=actor, year=year, store_id=store_id
+    ):
         _sheet_outstanding(workbook, label, _outstanding_rows(items), formats)
-    if actor.store_ids is None:
-        chain = wallet_selectors.outstanding_total(actor=actor)
-        sheet = workbook.add_worksheet(_("Chain total"))
-        sheet.set_column(0, 0, 28)
-        sheet.set_column(1, 1, 16)
-        sheet.write_string(0, 0, _("Held for members now"), formats["header"])
-        sheet.write_string(0, 1, "¥", formats["header"])
-        for line, (label, fen) in enumerate(
-            (
-                (_("Stored value (principal)"), chain["principal"]),
-                (_("Bonus"), chain["bonus"]),
-                (_("Total"), chain["principal"] + chain["bonus"]),
-            ),
-            start=1,
-        ):
-            sheet.write_string(line, 0, label)
-            _write_yuan(sheet, line, 1, fen, formats["money"])
+    held = wallet_selectors.outstanding_total(actor=actor, store_id=store_id)
+    sheet = workbook.add_worksheet(_view_label(actor, store_id))
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 16)
+    sheet.write_string(0, 0, _("Held for members now"), formats["header"])
+    sheet.write_string(0, 1, "¥", formats["header"])
+    for line, (label, fen) in enumerate(
+        (
+            (_("Stored value (principal)"), held["principal"]),
+            (_("Bonus"), held["bonus"]),
+            (_("Total"), held["principal"] + held["bonus"]),
+        ),
+        start=1,
+    ):
+        sheet.write_string(line, 0, label)
+        _write_yuan(sheet, line, 1, fen, formats["money"])
     workbook.close()
     return xlsx_response(
         buffer.getvalue(), f"outstanding-{year}-{timezone.localdate():%Y%m%d}.xlsx"
@@ -174,11 +213,15 @@ def _points_lines(liability: dict[str, int]) -> list[tuple[str, str, str]]:
 @require_GET
 def report_points(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request, Perm.REPORT_VIEW)
-    liability = points_selectors.points_liability(actor=actor)
+    form, _year, store_id = _report_year(request, actor)
+    liability = points_selectors.points_liability(actor=actor, store_id=store_id)
     return render(
         request,
         "console/config/report_points.html",
         {
+            "form": form,
+            "view_label": _view_label(actor, store_id),
+            "export_query": _filter_query(None, store_id),
             "liability": liability,
             "shown": {k: f"{v:,}" for k, v in liability.items()},
             "value": fen_to_yuan_str(liability["value_fen"]),
@@ -192,7 +235,8 @@ def report_points(request: HttpRequest) -> HttpResponse:
 @require_GET
 def report_points_export(request: HttpRequest) -> HttpResponse:
     actor = acting_staff(request, Perm.REPORT_VIEW)
-    liability = points_selectors.points_liability(actor=actor)
+    _form, _year, store_id = _report_year(request, actor)
+    liability = points_selectors.points_liability(actor=actor, store_id=store_id)
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     formats = _formats(workbook)

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from huiyuan.console.config import batch, card_types, earn_rules, points, reports, tiers, wallet
+from huiyuan.console.config import (
+    batch,
+    card_types,
+    earn_rules,
+    points,
+    reports,
+    store_scope,
+    tiers,
+    wallet,
+)
 
 urlpatterns = [
     path("config/card-types/", card_types.card_types, name="config_card_types"),
@@ -17,6 +26,7 @@ urlpatterns = [
     path("config/points/", points.points_policy, name="config_points"),
     path("config/earn-rules/", earn_rules.earn_rules, name="config_earn_rules"),
     path("config/earn-rules/dry-run/", earn_rules.earn_rule_dry_run, name="config_earn_dry_run"),
+    path("config/store-scope/", store_scope.store_scope_policy, name="config_store_scope"),
     path("config/tiers/", tiers.tiers, name="config_tiers"),
     path("config/tiers/evaluate/", tiers.tiers_evaluate, name="config_tiers_evaluate"),
     path("config/tiers/policy/", tiers.tier_policy, name="config_tier_policy"),

@@ -529,8 +529,8 @@ def money(owner, actors, stores):
 
 def test_outstanding_report(hq, money):
     page = text(hq.get(reverse("console:report_outstanding")))
-    assert 'data-testid="chain-principal">¥500.00<' in page
-    assert 'data-testid="chain-bonus">¥50.00<' in page
+    assert 'data-testid="held-principal">¥500.00<' in page
+    assert 'data-testid="held-bonus">¥50.00<' in page
     assert "¥550.00" in page
     year = timezone.localdate().year
     assert f"{year}Q1" in page
@@ -545,7 +545,8 @@ def test_outstanding_report(hq, money):
 def test_outstanding_report_for_a_store_manager_is_scoped(client, staff, money):
     client.force_login(staff[Role.STORE_MANAGER])
     page = text(client.get(reverse("console:report_outstanding")))
-    assert "旗舰店" in page and "东城店" not in page and "chain-principal" not in page
+    assert "旗舰店" in page and "东城店" not in page and "全连锁合计" not in page
+    assert 'data-testid="held-principal">¥500.00<' in page
 
 
 def test_points_report(hq, money):

@@ -319,8 +319,35 @@ def test_member_list_filters_and_paginates(cashier_client: Client, make_member, 
     assert "测试1" not in page
     page = cashier_client.get("/members/?q=wxm").content.decode()
     assert first.code in page
-    page = cashier_client.get(f"/members/?store={stores[1].pk}").content.decode()
+    page = cashier_client.get("/members/?q=测试99").content.decode()
     assert "没有符合条件的会员" in page
+
+
+def test_member_list_and_export_cover_only_the_cashiers_stores(
+    cashier_client: Client, make_member, stores, owner, staff
+) -> None:
+    """Store scope: S02's member is neither listed, filterable nor exported at S01; found
+    only by the full mobile, and then masked."""
+    ours = make_member(name="王小明", mobile="13700000001")
+    theirs = make_member(name="李四光", mobile="13900001111", actor=owner, store_id=stores[1].pk)
+    page = cashier_client.get("/members/").content.decode()
+    assert ours.code in page and theirs.code not in page
+    page = cashier_client.get(f"/members/?store={stores[1].pk}").content.decode()
+    assert theirs.code not in page
+    assert f'<option value="{stores[1].pk}"' not in page  # not offered as a filter
+    page = cashier_client.get("/members/?q=lsg").content.decode()
+    assert theirs.code not in page
+    page = cashier_client.get("/members/?q=13900001111").content.decode()
+    assert theirs.code in page and "李*光" in page and "李四光" not in page
+    cashier_client.force_login(staff[Role.STORE_MANAGER])
+
+    def exported(query: str) -> list[str]:
+        export = cashier_client.get(f"/members/export.xlsx{query}")
+        book = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))
+        return [row[0] for row in list(book.active.values)[1:]]
+
+    assert exported("?q=13900001111") == []
+    assert exported("") == [ours.code]
 
 
 def test_search_partial(cashier_client: Client, make_member) -> None:
