@@ -26,7 +26,7 @@ from huiyuan.api.schemas.cards import (
     RenewIn,
 )
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
-from huiyuan.api.schemas.money import IdempotencyKey, require_key
+from huiyuan.api.schemas.money import IdempotencyKey, OptionalIdempotencyKey, require_key
 from huiyuan.cards import images, selectors, services
 from huiyuan.cards.models import CardHolder, CardType
 from huiyuan.cards.selectors import CardBalances
@@ -52,7 +52,9 @@ def _card(actor: Actor, card_id: int | None = None, number: str = "") -> CardBal
 
 @router.post("/cards", response={201: CardOut, **ERRORS}, summary="Issue a card")
 def card_issue(
-    request: HttpRequest, payload: CardIssueIn, idempotency_key: str | None = IdempotencyKey
+    request: HttpRequest,
+    payload: CardIssueIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[CardBalances]:
     card = services.card_issue(
         actor=actor_of(request),
@@ -79,13 +81,13 @@ def card_by_number(request: HttpRequest, number: str = CardNumberPath) -> CardBa
     return _card(actor_of(request), number=number)
 
 
-@router.get("/cards/{card_id}", response={200: CardOut, **ERRORS}, summary="A card and balances")
+@router.get("/cards/{int:card_id}", response={200: CardOut, **ERRORS}, summary="A card and balances")
 def card_detail(request: HttpRequest, card_id: int = CardId) -> CardBalances:
     return _card(actor_of(request), card_id=card_id)
 
 
 @router.get(
-    "/members/{member_id}/cards",
+    "/members/{int:member_id}/cards",
     response={200: list[CardOut], **ERRORS},
     summary="A member's cards, held or shared",
 )
@@ -98,7 +100,7 @@ def member_card_list(request: HttpRequest, member_id: int = MemberId) -> list[Ca
 
 
 @router.get(
-    "/cards/{card_id}/lots",
+    "/cards/{int:card_id}/lots",
     response={200: list[LotOut], **ERRORS},
     summary="The card's bonus and points lots",
 )
@@ -108,7 +110,7 @@ def card_lot_list(request: HttpRequest, card_id: int = CardId) -> list[Lot]:
 
 
 @router.get(
-    "/cards/{card_id}/entries",
+    "/cards/{int:card_id}/entries",
     response={200: EntryPageOut, **ERRORS},
     summary="The card's ledger entries, newest first",
 )
@@ -123,7 +125,7 @@ def card_entry_list(
 
 
 @router.get(
-    "/cards/{card_id}/qr.svg",
+    "/cards/{int:card_id}/qr.svg",
     response={**ERRORS},
     openapi_extra={"responses": {"200": {"description": "A QR code of the number.", **SVG}}},
     summary="The card number as a QR code (SVG)",
@@ -134,7 +136,7 @@ def card_qr(request: HttpRequest, card_id: int = CardId) -> HttpResponse:
 
 
 @router.get(
-    "/cards/{card_id}/barcode.svg",
+    "/cards/{int:card_id}/barcode.svg",
     response={**ERRORS},
     openapi_extra={"responses": {"200": {"description": "A Code 128 barcode.", **SVG}}},
     summary="The card number as a barcode (SVG)",
@@ -145,7 +147,7 @@ def card_barcode(request: HttpRequest, card_id: int = CardId) -> HttpResponse:
 
 
 @router.post(
-    "/cards/{card_id}/holders",
+    "/cards/{int:card_id}/holders",
     response={201: HolderOut, **ERRORS},
     summary="Add a holder sharing the card's wallet",
 )
@@ -159,7 +161,7 @@ def card_holder_add(
 
 
 @router.post(
-    "/cards/{card_id}/report-lost", response={200: CardOut, **ERRORS}, summary="Report lost (挂失)"
+    "/cards/{int:card_id}/report-lost", response={200: CardOut, **ERRORS}, summary="Report lost (挂失)"
 )
 def card_report_lost(
     request: HttpRequest, payload: CardReasonIn, card_id: int = CardId
@@ -171,7 +173,7 @@ def card_report_lost(
 
 
 @router.post(
-    "/cards/{card_id}/found", response={200: CardOut, **ERRORS}, summary="A lost card was found"
+    "/cards/{int:card_id}/found", response={200: CardOut, **ERRORS}, summary="A lost card was found"
 )
 def card_found(request: HttpRequest, payload: CardReasonIn, card_id: int = CardId) -> CardBalances:
     card = services.card_unreport_lost(
@@ -181,7 +183,7 @@ def card_found(request: HttpRequest, payload: CardReasonIn, card_id: int = CardI
 
 
 @router.post(
-    "/cards/{card_id}/reissue",
+    "/cards/{int:card_id}/reissue",
     response={201: CardOut, **ERRORS},
     summary="Reissue (补卡): move everything to a new card",
 )
@@ -189,7 +191,7 @@ def card_reissue(
     request: HttpRequest,
     payload: ReissueIn,
     card_id: int = CardId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> Status[CardBalances]:
     card = services.card_reissue(
         actor=actor_of(request),
@@ -201,13 +203,13 @@ def card_reissue(
     return Status(201, selectors.card_balances(card))
 
 
-@router.post("/cards/{card_id}/renew", response={200: CardOut, **ERRORS}, summary="Renew a card")
+@router.post("/cards/{int:card_id}/renew", response={200: CardOut, **ERRORS}, summary="Renew a card")
 def card_renew(request: HttpRequest, payload: RenewIn, card_id: int = CardId) -> CardBalances:
     card = services.card_renew(actor=actor_of(request), card_id=card_id, months=payload.months)
     return selectors.card_balances(card)
 
 
-@router.post("/cards/{card_id}/cancel", response={200: CardOut, **ERRORS}, summary="Cancel a card")
+@router.post("/cards/{int:card_id}/cancel", response={200: CardOut, **ERRORS}, summary="Cancel a card")
 def card_cancel(request: HttpRequest, payload: CardReasonIn, card_id: int = CardId) -> CardBalances:
     card = services.card_cancel(actor=actor_of(request), card_id=card_id, reason=payload.reason)
     return selectors.card_balances(card)

@@ -33,7 +33,7 @@ CardId = Path(..., ge=1, le=MAX_ID, description="Card id.")
 
 
 @router.post(
-    "/cards/{card_id}/points/adjust",
+    "/cards/{int:card_id}/points/adjust",
     response={201: PointsAdjustOut, **ERRORS},
     summary="Add or remove points by hand",
 )
@@ -41,7 +41,7 @@ def points_adjust(
     request: HttpRequest,
     payload: PointsAdjustIn,
     card_id: int = CardId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     operation = services.points_adjust(
         actor=actor_of(request),
@@ -65,7 +65,7 @@ def points_adjust(
 
 
 @router.post(
-    "/cards/{card_id}/points/revoke",
+    "/cards/{int:card_id}/points/revoke",
     response={201: PointsAdjustOut, **ERRORS},
     summary="Revoke a manual points grant (takes back exactly its lot)",
 )
@@ -73,7 +73,7 @@ def points_revoke(
     request: HttpRequest,
     payload: PointsRevokeIn,
     card_id: int = CardId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     operation = services.points_revoke(
         actor=actor_of(request),

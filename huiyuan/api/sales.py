@@ -34,7 +34,7 @@ def _receipt(sale: Sale | None) -> dict[str, Any]:
 
 @router.post("/sales/quick", response={201: SaleOut, **ERRORS}, summary="Quick consumption")
 def sale_quick(
-    request: HttpRequest, payload: QuickSaleIn, idempotency_key: str | None = IdempotencyKey
+    request: HttpRequest, payload: QuickSaleIn, idempotency_key: str = IdempotencyKey
 ) -> Status[dict[str, Any]]:
     sale = services.sale_quick(
         actor=actor_of(request),
@@ -60,13 +60,13 @@ def sale_by_number(request: HttpRequest, number: str = SaleNumber) -> dict[str, 
     return _receipt(selectors.sale_get(actor=actor_of(request), number=number))
 
 
-@router.get("/sales/{sale_id}", response={200: SaleOut, **ERRORS}, summary="A receipt")
+@router.get("/sales/{int:sale_id}", response={200: SaleOut, **ERRORS}, summary="A receipt")
 def sale_detail(request: HttpRequest, sale_id: int = SaleId) -> dict[str, Any]:
     return _receipt(selectors.sale_get(actor=actor_of(request), sale_id=sale_id))
 
 
 @router.post(
-    "/sales/{sale_id}/reverse",
+    "/sales/{int:sale_id}/reverse",
     response={200: SaleOut, **ERRORS},
     summary="Reverse a sale: give back exactly what it took",
 )
@@ -74,7 +74,7 @@ def sale_reverse(
     request: HttpRequest,
     payload: SaleReverseIn,
     sale_id: int = SaleId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
     sale = services.sale_reverse(
         actor=actor_of(request),
@@ -94,7 +94,7 @@ def sale_supplement_points(
     request: HttpRequest,
     payload: SupplementIn,
     number: str = SaleNumber,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
     sale = services.sale_supplement_points(
         actor=actor_of(request),

@@ -24,7 +24,7 @@ def tier_list(request: HttpRequest) -> list[Tier]:
 
 
 @router.post(
-    "/members/{member_id}/tier",
+    "/members/{int:member_id}/tier",
     response={200: MemberTierOut, **ERRORS},
     summary="Move a member to a tier by hand",
 )

@@ -7,20 +7,41 @@ code; the message is in the request's language (``Accept-Language``, default zh-
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from huiyuan.api.auth import StaffSessionAuth, TerminalKeyAuth
 from huiyuan.api.docs import LocalSwagger, docs_asset
 from huiyuan.api.schemas.common import ErrorOut
+from huiyuan.core.bounds import BUSINESS_YEARS
 from huiyuan.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+JSON = "application/json"
+
+
+class UnsupportedMediaType(Exception):
+    """A request body that is not ``application/json``."""
+
+
+class JsonOnlyParser(Parser):
+    """Bodies are JSON, sent as ``application/json`` (a charset parameter may follow)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if request.content_type != JSON:
+            raise UnsupportedMediaType(request.content_type)
+        return super().parse_body(request)
+
 
 api = NinjaAPI(
     title="huiyuan API",
@@ -34,6 +55,7 @@ api = NinjaAPI(
     auth=[TerminalKeyAuth(), StaffSessionAuth()],
     urls_namespace="api",
     docs=LocalSwagger(settings={"validatorUrl": None}),
+    parser=JsonOnlyParser(),
 )
 
 
@@ -50,12 +72,26 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
 
 
+# The steps pydantic adds to a location inside a union or a validator chain
+# (``literal['cash','wechat']``, ``function-after[...]``, ``constrained-str``, ``int``…):
+# they name a type tried, not a field.
+_TYPE_STEP = re.compile(
+    r"^(literal|function-[a-z]+|constrained-[a-z]+|lax-[a-z]+|json-or-python|nullable|"
+    r"tagged-union|union|chain|is-instance|str|int|float|bool|none|date|datetime)(\[.*\])?$",
+    re.DOTALL,
+)
+# Our own validators' error types that are worth a code of their own.
+_OWN_CODES = {"date_out_of_range"}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
 def _field_of(loc: list[str]) -> str | None:
-    """``["body", "payload", "lunar_birthday", "month"]`` → ``lunar_birthday.month``."""
+    """``["body", "payload", "lunar_birthday", "month"]`` → ``lunar_birthday.month``;
+    ``["body", "payload", "external_method", "literal['cash']"]`` → ``external_method``."""
     if not loc:
         return None
     rest = loc[2:] if loc[0] == "body" and len(loc) > 2 else loc[1:]
-    return ".".join(rest) or None
+    return ".".join(p for p in rest if not _TYPE_STEP.match(p)) or None
 
 
 @api.exception_handler(NinjaValidationError)
@@ -65,6 +101,25 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
         for e in exc.errors
     ]
     field = _field_of(details[0]["loc"]) if details else None  # type: ignore[arg-type]
+    if field == IDEMPOTENCY_HEADER and details[0]["loc"][0] == "header":
+        return _error(
+            request,
+            422,
+            "idempotency_key_required",
+            _("Send an Idempotency-Key header (1–100 characters)."),
+            field=IDEMPOTENCY_HEADER,
+        )
+    code = str(exc.errors[0].get("type", "")) if exc.errors else ""
+    if code in _OWN_CODES:
+        return _error(
+            request,
+            422,
+            code,
+            _("Choose a date in the years %(first)s–%(last)s.")
+            % {"first": BUSINESS_YEARS[0], "last": BUSINESS_YEARS[1]},
+            field=field,
+            details=details,
+        )
     return _error(
         request,
         422,
@@ -82,8 +137,32 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return response
 
 
+def _unsupported_media_type(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        415,
+        "unsupported_media_type",
+        _("Send the request body as JSON (Content-Type: application/json)."),
+    )
+
+
+@api.exception_handler(UnsupportedMediaType)
+def on_unsupported_media_type(request: HttpRequest, exc: UnsupportedMediaType) -> HttpResponse:
+    return _unsupported_media_type(request)
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(UnreadablePostError)
+def on_unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A form body that cannot be read (a multipart body without a boundary…): the API
+    takes JSON only, so this is the wrong media type, not a server error."""
+    return _unsupported_media_type(request)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnsupportedMediaType):
+        return _unsupported_media_type(request)
     if exc.status_code == 400:  # ninja could not parse the body (not JSON, not UTF-8)
         return _error(request, 400, "invalid_request", _("The request is malformed."))
     if exc.status_code == 403:  # ninja's session CSRF check

@@ -43,7 +43,7 @@ def _receipt(record: Recharge | Refund) -> dict[str, object]:
 
 
 @router.post(
-    "/cards/{card_id}/recharge",
+    "/cards/{int:card_id}/recharge",
     response={201: RechargeOut, **ERRORS},
     summary="Recharge stored value (充值)",
 )
@@ -51,7 +51,7 @@ def wallet_recharge(
     request: HttpRequest,
     payload: RechargeIn,
     card_id: int = CardId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, object]]:
     recharge = services.wallet_recharge(
         actor=actor_of(request),
@@ -65,7 +65,7 @@ def wallet_recharge(
 
 
 @router.post(
-    "/cards/{card_id}/refund",
+    "/cards/{int:card_id}/refund",
     response={201: RefundOut, **ERRORS},
     summary="Refund stored value (退款)",
 )
@@ -73,7 +73,7 @@ def wallet_refund(
     request: HttpRequest,
     payload: RefundIn,
     card_id: int = CardId,
-    idempotency_key: str | None = IdempotencyKey,
+    idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, object]]:
     refund = services.wallet_refund(
         actor=actor_of(request),

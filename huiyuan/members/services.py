@@ -13,18 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.core import china, pii
+from huiyuan.core.bounds import is_visible, strip_invisible
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.stores.models import Store
 
 MAX_NAME_LENGTH = 50
+MAX_EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -87,14 +91,32 @@ def register_merge_step(step: MergeStep) -> MergeStep:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
+    """Spaces collapsed, invisible characters trimmed from the ends; a name that shows
+    nothing (only spaces, zero-width spaces, joiners, BOMs, control characters) is blank."""
+    name = strip_invisible(" ".join((name or "").split()))
+    if not is_visible(name):
         raise ValidationFailed(_("Enter the member's name."), code="name_required", field="name")
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationFailed(
             _("A name has at most 50 characters."), code="name_too_long", field="name"
         )
     return name
+
+
+def _clean_email(email: str | None) -> str:
+    """An address Django's ``EmailValidator`` accepts, or "" for none."""
+    email = (email or "").strip()
+    if not email:
+        return ""
+    try:
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise DjangoValidationError("too long")
+        EmailValidator()(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            _("Enter a valid e-mail address."), code="invalid_email", field="email"
+        ) from exc
+    return email
 
 
 def _clean_gender(gender: str) -> str:
@@ -329,7 +351,7 @@ def member_register(
         "address_enc": pii.encrypt(data.address.strip()[:200]),
         "occupation": data.occupation.strip()[:50],
         "preferences": data.preferences.strip()[:1000],
-        "email": data.email.strip(),
+        "email": _clean_email(data.email),
         "custom_fields": _clean_custom_fields(data.custom_fields),
     }
     tags = _resolve_tags(data.tags)
@@ -409,11 +431,12 @@ def member_update(*, actor: Actor, member_id: int, changes: dict[str, Any]) -> M
             updates.update(_id_number_fields(changes["id_number"]))
         if "address" in changes:
             updates["address_enc"] = pii.encrypt((changes["address"] or "").strip()[:200])
+        if "email" in changes:
+            updates["email"] = _clean_email(changes["email"])
         for key, limit in (
             ("region", 100),
             ("occupation", 50),
             ("preferences", 1000),
-            ("email", 254),
         ):
             if key in changes:
                 updates[key] = (changes[key] or "").strip()[:limit]

@@ -14,6 +14,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
+from huiyuan.core.bounds import check_business_moment
 from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
@@ -93,6 +94,8 @@ def earn_rule_publish(
         raise ValidationFailed(_("The rate must be positive."), code="invalid_rate")
     if fields.get("rounding", "floor") not in EarnRule.Rounding.values:
         raise ValidationFailed(_("Unknown rounding."), code="invalid_rounding")
+    # Before any comparison: year 1 or 9999 with an offset overflows when made UTC.
+    check_business_moment(effective_from, field="effective_from")
     now = timezone.now()
     start = effective_from or now
     if start < now:
@@ -138,6 +141,7 @@ def earn_rule_publish(
 def points_dry_run(*, actor: Actor, context: EarnContext) -> EarnResult:
     """What the rules in effect would give for ``context`` (nothing is written)."""
     require(actor, Perm.POINTS_CONFIGURE)
+    check_business_moment(context.at, field="at")
     return compute_earn(rules_in_effect(context.at), context)
 
 

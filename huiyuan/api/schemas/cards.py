@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import StrictInt, StringConstraints
 
-from huiyuan.api.schemas.common import Id, In, StoreRef
+from huiyuan.api.schemas.common import Id, In, OptionalReason, QueryInt, StoreRef
 from huiyuan.cards.selectors import CardBalances
+from huiyuan.cards.services import MAX_VALIDITY_MONTHS
 from huiyuan.ledger.models import Entry, Lot
 
 CardNumber = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{6,32}$")]
-Reason = Annotated[str, StringConstraints(max_length=200)]
+Reason = OptionalReason
 
 
 class CardIssueIn(In):
@@ -39,8 +40,10 @@ class ReissueIn(In):
 
 
 class RenewIn(In):
-    months: int | None = Field(
-        None, ge=1, le=1200, description="Default: the card type's validity."
+    months: Annotated[StrictInt, Field(ge=1, le=MAX_VALIDITY_MONTHS)] | None = Field(
+        None,
+        description="Default: the card type's validity. A card is valid for at most 100 "
+        "years from today (`validity_too_long`).",
     )
 
 
@@ -206,8 +209,8 @@ class EntryOut(Schema):
 
 
 class EntryPageQuery(In):
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: QueryInt = Field(50, ge=1, le=200)
+    offset: QueryInt = Field(0, ge=0, le=1_000_000)
 
 
 class EntryPageOut(Schema):

@@ -6,70 +6,123 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictBool, StringConstraints, field_validator
+from pydantic import (
+    BeforeValidator,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
-from huiyuan.api.schemas.common import Id, In, StoreRef
+from huiyuan.api.schemas.common import (
+    Id,
+    In,
+    QueryId,
+    QueryInt,
+    Reason,
+    StoreRef,
+    VisibleText,
+    date_text,
+    documented,
+)
+from huiyuan.core.bounds import SPACE_CLASS
 from huiyuan.members.models import Member
 from huiyuan.members.services import MAX_NAME_LENGTH, LunarDate
 
 Gender = Literal["U", "M", "F"]
 TagName = Annotated[str, StringConstraints(max_length=30)]
 CustomKey = Annotated[str, StringConstraints(max_length=40)]
-CustomValue = StrictBool | int | Annotated[str, StringConstraints(max_length=200)] | None
+CustomValue = StrictBool | StrictInt | Annotated[str, StringConstraints(max_length=200)] | None
 CustomFields = Annotated[dict[CustomKey, CustomValue], Field(max_length=50)]
-Reason = Annotated[str, StringConstraints(max_length=200)]
+Name = Annotated[VisibleText, StringConstraints(max_length=MAX_NAME_LENGTH)]
+# Spaces and dashes may separate the digits; the service refuses anything else
+# (``invalid_mobile``).
+_SEP = "[ -]*"
+Mobile = Annotated[
+    str,
+    StringConstraints(max_length=20),
+    documented(
+        pattern=f"^{_SEP}(\\+{_SEP}8{_SEP}6|8{_SEP}6)?{_SEP}1{_SEP}[3-9]({_SEP}[0-9]){{9}}{_SEP}$"
+    ),
+]
+# 17 digits and a digit or X, or nothing; the service also checks the birth date inside and
+# the checksum (``invalid_id_number``, ``invalid_id_checksum``).
+IdNumber = Annotated[
+    str,
+    StringConstraints(max_length=30),
+    documented(pattern=f"^{SPACE_CLASS}*([0-9]{{17}}[0-9Xx])?{SPACE_CLASS}*$"),
+]
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        description="An e-mail address, or empty for none.",
+        json_schema_extra={"anyOf": [{"format": "email"}, {"maxLength": 0}]},
+    ),
+]
+# Solar birthdays from 1900; the service also refuses a date after today (``invalid_birthday``).
+Birthday = Annotated[
+    dt.date,
+    BeforeValidator(date_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|20)[0-9]{2}-"}),
+]
 
 
 class LunarBirthdayIn(In):
-    year: int = Field(..., ge=1900, le=2100)
-    month: int = Field(..., ge=1, le=12)
-    day: int = Field(..., ge=1, le=30)
-    leap: bool = Field(False, description="True for the leap (闰) month.")
+    year: StrictInt = Field(..., ge=1900, le=2100)
+    month: StrictInt = Field(..., ge=1, le=12)
+    day: StrictInt = Field(..., ge=1, le=30)
+    leap: StrictBool = Field(False, description="True for the leap (闰) month.")
 
     def to_domain(self) -> LunarDate:
         return LunarDate(self.year, self.month, self.day, self.leap)
 
 
 class MemberCreateIn(In):
-    name: str = Field(..., max_length=MAX_NAME_LENGTH, examples=["张三丰"])
-    mobile: str = Field(..., max_length=20, examples=["13812345678"])
+    name: Name = Field(..., examples=["张三丰"])
+    mobile: Mobile = Field(..., examples=["13812345678"])
     store_id: Id | None = Field(None, description="Joining store; default: the caller's store.")
     gender: Gender = "U"
-    birthday: dt.date | None = Field(None, description="Solar date of birth.")
+    birthday: Birthday | None = Field(None, description="Solar date of birth.")
     lunar_birthday: LunarBirthdayIn | None = Field(
         None, description="Lunar date of birth; takes precedence over `birthday`."
     )
-    id_number: str = Field("", max_length=30, description="18-character resident ID number.")
+    id_number: IdNumber = Field("", description="18-character resident ID number.")
     region: str = Field("", max_length=100)
     address: str = Field("", max_length=200)
     occupation: str = Field("", max_length=50)
     preferences: str = Field("", max_length=1000)
-    email: str = Field("", max_length=254)
+    email: Email = ""
     custom_fields: CustomFields = Field(default_factory=dict)
     tags: list[TagName] = Field(default_factory=list, max_length=50)
     referrer_code: str = Field("", max_length=20, description="Member number of the referrer.")
-    consent: bool = Field(True, description="The member accepted the member charter.")
+    consent: StrictBool = Field(
+        True,
+        description="The member accepted the member charter: must be true.",
+        json_schema_extra={"const": True},
+    )
 
 
 class MemberPatchIn(In):
     """Only the fields sent are changed; `null` clears an optional field."""
 
     # These may be left out but not cleared, so null is refused (and not advertised).
-    name: str | SkipJsonSchema[None] = Field(None, max_length=MAX_NAME_LENGTH)
-    mobile: str | SkipJsonSchema[None] = Field(None, max_length=20)
+    name: Name | SkipJsonSchema[None] = None
+    mobile: Mobile | SkipJsonSchema[None] = None
     gender: Gender | SkipJsonSchema[None] = None
     custom_fields: CustomFields | SkipJsonSchema[None] = None
     tags: Annotated[list[TagName], Field(max_length=50)] | SkipJsonSchema[None] = None
     # These may be cleared with null.
-    birthday: dt.date | None = None
+    birthday: Birthday | None = None
     lunar_birthday: LunarBirthdayIn | None = None
-    id_number: str | None = Field(None, max_length=30)
+    id_number: IdNumber | None = None
     region: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=200)
     occupation: str | None = Field(None, max_length=50)
     preferences: str | None = Field(None, max_length=1000)
-    email: str | None = Field(None, max_length=254)
+    email: Email | None = None
 
     @field_validator("name", "mobile", "gender", "custom_fields", "tags", mode="before")
     @classmethod
@@ -90,8 +143,10 @@ class MemberPatchIn(In):
 
 
 class FreezeIn(In):
-    earning: bool = Field(True, description="Freeze (or unfreeze) earning points and bonus.")
-    spending: bool = Field(True, description="Freeze (or unfreeze) spending balance and points.")
+    earning: StrictBool = Field(True, description="Freeze (or unfreeze) earning points and bonus.")
+    spending: StrictBool = Field(
+        True, description="Freeze (or unfreeze) spending balance and points."
+    )
     reason: Reason
 
 
@@ -105,12 +160,30 @@ class MergeIn(In):
 
 
 class MemberListQuery(In):
+    q: str = Field(
+        "",
+        max_length=50,
+        description=(
+            "Member number, name or initials. A mobile or an ID number is personal data: "
+            "search for it with `POST /members/search`, which keeps it out of URLs."
+        ),
+    )
+    store_id: QueryId | None = None
+    status: Literal["active", "cancelled", "terminated", "merged"] | None = None
+    tag: str = Field("", max_length=30, description="Tag name.")
+    limit: QueryInt = Field(20, ge=1, le=100)
+    offset: QueryInt = Field(0, ge=0, le=1_000_000)
+
+
+class MemberSearchIn(In):
+    """The list's filters in a JSON body, so that a mobile or ID number is not in the URL."""
+
     q: str = Field("", max_length=50, description="Mobile, member number, name, initials, ID.")
     store_id: Id | None = None
     status: Literal["active", "cancelled", "terminated", "merged"] | None = None
     tag: str = Field("", max_length=30, description="Tag name.")
-    limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: StrictInt = Field(20, ge=1, le=100)
+    offset: StrictInt = Field(0, ge=0, le=1_000_000)
 
 
 class LunarBirthdayOut(Schema):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Schema
 from pydantic import StrictInt
 
+from huiyuan.core.bounds import NON_BLANK_PATTERN
 from huiyuan.core.errors import ValidationFailed
 
 # ¥1,000,000 (10^8 fen) is far above any single payment a shop takes.
@@ -23,14 +24,26 @@ Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="Amount in fen (�
 FenOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_FEN, description="Amount in fen.")]
 PointsOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_POINTS, description="Whole points.")]
 
+_KEY_RULES = (
+    "1–100 characters chosen by the caller, not all spaces, unique per operation. Sending the "
+    "same key with the same request again returns the first result; with a different "
+    "request it is refused (`idempotency_key_reused`)."
+)
+# Required on every operation that moves money or points (`idempotency_key_required`).
 IdempotencyKey = Header(
+    ...,
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=MAX_KEY_LENGTH,
+    description=f"Required: {_KEY_RULES}",
+    pattern=NON_BLANK_PATTERN,
+)
+# Optional where a retry is harmless without one (issuing a card).
+OptionalIdempotencyKey = Header(
     None,
     alias="Idempotency-Key",
-    description=(
-        "Required: 1–100 characters chosen by the caller, unique per operation. Sending the "
-        "same key with the same request again returns the first result; with a different "
-        "request it is refused (`idempotency_key_reused`)."
-    ),
+    max_length=MAX_KEY_LENGTH,
+    description=f"Optional: {_KEY_RULES}",
 )
 
 

@@ -7,28 +7,35 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import (
-    AwareDatetime,
+    StrictBool,
     StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
-from huiyuan.api.schemas.common import Id, In
+from huiyuan.api.schemas.common import (
+    BusinessDate,
+    BusinessDateTime,
+    Id,
+    In,
+    QueryBool,
+    Reason,
+    documented,
+)
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero
 from huiyuan.points.explain import as_steps, render_step
 from huiyuan.points.services import MAX_ADJUST
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Pct = Annotated[StrictInt, Field(ge=1, le=10_000, description="Whole percent: 200 = double.")]
 Label = Annotated[str, StringConstraints(max_length=40)]
 Code = Annotated[str, StringConstraints(max_length=40)]
 
 
 class PointsAdjustIn(In):
-    delta: Annotated[StrictInt, Field(ge=-MAX_ADJUST, le=MAX_ADJUST)] = Field(
-        ..., description="Points to add (> 0) or remove (< 0); not zero."
-    )
+    delta: Annotated[
+        StrictInt, Field(ge=-MAX_ADJUST, le=MAX_ADJUST), documented(**{"not": {"const": 0}})
+    ] = Field(..., description="Points to add (> 0) or remove (< 0); not zero.")
     reason: Reason
 
 
@@ -49,8 +56,10 @@ class PointsAdjustOut(Schema):
 
 
 class SpecialDayIn(In):
-    date: dt.date | None = Field(None, description="One calendar date…")
-    weekday: int | None = Field(None, ge=1, le=7, description="…or every such weekday (1 = Mon).")
+    date: BusinessDate | None = Field(None, description="One calendar date…")
+    weekday: Annotated[StrictInt, Field(ge=1, le=7)] | None = Field(
+        None, description="…or every such weekday (1 = Mon)."
+    )
     multiplier_pct: Pct
     label: Label = ""
 
@@ -75,13 +84,15 @@ class EarnRuleIn(In):
     """A new rule, or a new version of ``code``: fields left out keep the previous version's."""
 
     code: Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,40}$")]
-    effective_from: AwareDatetime | None = Field(
+    effective_from: BusinessDateTime | None = Field(
         None,
         description="Now or later (default: now); a start in the past is refused "
         "(`effective_from_in_past`): a published version never changes its past.",
     )
     name: str | None = Field(None, min_length=1, max_length=60)
-    priority: int | None = Field(None, ge=-1000, le=1000, description="Lower wins.")
+    priority: Annotated[StrictInt, Field(ge=-1000, le=1000)] | None = Field(
+        None, description="Lower wins."
+    )
     unit_fen: Fen | None = Field(None, description="Per this much paid (fen)…")
     points_per_unit: Annotated[StrictInt, Field(ge=0, le=100_000)] | None = Field(
         None, description="…this many points."
@@ -127,17 +138,17 @@ class EarnRuleOut(Schema):
 
 
 class EarnRuleQuery(In):
-    current: bool = Field(False, description="Only the version of each rule in effect now.")
+    current: QueryBool = Field(False, description="Only the version of each rule in effect now.")
 
 
 class DryRunIn(In):
     amount_fen: FenOrZero = Field(..., description="The amount paid, in fen.")
-    at: AwareDatetime | None = Field(None, description="When; default: now.")
+    at: BusinessDateTime | None = Field(None, description="When; default: now.")
     store_id: Id | None = None
     category: str = Field("", max_length=40)
     tier_code: str = Field("", max_length=30)
     tier_multiplier_pct: Pct = 100
-    is_birthday: bool = False
+    is_birthday: StrictBool = False
     earned_today: Annotated[StrictInt, Field(ge=0, le=MAX_ADJUST)] = 0
 
 

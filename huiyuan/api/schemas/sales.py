@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
 
-from huiyuan.api.schemas.common import Id, In, StoreRef
+from huiyuan.api.schemas.common import Id, In, Reason, StoreRef
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero, PointsOrZero, balances_out
 from huiyuan.api.schemas.points import EarnStepsOut
-from huiyuan.api.schemas.wallet import CardRef, Method
+from huiyuan.api.schemas.wallet import CardRef, ExternalMethod
 from huiyuan.checkout.models import Sale
-
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class QuickSaleIn(In):
@@ -23,8 +20,8 @@ class QuickSaleIn(In):
     category: str = Field("", max_length=40, description="Goods category, for earn rules.")
     balance_fen: FenOrZero = Field(0, description="To pay from stored value, in fen.")
     points: PointsOrZero = Field(0, description="Points to offset part of the bill.")
-    external_method: Method | Literal[""] = Field(
-        "", description="How the rest is paid (cash, wechat…)."
+    external_method: ExternalMethod = Field(
+        "", description="How the rest is paid (cash, wechat…); empty when nothing is left."
     )
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
 
-from huiyuan.api.schemas.common import Id, In
+from huiyuan.api.schemas.common import BusinessDate, Id, In, Reason
 
 
 class TierOut(Schema):
@@ -27,8 +25,8 @@ class TierOut(Schema):
 
 class TierMoveIn(In):
     tier_id: Id
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    protected_until: dt.date | None = Field(None, description="No downgrade before this date.")
+    reason: Reason
+    protected_until: BusinessDate | None = Field(None, description="No downgrade before this date.")
 
 
 class MemberTierOut(Schema):

@@ -6,14 +6,18 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictInt, StringConstraints
+from pydantic import StrictInt
 
-from huiyuan.api.schemas.common import Id, In
+from huiyuan.api.schemas.common import Id, In, Reason
 from huiyuan.api.schemas.money import BalancesOut
 from huiyuan.wallet.services import MAX_SINGLE_RECHARGE_FEN
 
 # The values of ``huiyuan.wallet.models.PaymentMethod``.
 Method = Literal["cash", "bank_card", "wechat", "alipay", "terminal", "online", "enterprise"]
+# How the rest of a bill is paid, or "" when stored value and points cover it.
+ExternalMethod = Literal[
+    "", "cash", "bank_card", "wechat", "alipay", "terminal", "online", "enterprise"
+]
 
 
 class RechargeIn(In):
@@ -29,7 +33,7 @@ class RefundIn(In):
         ..., description="Principal paid back, in fen; bonus is clawed back pro rata."
     )
     method: Method
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Reason
 
 
 class CardRef(Schema):

@@ -68,7 +68,7 @@ def test_adjust_points(manager_pos, card):
         ({"delta": 1.0, "reason": "x"}, 422, "invalid_request"),
         ({"delta": "10", "reason": "x"}, 422, "invalid_request"),
         ({"delta": 10_000_001, "reason": "x"}, 422, "invalid_request"),
-        ({"delta": 10, "reason": ""}, 422, "invalid_request"),
+        ({"delta": 10, "reason": ""}, 422, "reason_required"),
     ],
 )
 def test_adjust_refusals_change_nothing(manager_pos, card, body, status, code):

@@ -222,7 +222,7 @@ def test_refund_claws_back_bonus_pro_rata(pos, manager_pos, card, package, store
     no_reason = manager_pos.post(
         f"/cards/{card.pk}/refund", {**body, "reason": ""}, **{"Idempotency-Key": "r3"}
     )
-    assert (no_reason.status_code, error_of(no_reason)["code"]) == (422, "invalid_request")
+    assert (no_reason.status_code, error_of(no_reason)["code"]) == (422, "reason_required")
     assert money.money_snapshot() == before
     assert money.balances(card) == {"principal": 40000, "bonus": 4000, "points": 0}
 

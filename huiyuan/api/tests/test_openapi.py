@@ -12,6 +12,7 @@ from huiyuan.api.tests.test_money_openapi import MONEY_PATHS
 
 EXPECTED = {
     "/api/v1/members": {"get", "post"},
+    "/api/v1/members/search": {"post"},
     "/api/v1/members/by-code/{code}": {"get"},
     "/api/v1/members/{member_id}": {"get", "patch"},
     "/api/v1/members/{member_id}/history": {"get"},

@@ -42,6 +42,7 @@ ENDPOINTS = [
         scoped=True,
     ),
     Endpoint("list", "GET", "/members", Perm.MEMBER_VIEW),
+    Endpoint("search", "POST", "/members/search", Perm.MEMBER_VIEW, {"q": "13812345678"}),
     Endpoint("detail", "GET", "/members/{id}", Perm.MEMBER_VIEW),
     Endpoint("by_code", "GET", "/members/by-code/{code}", Perm.MEMBER_VIEW),
     Endpoint("history", "GET", "/members/{id}/history", Perm.MEMBER_VIEW),
