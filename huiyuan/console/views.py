@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 import xlsxwriter
 from django.contrib import messages
@@ -160,12 +161,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-@require_GET
+@require_POST
 def member_search(request: HttpRequest) -> HttpResponse:
-    """The top bar's live results (an htmx partial)."""
+    """The top bar's live results (an htmx partial). POST: a mobile or ID number typed into
+    the box stays out of URLs and so out of access logs."""
     actor = request_actor(request)
     require(actor, Perm.MEMBER_VIEW)
-    query = request.GET.get("q", "").strip()[:50]
+    query = request.POST.get("q", "").strip()[:50]
     results = selectors.member_lookup(actor=actor, query=query, limit=8) if query else []
     return render(
         request,
@@ -175,12 +177,13 @@ def member_search(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-@require_GET
+@require_POST
 def member_go(request: HttpRequest) -> HttpResponse:
-    """Enter in the search box: open the one member found, else list the matches."""
+    """Enter in the search box: open the one member found, else list the matches (POST, as
+    the live search)."""
     actor = request_actor(request)
     require(actor, Perm.MEMBER_VIEW)
-    query = request.GET.get("q", "").strip()[:50]
+    query = request.POST.get("q", "").strip()[:50]
     list_url = reverse("console:member_list")
     if not query:
         return redirect(list_url)
@@ -190,7 +193,7 @@ def member_go(request: HttpRequest) -> HttpResponse:
     exact = [m for m in found if m.code == query.replace(" ", "")]
     if len(exact) == 1:
         return redirect("console:member_detail", member_id=exact[0].pk)
-    return HttpResponseRedirect(f"{list_url}?{request.GET.urlencode()}")
+    return HttpResponseRedirect(f"{list_url}?{urlencode({'q': query})}")
 
 
 # -------------------------------------------------------------------------- members

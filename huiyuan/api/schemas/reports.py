@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
 
-from huiyuan.api.schemas.common import Id, In, StoreRef
+from huiyuan.api.schemas.common import BusinessDateTime, In, QueryId, StoreRef
 
 STORE_FILTER = (
     "Only this store. A store-scoped caller sees its own stores only; head office sees the "
@@ -14,11 +13,13 @@ STORE_FILTER = (
 
 
 class ReportStoreQuery(In):
-    store_id: Id | None = Field(None, description=STORE_FILTER)
+    store_id: QueryId | None = Field(None, description=STORE_FILTER)
 
 
 class OutstandingQuery(ReportStoreQuery):
-    until: AwareDatetime | None = Field(None, description="Flows before this moment; default: all.")
+    until: BusinessDateTime | None = Field(
+        None, description="Flows before this moment; default: all."
+    )
 
 
 class StoreOutstandingOut(Schema):
