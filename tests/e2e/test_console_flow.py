@@ -63,7 +63,7 @@ def test_counter_flow(page, chain, shot) -> None:
 
     log_in(page, "manager")
     expect(page.locator('[data-stat="total"]')).to_have_text("5")
-    page.wait_for_function("document.querySelector('#chart-joined canvas') !== null")
+    page.wait_for_function("() => document.querySelector('#chart-joined canvas') !== null")
     page.wait_for_timeout(1200)  # let the charts finish their entry animation
     shot(page, "dashboard")
 

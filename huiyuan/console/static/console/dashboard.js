@@ -1,4 +1,6 @@
-/* Dashboard charts (ECharts) from the JSON the view embeds. */
+/* Dashboard charts (ECharts) from the JSON the view embeds.
+   Tooltips are drawn on the canvas (renderMode "richText"): ECharts' HTML tooltips carry
+   style attributes, which the Content-Security-Policy refuses. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("dashboard-data").textContent);
@@ -11,7 +13,7 @@
     joined.setOption({
       textStyle: { fontFamily: font },
       grid: { left: 36, right: 12, top: 16, bottom: 28 },
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       xAxis: { type: "category", data: data.days, boundaryGap: false,
                axisLine: { lineStyle: { color: "#c9d0dc" } }, axisLabel: { color: "#6b7385" } },
       yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f6" } },
@@ -30,7 +32,7 @@
     channels.setOption({
       textStyle: { fontFamily: font },
       color: ["#1d5fd1", "#2fb344", "#f59f00", "#ae3ec9", "#17a2b8"],
-      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)", renderMode: "richText" },
       legend: { bottom: 0, icon: "circle", itemWidth: 8, textStyle: { color: "#4b5468" } },
       series: [{ type: "pie", radius: ["45%", "70%"], center: ["50%", "44%"], data: data.channels,
                  label: { show: false }, itemStyle: { borderColor: "#fff", borderWidth: 2 } }]
