@@ -22,11 +22,14 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _forget_cached_accounts():
     """Store/system accounts are cached per process; each test starts from its own rows."""
+    from huiyuan.checkout.services import _STORE_CACHE
     from huiyuan.ledger.services import accounts_cache_clear
 
     accounts_cache_clear()
+    _STORE_CACHE.clear()
     yield
     accounts_cache_clear()
+    _STORE_CACHE.clear()
 
 
 @pytest.fixture

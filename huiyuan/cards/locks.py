@@ -13,6 +13,7 @@ already in one); it refuses to run outside a transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -70,18 +71,35 @@ def members_lock(member_ids: list[int]) -> dict[int, Member]:
     return {m.pk: m for m in rows}
 
 
-def card_lock(card_id: int, *, tier: bool = False) -> CardLock:
+def _member_touch_locked(card_id: int, at: dt.datetime) -> Member | None:
+    """Lock the card's member by recording its activity: one UPDATE … RETURNING statement."""
+    table, cards = Member._meta.db_table, Card._meta.db_table
+    rows = list(
+        Member.objects.raw(
+            f'UPDATE "{table}" SET "last_activity_at" = %s '  # noqa: S608 - table names only
+            f'WHERE "id" = (SELECT "member_id" FROM "{cards}" WHERE "id" = %s) RETURNING *',
+            [at, card_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def card_lock(card_id: int, *, tier: bool = False, touch: dt.datetime | None = None) -> CardLock:
     """Lock a card's member, the card, its accounts (and the tier state) in the fixed order.
 
     The member is found through the card without locking the card first; if the card
-    changed hands meanwhile (a merge moved it), the transaction is retried.
+    changed hands meanwhile (a merge moved it), the transaction is retried. With ``touch``
+    the member's last activity is set to that moment by the statement that locks it.
     """
     _require_transaction()
-    member = (
-        Member.objects.select_for_update(no_key=True, of=("self",))
-        .filter(cards__pk=card_id)
-        .first()
-    )
+    if touch is not None:
+        member = _member_touch_locked(card_id, touch)
+    else:
+        member = (
+            Member.objects.select_for_update(no_key=True, of=("self",))
+            .filter(cards__pk=card_id)
+            .first()
+        )
     card = (
         Card.objects.select_for_update(no_key=True, of=("self",))
         .select_related("card_type")

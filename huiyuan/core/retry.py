@@ -7,8 +7,9 @@ rolled back), so the whole transaction runs again — safe because every write w
 idempotent (an idempotency key, or a decision re-made under the lock). After
 ``attempts`` tries the error goes up as ``Busy`` (a 503 with a stable code), never a 500.
 
-Only the outermost transaction can be retried: inside an enclosing ``atomic`` block the
-work runs once, in a savepoint, and the enclosing caller's retry covers it.
+Only the outermost transaction is retried on database errors: inside an enclosing
+``atomic`` block the work runs in a savepoint, is retried only on ``RetryTransaction``,
+and the enclosing caller's retry covers the rest.
 """
 
 from __future__ import annotations
@@ -70,10 +71,18 @@ def atomic_retry(work: Callable[[], T], *, attempts: int = DEFAULT_ATTEMPTS) -> 
     Backs off a few milliseconds (with jitter) between attempts so two colliding
     transactions do not collide again in lock step.
     """
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():  # a savepoint: a refusal undoes this work, not the caller's
-            return work()
+    nested = transaction.get_connection().in_atomic_block
     for attempt in range(1, attempts + 1):
+        if nested:
+            # A savepoint: a refusal undoes this work, not the caller's. Only our own
+            # RetryTransaction is retried here; database errors go up to the outermost.
+            try:
+                with transaction.atomic():
+                    return work()
+            except RetryTransaction:
+                if attempt == attempts:
+                    raise Busy() from None
+                continue
         try:
             with transaction.atomic():
                 return work()

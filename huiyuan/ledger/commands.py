@@ -7,11 +7,12 @@
   payload, is refused with ``idempotency_key_reused``;
 - a replay returns the stored result (what ``perform`` produced, by id), whatever became
   of the rows since (a sale later supplemented or reversed is still that sale);
-- the key row is written in the same transaction as the effect. Two requests with the same
-  key at once: the second either finds the first's key (replay), or loses the race on the
-  unique index and its whole transaction runs again (and then replays), or is refused by
-  the business rules because the first already took the money — in which case, after the
-  rollback, the first's committed key is found and replayed instead of the refusal;
+- the key row is written at the end of the same transaction as the effect. A replay (or
+  a twin request racing the first) either collides with the stored key on its unique
+  index — its transaction is rolled back and runs again, finds the key and replays — or
+  is refused by the business rules because the first already took the money — then,
+  after the rollback, the first's committed key is found and replayed instead of the
+  refusal. A new key therefore costs one INSERT, no look-up;
 - deadlocks and busy locks retry the whole transaction (``core.retry.atomic_retry``).
 
 Keys are purged by a scheduled job after ``settings.IDEMPOTENCY_RETENTION_DAYS`` (longer
@@ -101,10 +102,18 @@ def command_run(
             raise IdempotencyConflict()
         return load(existing.result_id)
 
+    attempts = 0
+
     def attempt() -> R:
-        existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-        if existing is not None:
-            return replay_of(existing)
+        # The first attempt does not look the key up: a new key is the common case, and a
+        # replay that gets this far is caught by the key's unique index at the end (or by
+        # the refusal path below) and then replayed on the next attempt.
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:
+            existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+            if existing is not None:
+                return replay_of(existing)
         result = perform()
         try:
             IdempotencyKey.objects.create(

@@ -36,8 +36,13 @@ class PointsPolicy(models.Model):
 
     @classmethod
     def current(cls) -> PointsPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
+        policy, _created = cls.objects.get_or_create(pk=cls.current_pk())
         return policy
+
+    @staticmethod
+    def current_pk() -> int:
+        """The chain's one policy row."""
+        return 1
 
 
 class EarnRule(models.Model):

@@ -42,8 +42,13 @@ class WalletPolicy(models.Model):
 
     @classmethod
     def current(cls) -> WalletPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
+        policy, _created = cls.objects.get_or_create(pk=cls.current_pk())
         return policy
+
+    @staticmethod
+    def current_pk() -> int:
+        """The chain's one policy row."""
+        return 1
 
 
 class RechargePackage(models.Model):
