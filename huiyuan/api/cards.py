@@ -81,7 +81,9 @@ def card_by_number(request: HttpRequest, number: str = CardNumberPath) -> CardBa
     return _card(actor_of(request), number=number)
 
 
-@router.get("/cards/{int:card_id}", response={200: CardOut, **ERRORS}, summary="A card and balances")
+@router.get(
+    "/cards/{int:card_id}", response={200: CardOut, **ERRORS}, summary="A card and balances"
+)
 def card_detail(request: HttpRequest, card_id: int = CardId) -> CardBalances:
     return _card(actor_of(request), card_id=card_id)
 
@@ -161,7 +163,9 @@ def card_holder_add(
 
 
 @router.post(
-    "/cards/{int:card_id}/report-lost", response={200: CardOut, **ERRORS}, summary="Report lost (挂失)"
+    "/cards/{int:card_id}/report-lost",
+    response={200: CardOut, **ERRORS},
+    summary="Report lost (挂失)",
 )
 def card_report_lost(
     request: HttpRequest, payload: CardReasonIn, card_id: int = CardId
@@ -203,13 +207,17 @@ def card_reissue(
     return Status(201, selectors.card_balances(card))
 
 
-@router.post("/cards/{int:card_id}/renew", response={200: CardOut, **ERRORS}, summary="Renew a card")
+@router.post(
+    "/cards/{int:card_id}/renew", response={200: CardOut, **ERRORS}, summary="Renew a card"
+)
 def card_renew(request: HttpRequest, payload: RenewIn, card_id: int = CardId) -> CardBalances:
     card = services.card_renew(actor=actor_of(request), card_id=card_id, months=payload.months)
     return selectors.card_balances(card)
 
 
-@router.post("/cards/{int:card_id}/cancel", response={200: CardOut, **ERRORS}, summary="Cancel a card")
+@router.post(
+    "/cards/{int:card_id}/cancel", response={200: CardOut, **ERRORS}, summary="Cancel a card"
+)
 def card_cancel(request: HttpRequest, payload: CardReasonIn, card_id: int = CardId) -> CardBalances:
     card = services.card_cancel(actor=actor_of(request), card_id=card_id, reason=payload.reason)
     return selectors.card_balances(card)

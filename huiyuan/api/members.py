@@ -163,7 +163,9 @@ def member_history(request: HttpRequest, member_id: int = MemberId) -> list[Audi
 
 
 @router.post(
-    "/{int:member_id}/freeze", response={200: MemberOut, **ERRORS}, summary="Freeze earning/spending"
+    "/{int:member_id}/freeze",
+    response={200: MemberOut, **ERRORS},
+    summary="Freeze earning/spending",
 )
 def member_freeze(request: HttpRequest, payload: FreezeIn, member_id: int = MemberId) -> Member:
     return services.member_freeze(
@@ -175,7 +177,9 @@ def member_freeze(request: HttpRequest, payload: FreezeIn, member_id: int = Memb
     )
 
 
-@router.post("/{int:member_id}/unfreeze", response={200: MemberOut, **ERRORS}, summary="Lift a freeze")
+@router.post(
+    "/{int:member_id}/unfreeze", response={200: MemberOut, **ERRORS}, summary="Lift a freeze"
+)
 def member_unfreeze(request: HttpRequest, payload: FreezeIn, member_id: int = MemberId) -> Member:
     return services.member_unfreeze(
         actor=actor_of(request),

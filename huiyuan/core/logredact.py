@@ -103,4 +103,3 @@ def configure(config: dict[str, Any]) -> None:
     """``LOGGING_CONFIG``: install the redacting record factory, then apply ``LOGGING``."""
     install()
     logging.config.dictConfig(config)
-

@@ -67,7 +67,9 @@ class Server:
         if method == "GET":
             response = client.get(path, query, **kw)
         else:
-            response = client.post(path, query if "content_type" not in kw else kw.pop("body"), **kw)
+            response = client.post(
+                path, query if "content_type" not in kw else kw.pop("body"), **kw
+            )
             encoded = ""
         line = f"{method} {path}{'?' + encoded if encoded else ''} HTTP/1.1"
         # WSGIRequestHandler.log_message (runserver): '"%s" %s %s' % (requestline, status, size)

@@ -37,7 +37,7 @@ def pair(make_member):
 
 @pytest.mark.parametrize("duplicate_id", [True, "1", 1.0, "true", None, 0, -1, 2**63])
 def test_merge_takes_a_strict_integer_id(owner_api, pair, duplicate_id):
-    survivor, duplicate = pair
+    survivor, _duplicate = pair
     # Row 1 exists: `true` and `1.0` would have named it.
     assert Member.objects.filter(pk=1).exists()
     before = snapshot()

@@ -18,7 +18,10 @@ from huiyuan.core.logredact import ACCESS_LOG_FORMAT, redact, redact_record
         ),
         ("/members/search/?q=19897375704", "/members/search/?q=[redacted]"),
         ("/counter/?q=%E6%9D%AD%E5%B7%9E", "/counter/?q=[redacted]"),
-        ("Not Found: /api/v1/cards/by-number/88001234", "Not Found: /api/v1/cards/by-number/[redacted]"),
+        (
+            "Not Found: /api/v1/cards/by-number/88001234",
+            "Not Found: /api/v1/cards/by-number/[redacted]",
+        ),
         ("member 13812345678 and +8613912345678", "member [mobile] and [mobile]"),
         ("id 11010519491231002X.", "id [id-number]."),
         ("card 1234567890123456789012 stays", "card 1234567890123456789012 stays"),
