@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "huiyuan.wallet",
     "huiyuan.points",
     "huiyuan.tiers",
+    "huiyuan.catalog",
     "huiyuan.checkout",
     "huiyuan.jobs",
     "huiyuan.api",

@@ -70,6 +70,9 @@ class Perm(StrEnum):
     TIER_CONFIGURE = "tier.configure"
     TIER_MOVE = "tier.move"
     REPORT_VIEW = "report.view"
+    CATALOG_VIEW = "catalog.view"  # products, categories, prices, bundles
+    CATALOG_MANAGE = "catalog.manage"  # the chain's catalog and chain-wide prices
+    CATALOG_STORE_PRICE = "catalog.store_price"  # a store's own prices
 
 
 _ALL = frozenset(Perm)
@@ -100,6 +103,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.POINTS_ADJUST,
             Perm.TIER_MOVE,
             Perm.REPORT_VIEW,
+            Perm.CATALOG_VIEW,
+            Perm.CATALOG_STORE_PRICE,
         }
     ),
     Role.CASHIER: frozenset(
@@ -112,6 +117,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CARD_MANAGE,
             Perm.WALLET_RECHARGE,
             Perm.SALE_CREATE,
+            Perm.CATALOG_VIEW,
         }
     ),
     Role.CALL_CENTER: frozenset(
@@ -124,6 +130,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.STORE_VIEW,
             Perm.DASHBOARD_VIEW,
             Perm.REPORT_VIEW,
+            Perm.CATALOG_VIEW,
         }
     ),
 }
