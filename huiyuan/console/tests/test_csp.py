@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from conftest import PASSWORD
 from huiyuan.core.permissions import Role
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -157,3 +158,48 @@ def test_the_local_http_demo_keeps_plain_cookies() -> None:
         "SECURE_PROXY_SSL_HEADER": None,
         "LANGUAGE_COOKIE_SECURE": False,
     }
+
+
+@pytest.mark.django_db
+def test_text_people_typed_is_escaped_in_pages(client_for, make_member) -> None:
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    member = make_member(occupation=payload, preferences=payload, region=payload)
+    page = client_for(Role.OWNER).get(f"/members/{member.pk}/").content.decode()
+    assert payload not in page
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+        in page
+    )
+
+
+@pytest.mark.django_db
+def test_session_cookie_is_http_only_and_same_site(staff) -> None:
+    client = Client()
+    response = client.post("/login/", {"username": "cashier", "password": PASSWORD})
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 12 * 3600
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_other_browser_protections(staff) -> None:
+    response = Client().get("/login/")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_console_posts_need_the_csrf_token(staff) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "cashier", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+    page = client.get("/login/")
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        "/login/", {"username": "cashier", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302

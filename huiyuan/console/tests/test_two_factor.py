@@ -268,3 +268,19 @@ def test_new_backup_codes_need_a_current_code(staff) -> None:
     new_codes = client.get("/account/backup-codes/").context["codes"]
     assert set(new_codes).isdisjoint(old_codes)
     assert AuditEvent.objects.filter(action="staff.backup_codes_renewed").count() == 1
+
+
+def test_the_session_key_changes_at_each_step(staff) -> None:
+    """No fixation: the key after the password and after the code is a new one."""
+    device, _codes = enrol(staff[Role.OWNER])
+    client = Client()
+    session = client.session
+    session["seen"] = True
+    session.save()
+    before = session.session_key
+    password_step(client, "owner")
+    after_password = client.session.session_key
+    client.post("/login/verify/", {"code": code_for(device)})
+    after_code = client.session.session_key
+    assert len({before, after_password, after_code}) == 3
+    assert logged_in(client)
