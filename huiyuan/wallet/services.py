@@ -92,7 +92,9 @@ def wallet_recharge(
                 code="prepaid_limit_exceeded",
                 details={"limit_fen": limit, "balance_fen": principal.balance},
             )
-        bonus_fen = package.bonus_fen if package else 0
+        # Earning frozen: the package's bonus is withheld, decided on the locked member row.
+        earn_frozen = lock.member is not None and lock.member.earn_frozen
+        bonus_fen = package.bonus_fen if package and not earn_frozen else 0
         valid_days = (package.bonus_valid_days if package else None) or policy.bonus_valid_days
         moves = [
             ledger.Move(
