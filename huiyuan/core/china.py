@@ -11,7 +11,7 @@ from pypinyin import Style, lazy_pinyin
 
 from huiyuan.core.errors import ValidationFailed
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 
@@ -40,7 +40,7 @@ def id_check_char(first17: str) -> str:
 def normalize_id_number(raw: str) -> str:
     """Validate an 18-digit resident ID number: format, birth date and GB 11643 checksum."""
     number = (raw or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ValidationFailed(
             _("An ID number has 18 characters: 17 digits and a digit or X."),
             code="invalid_id_number",

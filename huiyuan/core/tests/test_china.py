@@ -19,7 +19,10 @@ def test_mobile_is_normalized(raw, expected):
     assert china.normalize_mobile(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "12812345678", "1381234567", "138123456789", "abc"])
+@pytest.mark.parametrize(
+    "raw",
+    ["", "12812345678", "1381234567", "138123456789", "abc", "1381234567\u0661", "١٣٨١٢٣٤٥٦٧٨"],
+)
 def test_invalid_mobile_is_refused(raw):
     with pytest.raises(ValidationFailed) as err:
         china.normalize_mobile(raw)
@@ -28,6 +31,8 @@ def test_invalid_mobile_is_refused(raw):
 
 def test_id_number_checksum():
     assert china.normalize_id_number("11010519491231002x") == "11010519491231002X"
+    with pytest.raises(ValidationFailed):  # Arabic-Indic digits are digits to \\d, not to us
+        china.normalize_id_number("1101051949123100\u0662X")
     with pytest.raises(ValidationFailed) as err:
         china.normalize_id_number("110105194912310021")
     assert err.value.code == "invalid_id_checksum"
