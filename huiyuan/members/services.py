@@ -24,6 +24,7 @@ from huiyuan.core import china, pii
 from huiyuan.core.bounds import is_visible, strip_invisible
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.retry import atomic_retry
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.stores.models import Store
 
@@ -627,20 +628,53 @@ def members_terminate_inactive(
     """Terminate active members with no activity for ``inactive_days``; returns how many."""
     require(actor, Perm.MEMBER_TERMINATE)
     cutoff = (now or timezone.now()) - dt.timedelta(days=inactive_days)
-    ids = list(
-        Member.objects.filter(status=Member.Status.ACTIVE, last_activity_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
     reason = f"inactive for more than {inactive_days} days"
-    done = 0
-    for member_id in ids:
-        try:
-            member_terminate(actor=actor, member_id=member_id, reason=reason)
-            done += 1
-        except Conflict:
-            continue
+    # The scan only proposes; each member is decided under its own lock, in id order, a
+    # chunk at a time (no read cursor held open across the writes).
+    candidates = (
+        Member.objects.filter(status=Member.Status.ACTIVE, last_activity_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    done = after = 0
+    while chunk := list(candidates.filter(pk__gt=after)[:500]):
+        for member_id in chunk:
+            if member_terminate_if_inactive(
+                actor=actor, member_id=member_id, cutoff=cutoff, reason=reason
+            ):
+                done += 1
+        after = chunk[-1]
     return done
+
+
+def member_terminate_if_inactive(
+    *, actor: Actor, member_id: int, cutoff: dt.datetime, reason: str
+) -> bool:
+    """End one membership if, re-read under its lock, it is still active and its last
+    activity is still before ``cutoff``; in its own short transaction (retried on deadlock
+    or a busy database). A member who bought or was cancelled since the scan is left alone.
+    """
+
+    def change(member: Member) -> None:
+        idle = member.last_activity_at is not None and member.last_activity_at < cutoff
+        if member.status != Member.Status.ACTIVE or not idle:
+            raise Conflict(_("The member is no longer inactive."), code="member_not_inactive")
+        member.status = Member.Status.TERMINATED
+
+    try:
+        atomic_retry(
+            lambda: _lifecycle(
+                actor=actor,
+                member_id=member_id,
+                perm=Perm.MEMBER_TERMINATE,
+                action="member.terminated",
+                reason=reason,
+                change=change,
+            )
+        )
+    except Conflict:
+        return False
+    return True
 
 
 def member_merge(*, actor: Actor, survivor_id: int, duplicate_id: int, reason: str) -> Member:

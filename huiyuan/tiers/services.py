@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.retry import atomic_retry
 from huiyuan.members.models import Member
 from huiyuan.tiers.models import MemberTier, Tier, TierChange, TierPolicy
 
@@ -261,42 +262,78 @@ def tier_move(
     return tier
 
 
+PERIOD_SCAN_CHUNK = 500
+
+
 def tiers_evaluate_period(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
     """Period-end run: downgrade members under their tier's retention bar (unless protected).
 
+    The scan only proposes members (above the lowest tier, not protected today), in id
+    order, a chunk at a time; each one is then decided by ``tier_downgrade_if_due`` in its
+    own short transaction under that member's lock. A sale or a manual move that lands
+    between the scan and the member's step is therefore seen, never overwritten.
     Idempotent: a member already at the tier their value supports is left alone."""
     now = now or timezone.now()
-    tiers = list(Tier.objects.order_by("-level"))
+    tiers = tiers_ordered()
     downgraded = 0
     if not tiers:
         return {"downgraded": 0}
-    lowest = tiers[-1]
-    states = MemberTier.objects.select_related("tier", "member").exclude(tier=lowest)
-    for state in states.iterator(chunk_size=500):
-        if state.protected_until and state.protected_until >= timezone.localtime(now).date():
-            continue
-        if window_value(state.member_id, state.tier, now) >= state.tier.retention:
-            continue
-        target = next(
-            (
-                t
-                for t in tiers
-                if t.level < state.tier.level
-                and window_value(state.member_id, t, now) >= t.retention
-            ),
-            lowest,
-        )
-        with transaction.atomic():
-            _set_tier(
-                actor=actor,
-                member=state.member,
-                tier=target,
-                kind="downgrade",
-                reason=f"{state.tier.basis} under retention {state.tier.retention}",
-                now=now,
-            )
-        downgraded += 1
+    candidates = (
+        MemberTier.objects.exclude(tier=tiers[-1])
+        .exclude(protected_until__gte=timezone.localtime(now).date())
+        .order_by("member_id")
+        .values_list("member_id", flat=True)
+    )
+    after = 0
+    while chunk := list(candidates.filter(member_id__gt=after)[:PERIOD_SCAN_CHUNK]):
+        for member_id in chunk:
+            if tier_downgrade_if_due(actor=actor, member_id=member_id, now=now, tiers=tiers):
+                downgraded += 1
+        after = chunk[-1]
     return {"downgraded": downgraded}
+
+
+def tier_downgrade_if_due(
+    *, actor: Actor, member_id: int, now: dt.datetime, tiers: list[Tier]
+) -> Tier | None:
+    """One member's period-end step, decided under the member's lock (ADR 0002).
+
+    In one short transaction (retried on deadlock or a busy database): lock the member row,
+    then its tier state; re-read the tier, its protection and the window values; move down
+    to the highest tier whose retention bar is still met (the lowest otherwise). Returns the
+    new tier, or None when the member keeps theirs (or has no tier state any more)."""
+    lowest = tiers[-1]
+    today = timezone.localtime(now).date()
+
+    def step() -> Tier | None:
+        member = Member.objects.select_for_update(no_key=True).filter(pk=member_id).first()
+        state = (
+            MemberTier.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("tier")
+            .filter(member_id=member_id)
+            .first()
+        )
+        if member is None or state is None or state.tier_id == lowest.pk:
+            return None
+        if state.protected_until and state.protected_until >= today:
+            return None
+        held = state.tier
+        lower = [t for t in tiers if t.level < held.level]
+        values = window_values(member_id, [held, *lower], now)
+        if values[held.pk] >= held.retention:
+            return None
+        target = next((t for t in lower if values[t.pk] >= t.retention), lowest)
+        _set_tier(
+            actor=actor,
+            member=member,
+            tier=target,
+            kind="downgrade",
+            reason=f"{held.basis} under retention {held.retention}",
+            now=now,
+        )
+        return target
+
+    return atomic_retry(step)
 
 
 def tiers_evaluate_run(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
