@@ -87,14 +87,6 @@ class Staff(AbstractUser):
         return Actor(role=self.role_enum, staff=self, store_ids=store_ids, store_id=store_id)
 
 
-class LoginFailure(models.Model):
-    """A failed staff login, counted to throttle guessing."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(db_index=True)
-
-
 class ApiKey(models.Model):
     """A terminal's key for the API. Only a hash is stored; the key is shown once."""
 

@@ -7,7 +7,6 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,7 +18,6 @@ from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from huiyuan.core.permissions import Actor, Perm, Role, require
 from huiyuan.stores.models import (
     ApiKey,
-    LoginFailure,
     Staff,
     Store,
     StoreScopePolicy,
@@ -227,35 +225,8 @@ def store_scope_policy_update(*, actor: Actor, rules: Mapping[str, str]) -> Stor
     return policy
 
 
-# ------------------------------------------------------------------ login throttling
-
-
-def login_is_locked(*, username: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """Too many recent failures for this user name, or from this address."""
-    now = now or timezone.now()
-    since = now - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    recent = LoginFailure.objects.filter(at__gte=since)
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return (
-        recent.filter(username=username.lower()).count() >= limit
-        or recent.filter(ip=ip).count() >= limit * 4
-    )
-
-
-def login_record_failure(*, username: str, ip: str) -> None:
-    LoginFailure.objects.create(username=username.lower(), ip=ip, at=timezone.now())
-
-
-def login_record_success(*, staff: Staff, ip: str) -> None:
-    with transaction.atomic():
-        LoginFailure.objects.filter(username=staff.username.lower()).delete()
-        audit_record(
-            actor=staff.as_actor(),
-            action="staff.logged_in",
-            subject_type="staff",
-            subject_id=staff.pk,
-            note=ip,
-        )
+# Login throttling, lockout and the second factor: huiyuan/stores/signin.py and
+# huiyuan/stores/two_factor.py (django-axes, django-otp).
 
 
 # ---------------------------------------------------------------------- API keys
