@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "huiyuan.core",
     "huiyuan.audit",
+    "huiyuan.events",
     "huiyuan.stores",
     "huiyuan.members",
     "huiyuan.ledger",

@@ -200,6 +200,7 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
 
 
 from huiyuan.api import cards as _cards  # noqa: E402
+from huiyuan.api import events as _events  # noqa: E402
 from huiyuan.api import members as _members  # noqa: E402
 from huiyuan.api import points as _points  # noqa: E402
 from huiyuan.api import reports as _reports  # noqa: E402
@@ -218,6 +219,7 @@ api.add_router("", _sales.router)
 api.add_router("", _points.router)
 api.add_router("", _tiers.router)
 api.add_router("", _reports.router)
+api.add_router("", _events.router)
 
 # Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
 _fallback = Router()

@@ -16,6 +16,7 @@ from huiyuan.cards.models import Card, CardHolder, CardType
 from huiyuan.core.clock import local_date, local_day_bounds
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account, Lot
@@ -160,6 +161,7 @@ def _card_issue(
     member_id: int | None,
     number: str,
     store_id: int | None,
+    replaces_card_id: int | None = None,
 ) -> Card:
     store_id = store_id if store_id is not None else actor.store_id
     if store_id is None or not Store.objects.filter(pk=store_id).exists():
@@ -215,6 +217,16 @@ def _card_issue(
                 "type": card_type.name,
                 "expires_at": card.expires_at.isoformat() if card.expires_at else None,
             },
+            store_id=store_id,
+        )
+        event_emit(
+            "card.issued",
+            payload={
+                "card_id": card.pk,
+                "card_type_id": card_type.pk,
+                "replaces_card_id": replaces_card_id,
+            },
+            member_id=member.pk if member else None,
             store_id=store_id,
         )
     return card
@@ -310,6 +322,7 @@ def card_reissue(
             member_id=old.member_id,
             number=number,
             store_id=actor.store_id or old.store_id,
+            replaces_card_id=old.pk,
         )
         new.expires_at = old.expires_at
         new.save(update_fields=["expires_at"])
@@ -369,6 +382,12 @@ def card_reissue(
             before={"number": old.number, "status": before_status},
             after={"new_number": new.number, "moved": moved},
             note=reason,
+        )
+        event_emit(
+            "card.reissued",
+            payload={"old_card_id": old.pk, "new_card_id": new.pk, "moved": moved},
+            member_id=old.member_id,
+            store_id=actor.store_id or old.store_id,
         )
         return new
 

@@ -25,6 +25,7 @@ from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import RetryTransaction
+from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.errors import InsufficientBalance
@@ -273,6 +274,26 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
                 "points_earned": earn_points,
             },
         )
+        event_emit(
+            "sale.completed",
+            payload={
+                "sale_id": sale.pk,
+                "card_id": sale.card_id,
+                "operation_id": sale.operation_id,
+                "amount_fen": sale.amount_fen,
+                "discount_fen": sale.discount_fen,
+                "payable_fen": sale.payable_fen,
+                "paid_principal_fen": sale.paid_principal_fen,
+                "paid_bonus_fen": sale.paid_bonus_fen,
+                "points_used": sale.points_used,
+                "points_offset_fen": sale.points_offset_fen,
+                "paid_external_fen": sale.paid_external_fen,
+                "external_method": sale.external_method,
+                "points_earned": sale.points_earned,
+            },
+            member_id=sale.member_id,
+            store_id=sale.store_id,
+        )
         if member is not None:
             Member.objects.filter(pk=member.pk).update(last_activity_at=now)
             tier_services.tier_upgrade_if_due(
@@ -365,6 +386,21 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
             member_id=sale.member_id,
             after={"number": sale.number},
             note=reason,
+            store_id=sale.store_id,
+        )
+        event_emit(
+            "sale.reversed",
+            payload={
+                "sale_id": sale.pk,
+                "card_id": sale.card_id,
+                "operation_id": sale.reversal_id,
+                "payable_fen": sale.payable_fen,
+                "paid_principal_fen": sale.paid_principal_fen,
+                "paid_bonus_fen": sale.paid_bonus_fen,
+                "points_used": sale.points_used,
+                "points_earned": sale.points_earned,
+            },
+            member_id=sale.member_id,
             store_id=sale.store_id,
         )
         if lock is not None and lock.member is not None:

@@ -60,6 +60,7 @@ UI_PERMS = {
     "points_configure": Perm.POINTS_CONFIGURE,
     "tier_configure": Perm.TIER_CONFIGURE,
     "report_view": Perm.REPORT_VIEW,
+    "event_view": Perm.EVENT_VIEW,
     "sale_create": Perm.SALE_CREATE,
     "wallet_recharge": Perm.WALLET_RECHARGE,
 }
@@ -84,6 +85,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
             "wallet_batch",
             "points_configure",
             "tier_configure",
+            "event_view",
             "report_view",
         )
     )

@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("huiyuan.console.urls_admin")),
     path("", include("huiyuan.console.counter.urls")),
     path("", include("huiyuan.console.config.urls")),
+    path("", include("huiyuan.console.events.urls")),
 ]

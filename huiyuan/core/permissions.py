@@ -70,6 +70,8 @@ class Perm(StrEnum):
     TIER_CONFIGURE = "tier.configure"
     TIER_MOVE = "tier.move"
     REPORT_VIEW = "report.view"
+    EVENT_VIEW = "event.view"  # the outbox of domain events
+    EVENT_RETRY = "event.retry"
     CATALOG_VIEW = "catalog.view"  # products, categories, prices, bundles
     CATALOG_MANAGE = "catalog.manage"  # the chain's catalog and chain-wide prices
     CATALOG_STORE_PRICE = "catalog.store_price"  # a store's own prices

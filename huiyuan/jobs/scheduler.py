@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from huiyuan.core.clock import local_date
+from huiyuan.events.selectors import events_due
+from huiyuan.events.tasks import dispatch_events
 from huiyuan.jobs import tasks
 from huiyuan.jobs.models import ScheduledRun
 
@@ -76,4 +78,9 @@ def tick(now: dt.datetime | None = None, who: str | None = None) -> list[str]:
         job.task.enqueue()
         started.append(job.name)
         log.info("scheduled %s for %s", job.name, run.period)
+    # Every tick, not once per period: domain events still due (an enqueue lost in a crash,
+    # a retry whose backoff ran out) go to the worker. Dispatchers skip what another holds.
+    if events_due(now):
+        dispatch_events.enqueue()
+        started.append("dispatch_events")
     return started

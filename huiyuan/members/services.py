@@ -25,6 +25,7 @@ from huiyuan.core.bounds import is_visible, strip_invisible
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
+from huiyuan.events.services import event_emit
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.stores.models import Store
 
@@ -398,6 +399,12 @@ def member_register(
             member_id=member.pk,
             after=audit_view(member),
             note=str(Member.Channel(channel).label),
+            store_id=store.pk,
+        )
+        event_emit(
+            "member.registered",
+            payload={"channel": channel, "referrer_id": referrer.pk if referrer else None},
+            member_id=member.pk,
             store_id=store.pk,
         )
     return member

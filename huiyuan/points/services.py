@@ -18,6 +18,7 @@ from huiyuan.core.bounds import check_business_moment
 from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account, Lot, Operation, Transfer
@@ -227,6 +228,12 @@ def points_adjust(
             member_id=card.member_id,
             after={"card": card.number, "delta": delta},
             note=reason,
+        )
+        event_emit(
+            "points.adjusted",
+            payload={"card_id": card.pk, "operation_id": result.operation.pk, "delta": delta},
+            member_id=card.member_id,
+            store_id=actor.store_id,
         )
         return result.operation
 

@@ -13,6 +13,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
+from huiyuan.events.services import event_emit
 from huiyuan.members.models import Member
 from huiyuan.tiers.models import MemberTier, Tier, TierChange, TierPolicy
 
@@ -148,6 +149,12 @@ def _set_tier(
             after={"tier": tier.code},
             note=reason,
         )
+    event_emit(
+        "tier.changed",
+        payload={"from_tier_id": old.pk if old else None, "to_tier_id": tier.pk, "kind": kind},
+        member_id=member.pk,
+        store_id=actor.store_id if actor else None,
+    )
 
 
 def tier_upgrade_if_due(

@@ -15,6 +15,7 @@ from huiyuan.cards.services import card_require_usable
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account
@@ -156,6 +157,20 @@ def wallet_recharge(
                 "method": method,
             },
         )
+        event_emit(
+            "wallet.recharged",
+            payload={
+                "recharge_id": recharge.pk,
+                "card_id": card.pk,
+                "operation_id": recharge.operation_id,
+                "principal_fen": amount_fen,
+                "bonus_fen": bonus_fen,
+                "method": method,
+                "package_id": package.pk if package else None,
+            },
+            member_id=card.member_id,
+            store_id=store_id,
+        )
         return recharge
 
     return command_run(
@@ -261,6 +276,19 @@ def wallet_refund(
             member_id=card.member_id,
             after={"card": card.number, "principal": amount_fen, "bonus_clawback": clawback},
             note=reason,
+        )
+        event_emit(
+            "wallet.refunded",
+            payload={
+                "refund_id": refund.pk,
+                "card_id": card.pk,
+                "operation_id": refund.operation_id,
+                "principal_fen": amount_fen,
+                "bonus_clawback_fen": clawback,
+                "method": method,
+            },
+            member_id=card.member_id,
+            store_id=store_id,
         )
         return refund
 

@@ -25,6 +25,7 @@ EXPECTED = {
     "/api/v1/members/{member_id}/reveal": {"post"},
     "/api/v1/me": {"get"},
     "/api/v1/stores": {"get"},
+    "/api/v1/events": {"get"},
 }
 EXPECTED.update(MONEY_PATHS)
 

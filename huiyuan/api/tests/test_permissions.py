@@ -93,6 +93,7 @@ ENDPOINTS = [
     Endpoint("reveal", "POST", "/members/{id}/reveal", Perm.MEMBER_VIEW_PII, scoped=True),
     Endpoint("me", "GET", "/me", None),
     Endpoint("stores", "GET", "/stores", Perm.STORE_VIEW),
+    Endpoint("events", "GET", "/events", Perm.EVENT_VIEW),
 ]
 
 # Staff in every role, plus terminal keys (a key carries a store-scoped role).

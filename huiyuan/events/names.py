@@ -1,0 +1,106 @@
+"""The catalogue of domain events: each name, what it means, and its payload's keys.
+
+``event_emit`` refuses a name missing here and a payload whose keys differ from the ones
+declared, so this file and ``docs/events.md`` stay the truth about what subscribers get.
+Payloads hold ids, amounts (fen, points) and codes only — never personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    label: str | Promise
+    keys: frozenset[str]
+
+
+def _spec(label: str | Promise, *keys: str) -> EventSpec:
+    return EventSpec(label=label, keys=frozenset(keys))
+
+
+SALE_AMOUNTS = (
+    "payable_fen",
+    "paid_principal_fen",
+    "paid_bonus_fen",
+    "points_used",
+    "points_earned",
+)
+
+EVENTS: dict[str, EventSpec] = {
+    "sale.completed": _spec(
+        _("Sale completed"),
+        "sale_id",
+        "card_id",
+        "operation_id",
+        "amount_fen",
+        "discount_fen",
+        "points_offset_fen",
+        "paid_external_fen",
+        "external_method",
+        *SALE_AMOUNTS,
+    ),
+    "sale.returned": _spec(
+        _("Sale returned"),
+        "sale_id",
+        "return_id",
+        "card_id",
+        "operation_id",
+        "refund_principal_fen",
+        "refund_bonus_fen",
+        "refund_external_fen",
+        "points_returned",
+        "points_taken_back",
+    ),
+    "sale.reversed": _spec(_("Sale reversed"), "sale_id", "card_id", "operation_id", *SALE_AMOUNTS),
+    "wallet.recharged": _spec(
+        _("Wallet recharged"),
+        "recharge_id",
+        "card_id",
+        "operation_id",
+        "principal_fen",
+        "bonus_fen",
+        "method",
+        "package_id",
+    ),
+    "wallet.refunded": _spec(
+        _("Wallet refunded"),
+        "refund_id",
+        "card_id",
+        "operation_id",
+        "principal_fen",
+        "bonus_clawback_fen",
+        "method",
+    ),
+    "tier.changed": _spec(_("Tier changed"), "from_tier_id", "to_tier_id", "kind"),
+    "member.registered": _spec(_("Member registered"), "channel", "referrer_id"),
+    "card.issued": _spec(_("Card issued"), "card_id", "card_type_id", "replaces_card_id"),
+    "card.reissued": _spec(_("Card reissued"), "old_card_id", "new_card_id", "moved"),
+    "points.adjusted": _spec(_("Points adjusted"), "card_id", "operation_id", "delta"),
+}
+
+# Keys that would carry personal data; no payload may use them, whatever the catalogue says.
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "member_name",
+        "mobile",
+        "phone",
+        "id_number",
+        "address",
+        "email",
+        "birthday",
+        "lunar_birthday",
+        "card_number",
+        "number",
+    }
+)
+
+
+def event_label(name: str) -> str | Promise:
+    spec = EVENTS.get(name)
+    return spec.label if spec else name

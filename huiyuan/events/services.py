@@ -1,0 +1,143 @@
+"""Emit domain events into the outbox, and send a stuck event round again.
+
+``event_emit`` is called by a service inside the transaction of its change, next to its
+``audit_record``: the event commits with the change or not at all. After the commit the
+worker delivers it to the subscribers (``huiyuan.events.dispatch``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiyuan.audit.services import audit_record
+from huiyuan.core.errors import Conflict, NotFound
+from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.events.models import EventDelivery, OutboxEvent
+from huiyuan.events.names import EVENTS, PERSONAL_KEYS
+from huiyuan.events.registry import has_subscribers
+
+# A text value in a payload is a code (a payment method, a channel, a kind), never prose.
+_CODE = re.compile(r"[a-z][a-z0-9_.-]{0,39}")
+
+
+def _check_value(name: str, key: str, value: Any) -> None:
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, str) and (value == "" or _CODE.fullmatch(value)):
+        return
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and _CODE.fullmatch(k) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        return
+    raise ValueError(f"{name}: {key} must be an id, an amount or a code, not {value!r}")
+
+
+def payload_check(name: str, payload: dict[str, Any]) -> None:
+    """Refuse an unknown event, a payload whose keys differ from the catalogue's, personal
+    data, and values that are not ids, amounts or codes."""
+    spec = EVENTS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown event name {name!r}: declare it in huiyuan/events/names.py")
+    personal = PERSONAL_KEYS.intersection(payload)
+    if personal:
+        raise ValueError(f"{name}: personal data in the payload ({', '.join(sorted(personal))})")
+    if set(payload) != spec.keys:
+        missing, extra = spec.keys - set(payload), set(payload) - spec.keys
+        raise ValueError(
+            f"{name}: payload keys differ (missing {missing or '-'}, extra {extra or '-'})"
+        )
+    for key, value in payload.items():
+        _check_value(name, key, value)
+
+
+def event_emit(
+    name: str,
+    *,
+    payload: dict[str, Any],
+    member_id: int | None = None,
+    store_id: int | None = None,
+) -> OutboxEvent:
+    """Write one event in the caller's transaction. Refuses to run outside a transaction.
+
+    An event nobody subscribes to is recorded as delivered at once (integrators still read
+    it from the API); otherwise the worker is asked, once per transaction, to dispatch
+    after the commit.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_emit() must run inside the change's transaction")
+    payload_check(name, payload)
+    now = timezone.now()
+    subscribed = has_subscribers(name)
+    event = OutboxEvent.objects.create(
+        name=name,
+        payload=payload,
+        member_id=member_id,
+        store_id=store_id,
+        occurred_at=now,
+        status=OutboxEvent.Status.PENDING if subscribed else OutboxEvent.Status.DONE,
+        next_attempt_at=now if subscribed else None,
+        dispatched_at=None if subscribed else now,
+    )
+    if subscribed:
+        dispatch_after_commit()
+    return event
+
+
+def _enqueue_dispatch() -> None:
+    from huiyuan.events.tasks import dispatch_events
+
+    dispatch_events.enqueue()
+
+
+def dispatch_after_commit() -> None:
+    """Enqueue the dispatch task when the current transaction commits — once, however many
+    events it wrote. A failure to enqueue is logged, never raised: the periodic sweep
+    (``huiyuan scheduler``) delivers what is left pending."""
+    connection = transaction.get_connection()
+    if any(func is _enqueue_dispatch for _ids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_enqueue_dispatch, robust=True)
+
+
+def event_retry(*, actor: Actor, event_id: int) -> OutboxEvent:
+    """Send an event that has not reached every subscriber round again, now: its failed
+    and waiting deliveries start over; the ones that succeeded are not run again."""
+    require(actor, Perm.EVENT_RETRY)
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            raise NotFound(_("Event not found."), code="event_not_found")
+        require(actor, Perm.EVENT_RETRY, store_id=event.store_id, check_store=True)
+        if event.status == OutboxEvent.Status.DONE:
+            raise Conflict(
+                _("This event has already reached every subscriber."), code="event_delivered"
+            )
+        now = timezone.now()
+        before = event.status
+        restarted = (
+            EventDelivery.objects.filter(event=event)
+            .exclude(status=EventDelivery.Status.DONE)
+            .update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now)
+        )
+        event.status = OutboxEvent.Status.PENDING
+        event.next_attempt_at = now
+        event.save(update_fields=["status", "next_attempt_at"])
+        audit_record(
+            actor=actor,
+            action="event.retried",
+            subject_type="event",
+            subject_id=event.pk,
+            member_id=event.member_id,
+            before={"status": before},
+            after={"status": event.status, "deliveries": restarted},
+            note=event.name,
+            store_id=event.store_id,
+        )
+        dispatch_after_commit()
+    return event

@@ -1,0 +1,43 @@
+"""Fixtures for the outbox tests: a registry restored after each test, recording subscribers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from huiyuan.events.models import OutboxEvent
+from huiyuan.events.registry import registry_restore, registry_snapshot, subscriber
+
+
+@pytest.fixture
+def registry() -> Iterator[None]:
+    """Subscribers a test registers are gone after it."""
+    saved = registry_snapshot()
+    yield
+    registry_restore(saved)
+
+
+class Recorder:
+    """A subscriber that records the events it saw (and can be told to fail)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: list[tuple[int, str]] = []
+        self.failures_left = 0
+
+    def __call__(self, event: OutboxEvent) -> None:
+        self.seen.append((event.pk, event.name))
+        if self.failures_left:
+            self.failures_left -= 1
+            raise RuntimeError(f"{self.name} is down")
+
+
+@pytest.fixture
+def recorder(registry) -> Callable[..., Recorder]:
+    def make(*names: str, name: str) -> Recorder:
+        rec = Recorder(name)
+        subscriber(*names, name=name)(rec)
+        return rec
+
+    return make
