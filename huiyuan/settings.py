@@ -218,6 +218,10 @@ TASKS = {
     }
 }
 
+# Idempotency keys are kept this many days (longer than any offline POS queue), then
+# purged by the daily job.
+IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("HUIYUAN_IDEMPOTENCY_RETENTION_DAYS", "30"))
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Every log record is redacted as it is made: no mobile, ID number or search text in any

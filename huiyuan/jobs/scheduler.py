@@ -46,6 +46,7 @@ class Job:
 
 JOBS = [
     Job("expire_lots", daily, tasks.expire_lots),
+    Job("purge_idempotency_keys", daily, tasks.purge_idempotency_keys),
     Job("evaluate_tiers", monthly, tasks.evaluate_tiers),
     Job("terminate_inactive_members", monthly, tasks.terminate_inactive_members),
 ]

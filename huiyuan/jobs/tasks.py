@@ -8,6 +8,7 @@ from django_tasks import task
 
 from huiyuan.core.clock import local_today
 from huiyuan.core.permissions import Actor, Role
+from huiyuan.ledger.commands import idempotency_keys_purge
 from huiyuan.members.services import members_terminate_inactive
 from huiyuan.points.services import lots_expire_due
 from huiyuan.tiers.models import TierPolicy
@@ -38,3 +39,9 @@ def terminate_inactive_members() -> dict[str, Any]:
     if days is None:
         return {"skipped": "no inactivity limit"}
     return {"terminated": members_terminate_inactive(actor=SYSTEM, inactive_days=days)}
+
+
+@task()
+def purge_idempotency_keys() -> dict[str, Any]:
+    """Forget idempotency keys older than the retention (IDEMPOTENCY_RETENTION_DAYS)."""
+    return {"purged": idempotency_keys_purge()}
