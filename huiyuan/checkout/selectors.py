@@ -3,8 +3,14 @@ member's recent sales. Shared by the API and the console."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from huiyuan import pricing
 from huiyuan.cards.selectors import card_balances_after
-from huiyuan.checkout.models import Sale
+from huiyuan.checkout.models import Holiday, Promotion, Sale
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.members.models import Member
 
@@ -35,3 +41,57 @@ def member_sales(*, actor: Actor, member: Member, limit: int = 10) -> list[Sale]
     if not actor.covers_store(member.home_store_id):
         sales = sales.filter(store_id__in=actor.store_ids or ())
     return list(sales.select_related("card", "store").order_by("-created_at", "-id")[:limit])
+
+
+# ------------------------------------------------------------------------- promotions
+
+
+def promotions_in_force_q(at: dt.datetime) -> Q:
+    return Q(effective_from__lte=at) & (Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+
+
+def _engine_promotion(row: Promotion) -> pricing.Promotion:
+    return pricing.Promotion(
+        id=row.pk,
+        version=row.version,
+        code=row.code,
+        name=row.name,
+        kind=pricing.PromotionKind(row.kind),
+        value=row.value,
+        product_ids=frozenset(int(i) for i in row.product_ids or ()),
+        category_codes=frozenset(str(c) for c in row.category_codes or ()),
+        store_ids=frozenset(int(i) for i in row.store_ids or ()),
+        weekdays=frozenset(int(d) for d in row.weekdays or ()),
+        on_holidays=row.on_holidays,
+        date_ranges=tuple(
+            (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+            for start, end in row.date_ranges or ()
+        ),
+        effective_from=row.effective_from,
+        effective_to=row.effective_to,
+        priority=row.priority,
+        stacking=pricing.Stacking(row.stacking),
+    )
+
+
+def promotions_in_force(at: dt.datetime) -> tuple[pricing.Promotion, ...]:
+    """Every promotion version in force at ``at`` as the engine takes it (one query); the
+    engine itself checks stores, weekdays, dates and holidays."""
+    rows = Promotion.objects.filter(promotions_in_force_q(at)).order_by("priority", "pk")
+    return tuple(_engine_promotion(row) for row in rows)
+
+
+def holidays_around(day: dt.date) -> frozenset[dt.date]:
+    """Public holidays on or next to ``day`` (what a promotion "on holidays" needs)."""
+    dates = Holiday.objects.filter(
+        date__gte=day - dt.timedelta(days=1), date__lte=day + dt.timedelta(days=1)
+    ).values_list("date", flat=True)
+    return frozenset(dates)
+
+
+def promotion_list(*, actor: Actor, include_ended: bool = False) -> list[Promotion]:
+    require(actor, Perm.CATALOG_VIEW)
+    qs = Promotion.objects.order_by("code", "-version")
+    if not include_ended:
+        qs = qs.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=timezone.now()))
+    return list(qs)

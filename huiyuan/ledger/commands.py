@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,9 +126,9 @@ def command_run(
     try:
         return atomic_retry(attempt)
     except DomainError:
-        if transaction.get_connection().in_atomic_block:
-            raise
-        # Refused — perhaps only because a twin request with this key already did it.
+        # Refused — perhaps only because a twin request with this key already did it (or,
+        # inside an enclosing transaction, because this is a replay: its savepoint is rolled
+        # back and the enclosing transaction can still read the stored key).
         existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
         if existing is None:
             raise

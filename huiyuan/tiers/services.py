@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,8 +78,13 @@ def window_values(member_id: int, tiers: list[Tier], now: dt.datetime) -> dict[i
     aggregates = {}
     for tier in tiers:
         since = now - dt.timedelta(days=tier.window_days)
-        field = "points_earned" if tier.basis == Tier.Basis.POINTS else "payable_fen"
-        aggregates[f"t{tier.pk}"] = Sum(field, filter=Q(created_at__gte=since))
+        # A sale counts less what returns (退货) took back of it.
+        counted = (
+            F("points_earned") - F("returned_points_earned")
+            if tier.basis == Tier.Basis.POINTS
+            else F("payable_fen") - F("returned_payable_fen")
+        )
+        aggregates[f"t{tier.pk}"] = Sum(counted, filter=Q(created_at__gte=since))
     oldest = now - dt.timedelta(days=max(t.window_days for t in tiers))
     row = Sale.objects.filter(
         member_id=member_id, status=Sale.Status.COMPLETED, created_at__gte=oldest

@@ -1,0 +1,48 @@
+"""Checkout writes (S1, S2, P3): the one sale path, quotes, returns, reversals, supplementary
+points and promotions. One module per noun; everything is re-exported here."""
+
+from huiyuan.checkout.services.common import _STORE_CACHE, MAX_SALE_FEN, split_balance
+from huiyuan.checkout.services.promotions import (
+    PromotionInput,
+    holiday_set,
+    promotion_end,
+    promotion_publish,
+)
+from huiyuan.checkout.services.quote import SaleQuote, sale_quote
+from huiyuan.checkout.services.returns import ManagerAuthorisation, ReturnLineInput, sale_return
+from huiyuan.checkout.services.reverse import sale_reverse, sale_supplement_points
+from huiyuan.checkout.services.sale import (
+    BasketQuote,
+    BasketSaleInput,
+    ExternalPayment,
+    QuickSaleInput,
+    SaleLineInput,
+    sale_complete,
+    sale_quick,
+    sale_quote_basket,
+)
+
+__all__ = [
+    "MAX_SALE_FEN",
+    "_STORE_CACHE",
+    "BasketQuote",
+    "BasketSaleInput",
+    "ExternalPayment",
+    "ManagerAuthorisation",
+    "PromotionInput",
+    "QuickSaleInput",
+    "ReturnLineInput",
+    "SaleLineInput",
+    "SaleQuote",
+    "holiday_set",
+    "promotion_end",
+    "promotion_publish",
+    "sale_complete",
+    "sale_quick",
+    "sale_quote",
+    "sale_quote_basket",
+    "sale_return",
+    "sale_reverse",
+    "sale_supplement_points",
+    "split_balance",
+]
