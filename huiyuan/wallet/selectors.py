@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from huiyuan.cards.models import Card
+from huiyuan.core.clock import local_day_start
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.stores.models import Store
@@ -88,13 +89,9 @@ def outstanding_total(*, actor: Actor, store_id: int | None = None) -> dict[str,
 
 
 def quarter_ends(year: int) -> list[dt.datetime]:
-    tz = timezone.get_current_timezone()
-    return [
-        dt.datetime(year, 4, 1, tzinfo=tz),
-        dt.datetime(year, 7, 1, tzinfo=tz),
-        dt.datetime(year, 10, 1, tzinfo=tz),
-        dt.datetime(year + 1, 1, 1, tzinfo=tz),
-    ]
+    """The end of each quarter of ``year``: the local midnight that starts the next one."""
+    firsts = [(year, 4), (year, 7), (year, 10), (year + 1, 1)]
+    return [local_day_start(dt.date(y, m, 1)) for y, m in firsts]
 
 
 def outstanding_by_quarter(

@@ -2,11 +2,18 @@
 
 The model keeps principal as a number and bonus/points as lists of lots consumed first in,
 first out (every lot here has the same expiry policy, so oldest expiry = oldest lot).
+
+Points earned are checked against ``expected_earn``, a model of the earn rule written from
+the rule as a shop states it (below), not from the engine's code: exact fractions, one
+rounding down at the end, caps after it, days on the Shanghai calendar. The clock is the
+test's: it starts at 07:30 on 11-11 in Shanghai (23:30 on 11-10 in UTC) and moves on by
+hours, so sales fall on the member's birthday, on 双十一, on a Thursday and on plain days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -29,10 +36,53 @@ from huiyuan.checkout.services import QuickSaleInput, sale_quick, sale_reverse
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Role
 from huiyuan.ledger.models import Account, Lot
-from huiyuan.ledger.tests.factories import card, default_rule, key
+from huiyuan.ledger.tests.factories import card, key
 from huiyuan.ledger.verify import verify_ledger
-from huiyuan.points.services import lots_expire_due, points_adjust
+from huiyuan.members.services import MemberInput, member_register
+from huiyuan.points.services import earn_rule_publish, lots_expire_due, points_adjust
+from huiyuan.tiers.services import tier_create
 from huiyuan.wallet.services import recharge_package_create, wallet_recharge, wallet_refund
+
+# The earn rule under test, as the shop writes it down:
+#   每消费 ¥1 积 1 分，不足 ¥1 的部分不积分（按实付：储值本金和现金，不含赠送金和积分抵扣）；
+#   银卡 ×103%；会员生日（11 月 11 日）×110%；双十一（2026-11-11）×120%，每周四 ×105%；
+#   倍数相乘，最后一次向下取整；每笔最多 500 分；每位会员每天（上海时间）最多 900 分。
+START = dt.datetime(2026, 11, 10, 23, 30, tzinfo=dt.UTC)  # 07:30 on 11-11 in Shanghai
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))  # no daylight saving there
+BIRTHDAY = dt.date(1990, 11, 11)
+CAP_PER_SALE, CAP_PER_DAY = 500, 900
+
+
+def shanghai_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def expected_earn(paid_fen: int, day: dt.date, earned_today: int) -> int:
+    """Points for ``paid_fen`` paid on the Shanghai date ``day``, by the rule above."""
+    points = Fraction(paid_fen // 100)  # whole yuan only
+    points *= Fraction(103, 100)  # silver
+    if (day.month, day.day) == (BIRTHDAY.month, BIRTHDAY.day):
+        points *= Fraction(110, 100)
+    if day == dt.date(2026, 11, 11):
+        points *= Fraction(120, 100)
+    elif day.isoweekday() == 4:
+        points *= Fraction(105, 100)
+    earned = min(math.floor(points), CAP_PER_SALE)
+    return max(0, min(earned, CAP_PER_DAY - earned_today))
+
+
+def test_expected_earn_follows_the_rule_text():
+    double_eleven = dt.date(2026, 11, 11)
+    # 300 × 1.03 × 1.10 × 1.20 = 407.88 → 407 (rounding each step would give 406).
+    assert expected_earn(30_099, double_eleven, 0) == 407
+    assert expected_earn(30_099, double_eleven, 600) == 300
+    assert expected_earn(99_900, dt.date(2026, 11, 12), 0) == 500  # a Thursday: capped
+    assert expected_earn(99, dt.date(2026, 11, 13), 0) == 0
+
+
+@dataclass
+class Clock:
+    now: dt.datetime = START
 
 
 @dataclass
@@ -43,6 +93,7 @@ class ModelSale:
     points_uses: list[tuple[int, int]]
     earned_lot: int | None
     earned: int
+    day: dt.date
 
 
 @dataclass
@@ -51,6 +102,7 @@ class Model:
     bonus: list[int] = field(default_factory=list)  # remaining per lot, in creation order
     points: list[int] = field(default_factory=list)
     sales: list[ModelSale] = field(default_factory=list)
+    earned_on: dict[dt.date, int] = field(default_factory=dict)  # the member's, all cards
     # Life totals of the card (and the cards it replaced), for the bonus clawback rule.
     recharged: int = 0
     granted: int = 0
@@ -73,17 +125,42 @@ class Model:
 
 
 @pytest.mark.django_db
-def test_ledger_matches_reference_model(owner, cashier, actors):
-    default_rule(owner)
+def test_ledger_matches_reference_model(owner, cashier, actors, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    earn_rule_publish(
+        actor=owner,
+        code="base",
+        name="每消费1元积1分",
+        unit_fen=100,
+        points_per_unit=1,
+        birthday_multiplier_pct=110,
+        special_days=[
+            {"date": "2026-11-11", "multiplier_pct": 120, "label": "双十一"},
+            {"weekday": 4, "multiplier_pct": 105},
+        ],
+        cap_per_sale=CAP_PER_SALE,
+        cap_per_day=CAP_PER_DAY,
+    )
+    tier_create(actor=owner, code="silver", name="银卡", level=1, points_multiplier_pct=103)
     manager = actors[Role.STORE_MANAGER]
     package = recharge_package_create(
         actor=owner, name="充100送10", pay_fen=10_000, bonus_fen=1_000
     )
+    mobiles = itertools.count()
 
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.card = card(cashier, owner)
+            clock.now = START
+            holder = member_register(
+                actor=cashier,
+                data=MemberInput(
+                    name="王小明", mobile=f"139{next(mobiles):08d}", birthday=BIRTHDAY
+                ),
+                channel="store",
+            )
+            self.card = card(cashier, owner, holder=holder)
             self.model = Model()
 
         # -- helpers ---------------------------------------------------------------
@@ -120,7 +197,7 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
                 self.model.granted += package.bonus_fen
 
         @rule(
-            amount=st.integers(1, 40_000),
+            amount=st.integers(1, 70_000),
             balance_pct=st.integers(0, 110),
             points_pct=st.integers(0, 60),
         )
@@ -140,7 +217,7 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
             elif points > sum(m.points):
                 expected = "insufficient_points"
             elif balance > m.principal + sum(m.bonus):
-                expected = "insufficient_principal"
+                expected = "insufficient_balance"
             try:
                 sale = sale_quick(
                     actor=cashier,
@@ -161,14 +238,17 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
             m.principal -= from_principal
             bonus_uses = Model.take(m.bonus, balance - from_principal)
             points_uses = Model.take(m.points, points)
-            earned = (from_principal + amount - points - balance) // 100
-            assert sale.points_earned == earned
+            day = shanghai_date(clock.now)
+            paid = from_principal + amount - points - balance  # principal and cash
+            earned = expected_earn(paid, day, m.earned_on.get(day, 0))
+            assert (sale.points_earned, sale.earn_explanation["points"]) == (earned, earned)
+            m.earned_on[day] = m.earned_on.get(day, 0) + earned
             earned_lot = None
             if earned:
                 m.points.append(earned)
                 earned_lot = len(m.points) - 1
             m.sales.append(
-                ModelSale(sale.pk, from_principal, bonus_uses, points_uses, earned_lot, earned)
+                ModelSale(sale.pk, from_principal, bonus_uses, points_uses, earned_lot, earned, day)
             )
 
         @precondition(lambda self: self.model.sales)
@@ -190,6 +270,7 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
                 return
             assert can_take
             m.sales.remove(sale)
+            m.earned_on[sale.day] -= sale.earned
             m.principal += sale.principal
             for i, used in sale.bonus_uses:
                 m.bonus[i] += used
@@ -265,6 +346,10 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
                 and (kind != "points" or s.earned_lot != index)
             ]
 
+        @rule(hours=st.sampled_from([1, 5, 9, 16, 24]))
+        def time_passes(self, hours: int) -> None:
+            clock.now += dt.timedelta(hours=hours)
+
         @rule()
         def reissue(self) -> None:
             self.card = card_reissue(
@@ -293,8 +378,8 @@ def test_ledger_matches_reference_model(owner, cashier, actors):
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=30,
-            stateful_step_count=25,
+            max_examples=80,
+            stateful_step_count=30,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
