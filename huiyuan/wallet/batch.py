@@ -1,39 +1,60 @@
-"""Enterprise batch recharge (W1): validate a whole spreadsheet first, then apply it at once.
+"""Enterprise batch recharge (W1): validate a whole spreadsheet first, then apply it in short
+transactions.
 
 A company buys stored value for its staff and sends a list: 卡号 (card number), 金额 (yuan,
 at most two decimals) and an optional 备注. ``batch_recharge_validate`` reads every row and
-collects every problem, row by row, before anything is written; ``batch_recharge_apply``
-then recharges every card in ONE transaction through ``wallet_recharge`` (all or nothing),
-each row under a key derived from the batch's key so a repeated confirmation changes
-nothing. ``batch_error_report`` gives the rows back as a spreadsheet with an error column.
+collects every problem, row by row, before anything is written. ``batch_recharge_apply``
+checks every row again against the database as it is at confirmation (all or nothing:
+one problem and no row is applied), then recharges the rows in order through
+``wallet_recharge``, a short transaction per chunk of rows (at most ``CHUNK_ROWS`` rows or
+``CHUNK_SECONDS``). Between two chunks the database is free, so a counter sale or recharge
+waits for one chunk at most, never for the batch (on SQLite, whose
+writers take one lock for the whole file, a 5,000-row batch in one transaction held it for
+over a minute). Row ``n`` is recharged under the key ``f"{key}:{n}"``: confirming the same
+batch again — after a crash, or after a row refused midway was put right — skips the rows
+already in and applies exactly the rest. ``batch_error_report`` gives the rows back as a
+spreadsheet with an error column.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import connection
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.audit.models import AuditEvent
 from huiyuan.audit.services import audit_record
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
-from huiyuan.core.errors import DomainError, ValidationFailed
+from huiyuan.core.errors import Conflict, DomainError, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
-from huiyuan.ledger.models import Account
+from huiyuan.core.retry import atomic_retry
+from huiyuan.ledger.commands import actor_scope
+from huiyuan.ledger.errors import IdempotencyConflict
+from huiyuan.ledger.models import Account, IdempotencyKey
 from huiyuan.members.models import Member
 from huiyuan.wallet.models import PaymentMethod, Recharge, WalletPolicy
 from huiyuan.wallet.services import MAX_SINGLE_RECHARGE_FEN, card_limit_fen, wallet_recharge
 
 MAX_ROWS = 5_000
+# A chunk (one transaction while applying) closes after CHUNK_ROWS rows or CHUNK_SECONDS,
+# whichever comes first: that is the longest a counter waits for the batch. On SQLite the
+# batch then pauses: a waiting writer's busy handler polls at most every 100 ms, so a pause
+# a little longer than that always lets it in before the next chunk takes the lock again.
+CHUNK_ROWS = 50
+CHUNK_SECONDS = 0.25
+SQLITE_PAUSE_SECONDS = 0.11
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NOTE_MAX = 200
 
@@ -45,8 +66,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
 class BatchRowFailed(DomainError):
-    """A row was refused while applying: the whole batch was rolled back."""
+    """A row was refused: before applying (nothing applied), or while applying (the rows
+    before it stay; ``details["applied"]`` says how many rows of the batch are in)."""
 
     code = "batch_row_failed"
 
@@ -342,17 +367,169 @@ def batch_id_for(actor: Actor, idempotency_key: str) -> str:
     return f"B{digest[:20].upper()}"
 
 
+Progress = Callable[[int, int], None]
+
+
+class _RowRefused(Exception):
+    """A row refused inside a chunk's transaction (carried out of it, which rolls it back)."""
+
+    def __init__(self, row: BatchRow, error: DomainError) -> None:
+        super().__init__(row.row)
+        self.row, self.error = row, error
+
+
+def _row_key(key: str, row: BatchRow) -> str:
+    return f"{key}:{row.row}"
+
+
+def _applied_rows(
+    *, actor: Actor, key: str, rows: list[BatchRow], batch: str
+) -> dict[int, Recharge]:
+    """The rows already recharged under their keys (row number → recharge).
+
+    A key that produced something other than this row's recharge means the batch key was
+    used for another file: refused, before anything is applied."""
+    scope = actor_scope(actor)
+    by_key = {_row_key(key, row): row for row in rows}
+    found: dict[int, int] = {}  # row number → recharge id
+    names = list(by_key)
+    for start in range(0, len(names), 500):
+        for name, result_id in IdempotencyKey.objects.filter(
+            scope=scope, key__in=names[start : start + 500]
+        ).values_list("key", "result_id"):
+            if result_id is None:
+                raise IdempotencyConflict()
+            found[by_key[name].row] = result_id
+    recharges = Recharge.objects.in_bulk(list(found.values()))
+    applied: dict[int, Recharge] = {}
+    rows_by_number = {row.row: row for row in rows}
+    for number, recharge_id in found.items():
+        recharge = recharges.get(recharge_id)
+        row = rows_by_number[number]
+        if (
+            recharge is None
+            or recharge.batch != batch
+            or recharge.card_id != row.card_id
+            or recharge.principal_fen != row.amount_fen
+        ):
+            raise IdempotencyConflict()
+        applied[number] = recharge
+    return applied
+
+
+def _precheck(rows: list[BatchRow]) -> list[tuple[BatchRow, DomainError]]:
+    """Every row not applied yet, checked against the database now (as ``wallet_recharge``
+    will check it under the lock): card usable, member active, prepaid limit with every
+    earlier row of the batch counted."""
+    card_ids = [row.card_id for row in rows if row.card_id is not None]
+    cards: dict[int, Card] = {}
+    for start in range(0, len(card_ids), 500):
+        cards.update(
+            Card.objects.select_related("card_type", "member").in_bulk(
+                card_ids[start : start + 500]
+            )
+        )
+    balances = _principal_balances(set(cards))
+    policy = WalletPolicy.current()
+    planned: dict[int, int] = {}
+    problems: list[tuple[BatchRow, DomainError]] = []
+    for row in rows:
+        assert row.card_id is not None and row.amount_fen is not None
+        card = cards.get(row.card_id)
+        try:
+            if card is None:
+                raise Conflict(_("No card has this number."), code="card_not_found")
+            card_require_usable(card)
+            if card.member is not None and card.member.status != Member.Status.ACTIVE:
+                raise Conflict(_("The member is not active."), code="member_not_active")
+            limit = card_limit_fen(card, policy)
+            balance, earlier = balances.get(card.pk, 0), planned.get(card.pk, 0)
+            if balance + earlier + row.amount_fen > limit:
+                raise Conflict(
+                    _(
+                        "Over the prepaid limit: this card may hold at most %(limit)s "
+                        "(now %(balance)s, earlier rows %(earlier)s)."
+                    )
+                    % {
+                        "limit": fen_to_yuan_str(limit),
+                        "balance": fen_to_yuan_str(balance),
+                        "earlier": fen_to_yuan_str(earlier),
+                    },
+                    code="prepaid_limit_exceeded",
+                )
+        except DomainError as exc:
+            problems.append((row, exc))
+            continue
+        planned[card.pk] = planned.get(card.pk, 0) + row.amount_fen
+    return problems
+
+
+def _row_failed(row: BatchRow, exc: DomainError, *, applied: int, total: int) -> BatchRowFailed:
+    values = {"row": row.row, "card": row.card_number, "message": exc.message}
+    if applied:
+        message = _(
+            "Row %(row)s (card %(card)s): %(message)s. %(applied)s of %(total)s rows are "
+            "recharged; put it right and confirm the same batch again to recharge the rest."
+        ) % {**values, "applied": applied, "total": total}
+    else:
+        message = _("Row %(row)s (card %(card)s): %(message)s. Nothing was recharged.") % values
+    return BatchRowFailed(
+        message, details={"row": row.row, "code": exc.code, "applied": applied, "rows": total}
+    )
+
+
+def _apply_chunk(
+    *, actor: Actor, key: str, rows: list[BatchRow], method: str, batch: str
+) -> dict[int, Recharge]:
+    """Recharge the first of ``rows`` in the caller's transaction, until ``CHUNK_SECONDS``
+    have passed (one row at least); returns the rows done. Rows a twin confirmation already
+    recharged (their key exists by now) are taken as they are."""
+    started = time.monotonic()
+    existing = _applied_rows(actor=actor, key=key, rows=rows, batch=batch)
+    done: dict[int, Recharge] = {}
+    for row in rows:
+        if done and time.monotonic() - started >= CHUNK_SECONDS:
+            break
+        if row.row in existing:
+            done[row.row] = existing[row.row]
+            continue
+        assert row.card_id is not None and row.amount_fen is not None
+        try:
+            done[row.row] = wallet_recharge(
+                actor=actor,
+                card_id=row.card_id,
+                amount_fen=row.amount_fen,
+                method=method,
+                idempotency_key=_row_key(key, row),
+                batch=batch,
+            )
+        except DomainError as exc:
+            raise _RowRefused(row, exc) from exc  # rolls the chunk back
+    return done
+
+
 def batch_recharge_apply(
     *,
     actor: Actor,
     plan: BatchPlan,
     idempotency_key: str,
     method: str = PaymentMethod.ENTERPRISE,
+    progress: Progress | None = None,
 ) -> BatchResult:
-    """Recharge every row in one transaction: any refusal rolls back the whole batch.
+    """Check every row again (all or nothing), then recharge them a chunk at a time.
 
-    Row ``n`` is recharged under the key ``f"{idempotency_key}:{n}"``: confirming the same
-    batch again replays the recharges instead of repeating them.
+    1. Rows already recharged under their keys (an earlier confirmation of this batch) are
+       skipped; every other row is checked against the database now: any problem refuses
+       the batch with every problem row listed, and nothing is applied.
+    2. The rows are recharged in order, a chunk per transaction (at most ``CHUNK_ROWS``
+       rows or ``CHUNK_SECONDS``; retried on a deadlock or a busy database);
+       ``progress(done, total)`` is called after each chunk has committed.
+    3. When every row is in, one audit event records the batch (once, however often it is
+       confirmed).
+
+    A row refused while applying (its card was reported lost after the check) stops the
+    batch there: its chunk is rolled back, earlier chunks stay, and ``BatchRowFailed`` says
+    how many rows are in. Confirming the same batch again applies exactly the rest.
     """
     require(actor, Perm.WALLET_BATCH, store_id=actor.store_id, check_store=True)
     if actor.store_id is None:
@@ -367,44 +544,80 @@ def batch_recharge_apply(
             _("The file has errors: correct them and upload it again."), code="batch_has_errors"
         )
     batch = batch_id_for(actor, key)
-    recharges: list[Recharge] = []
-    with transaction.atomic():
-        replayed = Recharge.objects.filter(batch=batch).exists()
-        for row in plan.rows:
-            assert row.card_id is not None and row.amount_fen is not None
-            try:
-                recharge = wallet_recharge(
-                    actor=actor,
-                    card_id=row.card_id,
-                    amount_fen=row.amount_fen,
-                    method=method,
-                    idempotency_key=f"{key}:{row.row}",
-                    batch=batch,
-                )
-            except DomainError as exc:
-                raise BatchRowFailed(
-                    _("Row %(row)s (card %(card)s): %(message)s. Nothing was recharged.")
-                    % {"row": row.row, "card": row.card_number, "message": exc.message},
-                    details={"row": row.row, "code": exc.code},
-                ) from exc
-            recharges.append(recharge)
-        total = sum(r.principal_fen for r in recharges)
-        if not replayed:
-            audit_record(
-                actor=actor,
-                action="wallet.batch_recharged",
-                subject_type="recharge_batch",
-                subject_id=batch,
-                after={
-                    "batch": batch,
-                    "rows": len(recharges),
-                    "cards": len({r.card_id for r in recharges}),
-                    "principal": total,
-                    "method": method,
-                    "file": plan.filename,
-                },
-            )
-    return BatchResult(batch=batch, recharges=recharges, total_fen=total, replayed=replayed)
+    total = len(plan.rows)
+    done = _applied_rows(actor=actor, key=key, rows=plan.rows, batch=batch)
+    pending = [row for row in plan.rows if row.row not in done]
+    replayed = not pending
+    problems = _precheck(pending)
+    if problems:
+        row, exc = problems[0]
+        failed = _row_failed(row, exc, applied=len(done), total=total)
+        failed.details["problems"] = [
+            {"row": r.row, "code": e.code, "message": str(e.message)} for r, e in problems
+        ]
+        raise failed
+    position = 0
+    while position < len(pending):
+        chunk = pending[position : position + CHUNK_ROWS]
+
+        def apply(chunk: list[BatchRow] = chunk) -> dict[int, Recharge]:
+            return _apply_chunk(actor=actor, key=key, rows=chunk, method=method, batch=batch)
+
+        try:
+            made = atomic_retry(apply)
+        except _RowRefused as refused:
+            raise _row_failed(
+                refused.row, refused.error, applied=len(done), total=total
+            ) from refused.error
+        done.update(made)
+        position += len(made)
+        log.info("batch %s: %s of %s rows recharged", batch, len(done), total)
+        if progress is not None:
+            progress(len(done), total)
+        if position < len(pending) and connection.vendor == "sqlite":
+            time.sleep(SQLITE_PAUSE_SECONDS)
+    recharges = [done[row.row] for row in plan.rows]
+    total_fen = sum(r.principal_fen for r in recharges)
+    atomic_retry(
+        lambda: _audit_once(
+            actor=actor,
+            batch=batch,
+            recharges=recharges,
+            total_fen=total_fen,
+            method=method,
+            filename=plan.filename,
+        )
+    )
+    return BatchResult(batch=batch, recharges=recharges, total_fen=total_fen, replayed=replayed)
+
+
+def _audit_once(
+    *,
+    actor: Actor,
+    batch: str,
+    recharges: list[Recharge],
+    total_fen: int,
+    method: str,
+    filename: str,
+) -> None:
+    if AuditEvent.objects.filter(
+        action="wallet.batch_recharged", subject_type="recharge_batch", subject_id=batch
+    ).exists():
+        return
+    audit_record(
+        actor=actor,
+        action="wallet.batch_recharged",
+        subject_type="recharge_batch",
+        subject_id=batch,
+        after={
+            "batch": batch,
+            "rows": len(recharges),
+            "cards": len({r.card_id for r in recharges}),
+            "principal": total_fen,
+            "method": method,
+            "file": filename,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------ report

@@ -1,4 +1,5 @@
-"""Enterprise batch recharge: every row checked first, then all rows or none."""
+"""Enterprise batch recharge: every row checked first, all or nothing; then applied (see
+test_batch_apply.py for the short transactions, resuming and a counter meanwhile)."""
 
 from __future__ import annotations
 
