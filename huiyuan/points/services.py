@@ -313,7 +313,10 @@ def earn_context_for(
     category: str,
     tier_code: str = "",
     tier_multiplier_pct: int = 100,
+    with_earned_today: bool = True,
 ) -> EarnContext:
+    """What the earn rules need to know about a sale. ``with_earned_today=False`` skips the
+    query for today's earnings when no rule in effect has a daily cap."""
     member: Member | None = card.member
     is_birthday = False
     if member is not None and member.birthday is not None:
@@ -340,7 +343,7 @@ def earn_context_for(
         tier_code=tier_code,
         tier_multiplier_pct=tier_multiplier_pct,
         is_birthday=is_birthday,
-        earned_today=points_earned_today(card=card, at=at),
+        earned_today=points_earned_today(card=card, at=at) if with_earned_today else 0,
     )
 
 
