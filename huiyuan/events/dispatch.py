@@ -5,18 +5,20 @@ The worker runs ``events_dispatch`` after each commit that wrote events, and the
 sweeps up whatever is still due (a lost enqueue, a crashed worker, a retry whose backoff
 ran out). Several dispatchers may run at once:
 
-1. **Claim** a batch of due events (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and push
-   their ``next_attempt_at`` out by a lease, so other dispatchers take other events. A
-   dispatcher that dies mid-batch leaves its events due again when the lease runs out.
+1. **Claim** a batch of due events (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), push their
+   ``next_attempt_at`` out by a lease so that other dispatchers take other events, and
+   write the missing delivery rows (one per registered subscriber) — one transaction per
+   batch. A dispatcher that dies mid-batch leaves its events due again when the lease
+   runs out.
 2. **Deliver** each pending delivery in its own transaction: lock the delivery row
    (``SKIP LOCKED``), re-check it is still pending, run the subscriber in a savepoint,
-   and mark the row done in the same transaction. What the subscriber wrote and the
-   record that it ran commit together, so two dispatchers never both deliver it. A
-   subscriber that raises has its writes rolled back and is tried again after a backoff
-   (30 s, 1 min, 2 min … at most an hour apart), ``MAX_ATTEMPTS`` times, then marked
-   failed (the console's retry button starts it over).
+   record the outcome, and settle the event (below) — one commit. What the subscriber
+   wrote and the record that it ran commit together, so two dispatchers never both
+   deliver it. A subscriber that raises has its writes rolled back and is tried again
+   after a backoff (30 s, 1 min, 2 min … at most an hour apart), ``MAX_ATTEMPTS`` times,
+   then marked failed (the console's retry button starts it over).
 3. **Settle** the event under its row lock from its deliveries: done, failed, or due
-   again at its earliest retry.
+   again at its earliest retry. Locks are always taken delivery first, then event.
 
 SQLite has no row locks: its writers are serialised, which is as safe, one at a time.
 """
@@ -61,20 +63,32 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS))
 
 
-def _claim(now: dt.datetime, limit: int) -> list[int]:
-    """Take up to ``limit`` due events for this dispatcher for the length of a lease."""
+def _claim(now: dt.datetime, limit: int) -> list[OutboxEvent]:
+    """Take up to ``limit`` due events for the length of a lease, with a delivery row for
+    each subscriber registered now (the unique key keeps it one per subscriber)."""
     with transaction.atomic():
-        ids = list(
+        events = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("next_attempt_at", "id")[:limit]
         )
-        if ids:
-            OutboxEvent.objects.filter(pk__in=ids).update(
+        if events:
+            OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(
                 next_attempt_at=now + LEASE, attempts=F("attempts") + 1
             )
-    return ids
+            # Only the missing rows: an insert that met an existing row another dispatcher
+            # is updating would wait for it (and that one may wait for this event's lock).
+            existing = set(
+                EventDelivery.objects.filter(event__in=events).values_list("event_id", "subscriber")
+            )
+            rows = [
+                EventDelivery(event=event, subscriber=s.name, next_attempt_at=now)
+                for event in events
+                for s in subscribers_for(event.name)
+                if (event.pk, s.name) not in existing
+            ]
+            EventDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return events
 
 
 def _describe(exc: BaseException) -> str:
@@ -84,8 +98,8 @@ def _describe(exc: BaseException) -> str:
 def _deliver(
     delivery_id: int, event: OutboxEvent, now: dt.datetime, report: DispatchReport
 ) -> None:
-    """Run one subscriber for one event, in its own transaction, unless another dispatcher
-    holds it or has already done it."""
+    """Run one subscriber for one event, in its own transaction (which also settles the
+    event), unless another dispatcher holds it or has already done it."""
     with transaction.atomic():
         delivery = (
             EventDelivery.objects.select_for_update(skip_locked=True)
@@ -125,10 +139,12 @@ def _deliver(
         delivery.save(
             update_fields=["status", "attempts", "last_error", "next_attempt_at", "delivered_at"]
         )
+        _settle(event.pk, now)
 
 
 def _settle(event_id: int, now: dt.datetime) -> None:
-    """Set the event's status from its deliveries, under the event's row lock."""
+    """Set the event's status from its deliveries, under the event's row lock (inside a
+    delivery's transaction, after the delivery's own row)."""
     with transaction.atomic():
         event = OutboxEvent.objects.select_for_update().get(pk=event_id)
         deliveries = list(EventDelivery.objects.filter(event_id=event_id).order_by("subscriber"))
@@ -141,7 +157,10 @@ def _settle(event_id: int, now: dt.datetime) -> None:
         event.last_error = "\n".join(open_errors)[:ERROR_LENGTH]
         if pending:
             event.status = OutboxEvent.Status.PENDING
-            event.next_attempt_at = min(d.next_attempt_at or now for d in pending)
+            # A delivery due now is being run by the dispatcher that holds the event: keep
+            # the lease so that no other takes it meanwhile (it is due again if that one dies).
+            due_at = min(d.next_attempt_at or now for d in pending)
+            event.next_attempt_at = now + LEASE if due_at <= now else due_at
         elif any(d.status == EventDelivery.Status.FAILED for d in deliveries):
             event.status = OutboxEvent.Status.FAILED
             event.next_attempt_at = None
@@ -152,23 +171,16 @@ def _settle(event_id: int, now: dt.datetime) -> None:
         event.save(update_fields=["status", "next_attempt_at", "last_error", "dispatched_at"])
 
 
-def _dispatch_event(event_id: int, now: dt.datetime, report: DispatchReport) -> None:
-    event = OutboxEvent.objects.get(pk=event_id)
-    subscribers = subscribers_for(event.name)
-    if subscribers:  # one row per subscriber registered now; the unique key keeps it one
-        EventDelivery.objects.bulk_create(
-            [
-                EventDelivery(event=event, subscriber=s.name, next_attempt_at=now)
-                for s in subscribers
-            ],
-            ignore_conflicts=True,
-        )
-    due = EventDelivery.objects.filter(
-        event_id=event_id, status=EventDelivery.Status.PENDING, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
-    for delivery_id in list(due):
+def _dispatch_event(event: OutboxEvent, now: dt.datetime, report: DispatchReport) -> None:
+    due = list(
+        EventDelivery.objects.filter(
+            event_id=event.pk, status=EventDelivery.Status.PENDING, next_attempt_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    for delivery_id in due:
         _deliver(delivery_id, event, now, report)
-    _settle(event_id, now)
+    if not due:  # nothing to run (no subscriber left): settle it on its own
+        _settle(event.pk, now)
     report.events += 1
 
 
@@ -182,9 +194,9 @@ def events_dispatch(
         claimed = _claim(moment, BATCH)
         if not claimed:
             break
-        for event_id in claimed:
+        for event in claimed:
             try:
-                _dispatch_event(event_id, moment, report)
+                _dispatch_event(event, moment, report)
             except Exception:
-                log.exception("event %s could not be dispatched; its lease will run out", event_id)
+                log.exception("event %s could not be dispatched; its lease will run out", event.pk)
     return report

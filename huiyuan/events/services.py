@@ -110,21 +110,24 @@ def event_retry(*, actor: Actor, event_id: int) -> OutboxEvent:
     and waiting deliveries start over; the ones that succeeded are not run again."""
     require(actor, Perm.EVENT_RETRY)
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None:
+        found = list(OutboxEvent.objects.filter(pk=event_id).values_list("store_id", flat=True))
+        if not found:
             raise NotFound(_("Event not found."), code="event_not_found")
-        require(actor, Perm.EVENT_RETRY, store_id=event.store_id, check_store=True)
+        require(actor, Perm.EVENT_RETRY, store_id=found[0], check_store=True)
+        now = timezone.now()
+        # Deliveries first, then the event: the order a dispatcher locks them in. A delivery
+        # running now is waited for, and is left alone if it succeeds.
+        restarted = (
+            EventDelivery.objects.filter(event_id=event_id)
+            .exclude(status=EventDelivery.Status.DONE)
+            .update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now)
+        )
+        event = OutboxEvent.objects.select_for_update().get(pk=event_id)
         if event.status == OutboxEvent.Status.DONE:
             raise Conflict(
                 _("This event has already reached every subscriber."), code="event_delivered"
             )
-        now = timezone.now()
         before = event.status
-        restarted = (
-            EventDelivery.objects.filter(event=event)
-            .exclude(status=EventDelivery.Status.DONE)
-            .update(status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=now)
-        )
         event.status = OutboxEvent.Status.PENDING
         event.next_attempt_at = now
         event.save(update_fields=["status", "next_attempt_at"])

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
 from huiyuan.events import dispatch, services
 from huiyuan.events.dispatch import DispatchReport, events_dispatch
@@ -106,12 +107,10 @@ def test_two_dispatchers_deliver_each_event_exactly_once(counted, monkeypatch):
 def test_dispatchers_racing_on_the_same_event_run_each_subscriber_once(counted):
     """Past the claim (a lease ran out while a slow subscriber ran): the delivery's row lock
     and its re-checked status still let only one dispatcher run it."""
-    event = OutboxEvent.objects.order_by("pk").first()
-    assert event is not None
+    now = timezone.now()
+    event = dispatch._claim(now, 1)[0]  # with its delivery rows
     reports = [DispatchReport() for _ in range(8)]
-    results = run_threads(
-        lambda i: dispatch._dispatch_event(event.pk, event.occurred_at, reports[i]), 8
-    )
+    results = run_threads(lambda i: dispatch._dispatch_event(event, now, reports[i]), 8)
     assert results == [None] * 8, results
     assert {k: v for k, v in counted.items() if k[0] == event.pk} == {
         (event.pk, "test.coupons"): 1,

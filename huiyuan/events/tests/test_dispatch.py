@@ -202,7 +202,7 @@ def test_a_claimed_event_is_not_claimed_again_until_its_lease_runs_out(recorder,
     with transaction.atomic():
         event = event_emit("member.registered", payload={"channel": "store", "referrer_id": None})
     now = timezone.now()
-    assert dispatch._claim(now, 10) == [event.pk]  # a dispatcher takes it, then dies
+    assert dispatch._claim(now, 10) == [event]  # a dispatcher takes it, then dies
     assert dispatch._claim(now, 10) == []
     assert not events_due(now)
     assert events_due(now + dispatch.LEASE)
