@@ -204,10 +204,26 @@ class _Posting:
         return self.lots.setdefault(lot.pk, lot)
 
     def spendable_for(self, account: Account) -> list[Lot]:
+        """The account's lots that can be spent now, oldest expiry first — including lots
+        that were empty in the database but got something back earlier in this posting
+        (a reversal restores a lot, then takes back from the same account)."""
         if account.pk not in self.spendable:
             self.spendable[account.pk] = [
                 self.register(lot) for lot in spendable_lots(account, self.now)
             ]
+        listed = {lot.pk for lot in self.spendable[account.pk]}
+        restored = [
+            lot
+            for lot in self.lots.values()
+            if lot.account_id == account.pk
+            and lot.pk not in listed
+            and lot.remaining > 0
+            and (lot.expires_at is None or lot.expires_at > self.now)
+        ]
+        if restored:
+            self.spendable[account.pk] = sorted(
+                [*self.spendable[account.pk], *restored], key=_lot_order(self.now)
+            )
         return self.spendable[account.pk]
 
 

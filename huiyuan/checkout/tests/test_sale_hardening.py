@@ -225,3 +225,23 @@ def test_a_quick_sale_with_a_card_takes_at_most_20_statements(
     ]
     assert sale.paid_principal_fen + sale.paid_bonus_fen == 10000
     assert len(statements) <= 20, "\n".join(statements)
+
+
+def test_a_reversal_takes_back_earned_points_from_lots_it_restored_itself(owner, cashier, actors):
+    """The points a sale used come back first; its earned points, already spent, are then
+    taken back from those same restored lots (found by the state machine)."""
+    default_rule(owner)
+    c = card(cashier, owner)
+    for delta in (53, 7, 81, 5):
+        points_adjust(actor=owner, card_id=c.pk, delta=delta, reason="活动", idempotency_key=key())
+    sale_a = cash_sale(cashier, c.pk, amount=2205, points=146)  # earns 20
+    assert sale_a.points_earned == 20
+    cash_sale(cashier, c.pk, amount=133, points=20)  # spends those 20 (earns 1)
+    points_adjust(actor=owner, card_id=c.pk, delta=1, reason="活动", idempotency_key=key())
+    before = balances(c)["points"]
+    sale_reverse(
+        actor=actors[Role.STORE_MANAGER], sale_id=sale_a.pk, reason="退货", idempotency_key=key()
+    )
+    assert balances(c)["points"] == before + 146 - 20
+    report = verify_ledger()
+    assert report.ok, report.problems
