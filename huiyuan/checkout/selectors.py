@@ -4,15 +4,22 @@ member's recent sales. Shared by the API and the console."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from huiyuan import pricing
 from huiyuan.cards.selectors import card_balances_after
 from huiyuan.checkout.models import Holiday, Promotion, Sale
+from huiyuan.core.clock import local_day_bounds
+from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.members.models import Member
+from huiyuan.stores.scope import stores_in_view
 
 
 def sale_get(*, actor: Actor, sale_id: int | None = None, number: str = "") -> Sale | None:
@@ -95,3 +102,95 @@ def promotion_list(*, actor: Actor, include_ended: bool = False) -> list[Promoti
     if not include_ended:
         qs = qs.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=timezone.now()))
     return list(qs)
+
+
+# ----------------------------------------------------------------------- sales list
+
+
+@dataclass(frozen=True)
+class SaleFilters:
+    """The sales list's filters; dates are local business dates, both ends included."""
+
+    store_id: int | None = None
+    cashier_id: int | None = None
+    member_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    number: str = ""  # 小票号, or a part of it
+    status: str = ""  # completed, partly_returned, returned, reversed
+
+
+SALE_STATUSES = ("completed", "partly_returned", "returned", "reversed")
+
+
+def sale_list(*, actor: Actor, filters: SaleFilters) -> QuerySet[Sale]:
+    """Sales newest first, in the actor's store scope (a store-scoped actor sees its
+    stores' sales only; asking for another store is refused)."""
+    require(actor, Perm.MEMBER_VIEW)
+    stores = stores_in_view(actor, filters.store_id)
+    qs = Sale.objects.select_related("store", "operator", "member", "card")
+    if stores is not None:
+        qs = qs.filter(store_id__in=stores)
+    if filters.cashier_id is not None:
+        qs = qs.filter(operator_id=filters.cashier_id)
+    if filters.member_id is not None:
+        qs = qs.filter(member_id=filters.member_id)
+    if filters.date_from is not None:
+        qs = qs.filter(created_at__gte=local_day_bounds(filters.date_from)[0])
+    if filters.date_to is not None:
+        qs = qs.filter(created_at__lt=local_day_bounds(filters.date_to)[1])
+    number = (filters.number or "").strip()
+    if number:
+        qs = qs.filter(number__icontains=number)
+    if filters.status == "partly_returned":
+        qs = qs.filter(status=Sale.Status.COMPLETED, returned_payable_fen__gt=0)
+    elif filters.status == "completed":
+        qs = qs.filter(status=Sale.Status.COMPLETED, returned_payable_fen=0)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    return qs.order_by("-created_at", "-id")
+
+
+def sale_status(sale: Sale) -> str:
+    """The status a person reads: partly returned is a completed sale with returns."""
+    if sale.status == Sale.Status.COMPLETED and sale.returned_payable_fen:
+        return "partly_returned"
+    return sale.status
+
+
+def sale_detail(*, actor: Actor, sale_id: int) -> Sale | None:
+    """A sale with its lines and its returns (with their lines): three queries more."""
+    sale = sale_get(actor=actor, sale_id=sale_id)
+    if sale is None:
+        return None
+    sale.line_rows = list(sale.lines.select_related("product").order_by("position"))  # type: ignore[attr-defined]
+    sale.return_rows = list(  # type: ignore[attr-defined]
+        sale.returns.select_related("operator", "authorised_by")
+        .prefetch_related("lines")
+        .order_by("created_at", "pk")
+    )
+    return sale
+
+
+def render_reason(reason: dict[str, Any]) -> str:
+    """A stored reason (``{code, params}``) in the reader's language."""
+    code, params = reason.get("code", ""), reason.get("params") or {}
+    if code == "price.changed":
+        if "lines" in params:
+            return str(
+                _(
+                    "The price of %(n)s line(s) changed since the quote; the sale used the price in force."
+                )
+                % {"n": params["lines"]}
+            )
+        return str(
+            _("Price changed since the quote: %(was)s → %(now)s (the price in force).")
+            % {
+                "was": fen_to_yuan_str(int(params["quoted_fen"])),
+                "now": fen_to_yuan_str(int(params["price_fen"])),
+            }
+        )
+    engine_reason = pricing.Reason(code=code, params=params)
+    if (get_language() or "").lower().startswith("zh"):
+        return pricing.render_reason_zh(engine_reason)
+    return pricing.render_reason_en(engine_reason)

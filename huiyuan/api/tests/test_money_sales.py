@@ -74,6 +74,40 @@ def test_sale_receipt_with_every_line(pos, funded, stores):
             {"kind": "bonus", "amount_fen": 4000, "points": None, "method": None},
             {"kind": "external", "amount_fen": 1500, "points": None, "method": "cash"},
         ],
+        "payments": [{"method": "cash", "amount_fen": 1500}],
+        # A quick sale is a basket of one amount-only line, priced by the same engine.
+        "items": [
+            {
+                "id": body["items"][0]["id"],
+                "position": 1,
+                "product_id": None,
+                "sku": "",
+                "name": "服装",
+                "category_path": ["服装"],
+                "unit": "",
+                "unit_price_fen": 56000,
+                "quantity_milli": 1000,
+                "returned_milli": 0,
+                "list_fen": 56000,
+                "discount_fen": 0,
+                "payable_fen": 56000,
+                "points_offset_fen": 500,
+                "points_used": 500,
+                "principal_fen": 50000,
+                "bonus_fen": 4000,
+                "external_fen": 1500,
+                "points_earned": 515,
+                "adjustments": [],
+                "components": [],
+                "notes": [],
+            }
+        ],
+        "notes": [
+            "500 积分抵扣 ¥5.00（100 积分抵 ¥1，最多抵应付的 50%）",
+            "储值支付 ¥540.00：本金 ¥500.00，赠送金 ¥40.00（先扣本金）",
+        ],
+        "returns": [],
+        "returned_payable_fen": 0,
         # Points on money actually paid: ¥500 principal + ¥15 cash.
         "points_earned": 515,
         "earn_explanation": {
