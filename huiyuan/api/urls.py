@@ -200,6 +200,7 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
 
 
 from huiyuan.api import cards as _cards  # noqa: E402
+from huiyuan.api import catalog as _catalog  # noqa: E402
 from huiyuan.api import events as _events  # noqa: E402
 from huiyuan.api import members as _members  # noqa: E402
 from huiyuan.api import points as _points  # noqa: E402
@@ -212,6 +213,7 @@ from huiyuan.api import wallet as _wallet  # noqa: E402
 api.add_router("/members", _members.router)
 api.add_router("/me", _stores.me_router)
 api.add_router("/stores", _stores.stores_router)
+api.add_router("/catalog", _catalog.router)
 # Money routers carry full paths (/cards/…, /members/{id}/cards, /sales/…).
 api.add_router("", _cards.router)
 api.add_router("", _wallet.router)

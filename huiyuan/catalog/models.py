@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,29}$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
@@ -38,7 +39,7 @@ class Category(models.Model):
         related_name="children",
         verbose_name=_("parent category"),
     )
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
     path = models.CharField(max_length=200, db_index=True)  # "fuel/petrol"
     path_names = models.JSONField(default=list)  # ["油品", "汽油"]
     depth = models.PositiveSmallIntegerField(default=0)  # 0 for a top-level category
@@ -71,18 +72,18 @@ class Product(models.Model):
         DELISTED = "delisted", _("Delisted")
 
     class Unit(models.TextChoices):
-        PIECE = "piece", _("piece")  # 件
-        ITEM = "item", _("item")  # 个
-        LITRE = "litre", _("litre")  # 升
-        KG = "kg", _("kg")
-        SESSION = "session", _("session")  # 次
-        CUP = "cup", _("cup")  # 杯
-        BOTTLE = "bottle", _("bottle")  # 瓶
-        BOX = "box", _("box")  # 盒
-        PACK = "pack", _("pack")  # 包
-        SET = "set", _("set")  # 套
-        HOUR = "hour", _("hour")  # 小时
-        METRE = "metre", _("metre")  # 米
+        PIECE = "piece", pgettext_lazy("unit", "piece")  # 件
+        ITEM = "item", pgettext_lazy("unit", "item")  # 个
+        LITRE = "litre", pgettext_lazy("unit", "litre")  # 升
+        KG = "kg", pgettext_lazy("unit", "kg")
+        SESSION = "session", pgettext_lazy("unit", "session")  # 次
+        CUP = "cup", pgettext_lazy("unit", "cup")  # 杯
+        BOTTLE = "bottle", pgettext_lazy("unit", "bottle")  # 瓶
+        BOX = "box", pgettext_lazy("unit", "box")  # 盒
+        PACK = "pack", pgettext_lazy("unit", "pack")  # 包
+        SET = "set", pgettext_lazy("unit", "set")  # 套
+        HOUR = "hour", pgettext_lazy("unit", "hour")  # 小时
+        METRE = "metre", pgettext_lazy("unit", "metre")  # 米
 
     sku = models.CharField(_("SKU"), max_length=40, unique=True)
     barcode = models.CharField(_("barcode"), max_length=32, blank=True, default="")

@@ -268,13 +268,18 @@ class LineRequest:
     amount_fen: int | None = None
 
 
+def unknown_code(code: str, **details: Any) -> NotFound:
+    """The refusal for a code (barcode or SKU) no product has."""
+    return NotFound(
+        _("No product has the code %(code)s.") % {"code": code},
+        code="unknown_product",
+        details={**details, "code": code},
+    )
+
+
 def _unknown_product(request: LineRequest) -> NotFound:
     if request.code:
-        return NotFound(
-            _("No product has the code %(code)s.") % {"code": request.code},
-            code="unknown_product",
-            details={"line_id": request.line_id, "code": request.code},
-        )
+        return unknown_code(request.code, line_id=request.line_id)
     return NotFound(
         _("Unknown product."),
         code="unknown_product",

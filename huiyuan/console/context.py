@@ -63,6 +63,8 @@ UI_PERMS = {
     "event_view": Perm.EVENT_VIEW,
     "sale_create": Perm.SALE_CREATE,
     "wallet_recharge": Perm.WALLET_RECHARGE,
+    "catalog_view": Perm.CATALOG_VIEW,
+    "catalog_manage": Perm.CATALOG_MANAGE,
 }
 
 

@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("huiyuan.console.urls_admin")),
     path("", include("huiyuan.console.counter.urls")),
     path("", include("huiyuan.console.config.urls")),
+    path("", include("huiyuan.console.catalog.urls")),
     path("", include("huiyuan.console.events.urls")),
 ]

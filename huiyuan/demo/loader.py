@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from huiyuan.core import china, pii
 from huiyuan.core.permissions import Actor, Role
-from huiyuan.demo import money, people
+from huiyuan.demo import catalog, money, people
 from huiyuan.members import services as member_services
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.services import LunarDate, MemberInput
@@ -539,6 +539,8 @@ def load_demo(
     created = load_members(org, plans)
     with transaction.atomic():
         money.load_money_settings(org)
+    with transaction.atomic():
+        catalog.load_catalog(org)
     cards = money.load_cards_and_sales(org, cardholders=min(cardholders, len(plans)))
     result = DemoResult(
         org=org,

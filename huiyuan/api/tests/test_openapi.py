@@ -8,6 +8,7 @@ import re
 import pytest
 
 from huiyuan.api.tests.conftest import error_of
+from huiyuan.api.tests.test_catalog_permissions import CATALOG_PATHS
 from huiyuan.api.tests.test_money_openapi import MONEY_PATHS
 
 EXPECTED = {
@@ -28,6 +29,7 @@ EXPECTED = {
     "/api/v1/events": {"get"},
 }
 EXPECTED.update(MONEY_PATHS)
+EXPECTED.update(CATALOG_PATHS)
 
 
 @pytest.fixture

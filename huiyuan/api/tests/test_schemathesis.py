@@ -64,6 +64,18 @@ RULES_BEYOND_SCHEMA = {
     "rule_name_required",
     "card_never_expires",
     "validity_too_long",
+    # the catalog: an EAN-13 check digit, a price change not in the past, the category
+    # tree (no cycle, at most five levels), what a bundle may hold
+    "invalid_ean13",
+    "effective_from_in_past",
+    "category_cycle",
+    "category_too_deep",
+    "bundle_not_divisible",
+    "not_a_bundle",
+    "nested_bundle",
+    "duplicate_item",
+    "fractional_quantity",
+    "product_delisted",
 }
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))

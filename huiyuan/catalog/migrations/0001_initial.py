@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=30, unique=True, verbose_name='category code')),
                 ('name', models.CharField(max_length=40, verbose_name='category name')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
                 ('path', models.CharField(db_index=True, max_length=200)),
                 ('path_names', models.JSONField(default=list)),
                 ('depth', models.PositiveSmallIntegerField(default=0)),

@@ -16,6 +16,10 @@ from huiyuan.ledger.commands import command_run
 
 T = TypeVar("T")
 
+# Refused anywhere in a name or a note (tabs and new lines included): see the API schemas'
+# patterns, which say the same.
+CONTROL_CHARACTER = r"[\x00-\x1f\x7f]"
+
 
 class Unset:
     """A keyword not given (``None`` means "none", e.g. a top-level category)."""
@@ -31,10 +35,11 @@ def clean_text(
     value: object, *, field: str, max_length: int, required: bool = True, label: str = ""
 ) -> str:
     """Trimmed text without control characters; refuse blank (when required) or too long."""
-    text = value.strip() if isinstance(value, str) else ""
     if not isinstance(value, str) and value is not None:
         raise ValidationFailed(_("Enter text."), code="invalid_text", field=field)
-    if re.search(r"[\x00-\x1f\x7f]", text):
+    raw = value or ""
+    text = raw.strip()
+    if re.search(CONTROL_CHARACTER, raw):
         raise ValidationFailed(
             _("Text cannot contain control characters."), code="invalid_text", field=field
         )

@@ -236,8 +236,9 @@ def store_price_clear(
         )
 
 
-def price_change_cancel(*, actor: Actor, change_id: int) -> PriceChange:
+def price_change_cancel(*, actor: Actor, change_id: int, reason: str = "") -> PriceChange:
     """Withdraw a change that is not in force yet; one in force stays (publish another)."""
+    reason = clean_text(reason, field="reason", max_length=NOTE_MAX * 2, required=False)
     with transaction.atomic():
         change = (
             PriceChange.objects.select_for_update().filter(pk=change_id).first()
@@ -268,5 +269,6 @@ def price_change_cancel(*, actor: Actor, change_id: int) -> PriceChange:
             before={"change_id": change.pk, **price_change_state(change)},
             after={"change_id": change.pk, "cancelled": True},
             store_id=change.store_id,
+            note=reason,
         )
     return change

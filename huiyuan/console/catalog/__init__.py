@@ -1,0 +1,1 @@
+"""Catalog pages: category tree, products, prices, bundles, Excel import."""
