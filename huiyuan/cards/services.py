@@ -22,6 +22,7 @@ from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account, Lot
 from huiyuan.members.models import Member
 from huiyuan.stores.models import Store
+from huiyuan.stores.scope import ScopeOp, scope_require
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -166,7 +167,7 @@ def _card_issue(
     store_id = store_id if store_id is not None else actor.store_id
     if store_id is None or not Store.objects.filter(pk=store_id).exists():
         raise NotFound(_("Unknown store."), code="unknown_store", field="store_id")
-    require(actor, Perm.CARD_ISSUE, store_id=store_id, check_store=True)
+    scope_require(actor, ScopeOp.CARD_ISSUE, home_store_id=store_id)
     card_type = CardType.objects.filter(pk=card_type_id, is_active=True).first()
     if card_type is None:
         raise NotFound(_("Unknown card type."), code="unknown_card_type", field="card_type_id")
@@ -237,6 +238,7 @@ def card_add_holder(*, actor: Actor, card_id: int, member_id: int) -> CardHolder
     require(actor, Perm.CARD_ISSUE)
     with transaction.atomic():
         card = _locked_card(card_id)
+        scope_require(actor, ScopeOp.ADD_HOLDER, home_store_id=card.store_id)
         if card.status != Card.Status.ACTIVE:
             raise Conflict(_("This card is not active."), code="card_not_active")
         holders = 1 + card.holders.count()
@@ -264,6 +266,7 @@ def card_report_lost(*, actor: Actor, card_id: int, reason: str) -> Card:
     require(actor, Perm.CARD_MANAGE)
     with transaction.atomic():
         card = _locked_card(card_id)
+        scope_require(actor, ScopeOp.REPORT_LOST, home_store_id=card.store_id)
         if card.status != Card.Status.ACTIVE:
             raise Conflict(_("Only an active card can be reported lost."), code="card_not_active")
         card.status = Card.Status.LOST
@@ -287,6 +290,7 @@ def card_unreport_lost(*, actor: Actor, card_id: int, reason: str) -> Card:
     require(actor, Perm.CARD_MANAGE)
     with transaction.atomic():
         card = _locked_card(card_id)
+        scope_require(actor, ScopeOp.MARK_FOUND, home_store_id=card.store_id)
         if card.status != Card.Status.LOST:
             raise Conflict(_("This card is not reported lost."), code="card_not_lost")
         card.status = Card.Status.ACTIVE
@@ -314,6 +318,7 @@ def card_reissue(
     def perform() -> Card:
         lock = card_lock(card_id)
         old = lock.card
+        scope_require(actor, ScopeOp.REISSUE, home_store_id=old.store_id)
         if old.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card cannot be reissued."), code="card_not_reissuable")
         new = _card_issue(
@@ -410,6 +415,7 @@ def card_renew(*, actor: Actor, card_id: int, months: int | None = None) -> Card
     require(actor, Perm.CARD_MANAGE)
     with transaction.atomic():
         card = _locked_card(card_id)
+        scope_require(actor, ScopeOp.RENEW, home_store_id=card.store_id)
         if card.status not in (Card.Status.ACTIVE,):
             raise Conflict(_("Only an active card can be renewed."), code="card_not_active")
         months = months or card.card_type.validity_months
@@ -449,6 +455,7 @@ def card_cancel(*, actor: Actor, card_id: int, reason: str) -> Card:
     with transaction.atomic():
         lock = card_lock(card_id)
         card = lock.card
+        scope_require(actor, ScopeOp.CANCEL, home_store_id=card.store_id)
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card is already closed."), code="card_closed")
         balances = {kind: account.balance for kind, account in lock.accounts.items()}

@@ -25,6 +25,7 @@ from huiyuan.ledger.models import Account, Lot, Operation, Transfer
 from huiyuan.members.models import Member
 from huiyuan.points.models import EarnRule, PointsPolicy
 from huiyuan.points.rules import EarnContext, EarnResult, RuleSpec, compute_earn
+from huiyuan.stores.scope import ScopeOp, scope_require
 
 RULE_FIELDS = (
     "name",
@@ -191,7 +192,7 @@ def points_adjust(
     def perform() -> Operation:
         lock = card_lock(card_id)
         card = lock.card
-        require(actor, Perm.POINTS_ADJUST, store_id=card.store_id, check_store=False)
+        scope_require(actor, ScopeOp.POINTS_ADJUST, home_store_id=card.store_id)
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST):
             raise Conflict(_("This card is closed."), code="card_closed")
         points = lock.points
@@ -476,6 +477,7 @@ def points_revoke(
         ):
             raise NotFound(_("No points grant with this number."), code="points_grant_not_found")
         lock = card_lock(grant.card_id)
+        scope_require(actor, ScopeOp.POINTS_REVOKE, home_store_id=lock.card.store_id)
         try:
             result = ledger.operation_reverse(
                 actor=actor,

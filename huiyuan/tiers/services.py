@@ -15,6 +15,7 @@ from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
 from huiyuan.events.services import event_emit
 from huiyuan.members.models import Member
+from huiyuan.stores.scope import ScopeOp, scope_require
 from huiyuan.tiers.models import MemberTier, Tier, TierChange, TierPolicy
 
 
@@ -261,7 +262,7 @@ def tier_move(
         member = Member.objects.select_for_update().filter(pk=member_id).first()
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
-        require(actor, Perm.TIER_MOVE, store_id=member.home_store_id, check_store=True)
+        scope_require(actor, ScopeOp.TIER_MOVE, home_store_id=member.home_store_id)
         _set_tier(
             actor=actor,
             member=member,

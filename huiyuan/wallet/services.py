@@ -20,6 +20,7 @@ from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account
 from huiyuan.members.models import Member
+from huiyuan.stores.scope import ScopeOp, scope_require
 from huiyuan.wallet.clawback import bonus_clawback
 from huiyuan.wallet.models import PaymentMethod, Recharge, RechargePackage, Refund, WalletPolicy
 
@@ -76,6 +77,7 @@ def wallet_recharge(
         now = timezone.now()
         lock = card_lock(card_id)
         card = lock.card
+        scope_require(actor, ScopeOp.RECHARGE, home_store_id=card.store_id)
         card_require_usable(card, now=now)
         _require_member_open(lock.member)
         policy = WalletPolicy.current()
@@ -212,6 +214,7 @@ def wallet_refund(
     def perform() -> Refund:
         lock = card_lock(card_id)
         card = lock.card
+        scope_require(actor, ScopeOp.REFUND, home_store_id=card.store_id)
         # A cancelled card may still be refunded: a reversal onto it gives value back.
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST, Card.Status.CANCELLED):
             raise Conflict(_("This card is closed."), code="card_closed")

@@ -68,11 +68,11 @@ def test_issue_an_electronic_card(pos, chain, holder, stores):
 
 def test_issue_refusals_change_nothing(pos, chain, holder, stores, funded):
     cases = [
-        # A terminal key acts only at its own store.
+        # A terminal key issues cards only at its own store (store scope: card_issue).
         (
             {"card_type_id": chain.pk, "member_id": holder.pk, "store_id": stores[1].pk},
             403,
-            "store_forbidden",
+            "out_of_store_scope",
         ),
         (
             {"card_type_id": chain.pk, "member_id": holder.pk, "number": funded.number},

@@ -4,6 +4,10 @@ Like ``test_permissions`` for members: every caller either gets the endpoint's s
 status or a 403 with the permission it lacks, and a refusal changes no balance, lot, key,
 card, sale or audit row. ``MONEY_ENDPOINTS`` is part of the guard there: an endpoint
 missing from both matrices fails it.
+
+At another store the chain's store-scope policy (``huiyuan.stores.scope``, 通存通兑)
+decides for store-scoped callers: each endpoint names the operation it is; the services'
+own store × role × operation matrix is ``huiyuan/stores/tests/test_scope_matrix.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from huiyuan.cards import services as card_services
 from huiyuan.checkout.services import QuickSaleInput, sale_quick
 from huiyuan.core.permissions import ROLE_PERMS, Perm, Role
 from huiyuan.points.services import points_adjust
+from huiyuan.stores.scope import DEFAULT_POLICY, Reach, ScopeOp
 from huiyuan.tiers.services import tier_create
 
 
@@ -32,7 +37,7 @@ class MoneyEndpoint:
     perm: Perm | None
     body: dict[str, Any] | None = None
     status: int = 200
-    scoped: bool = False  # refused to store-scoped callers when the target is elsewhere
+    scope: ScopeOp | None = None  # the store-scope policy's operation (another store's card)
     prepare: str = ""  # lost, empty, family, sale, walkin, tier
     idem: bool = False  # sends an Idempotency-Key
 
@@ -48,7 +53,7 @@ MONEY_ENDPOINTS = [
         Perm.CARD_ISSUE,
         {"card_type_id": "{ctype}", "member_id": "{member_id}", "store_id": "{store}"},
         status=201,
-        scoped=True,
+        scope=ScopeOp.CARD_ISSUE,
     ),
     E("card_types", "GET", "/card-types", None),
     E("card_by_number", "GET", "/cards/by-number/{number}", V),
@@ -66,8 +71,16 @@ MONEY_ENDPOINTS = [
         {"member_id": "{member2}"},
         status=201,
         prepare="family",
+        scope=ScopeOp.ADD_HOLDER,
     ),
-    E("card_lost", "POST", "/cards/{card_id}/report-lost", Perm.CARD_MANAGE, {"reason": "x"}),
+    E(
+        "card_lost",
+        "POST",
+        "/cards/{card_id}/report-lost",
+        Perm.CARD_MANAGE,
+        {"reason": "x"},
+        scope=ScopeOp.REPORT_LOST,
+    ),
     E(
         "card_found",
         "POST",
@@ -75,6 +88,7 @@ MONEY_ENDPOINTS = [
         Perm.CARD_MANAGE,
         {"reason": "x"},
         prepare="lost",
+        scope=ScopeOp.MARK_FOUND,
     ),
     E(
         "card_reissue",
@@ -84,8 +98,16 @@ MONEY_ENDPOINTS = [
         {"reason": "x"},
         status=201,
         idem=True,
+        scope=ScopeOp.REISSUE,
     ),
-    E("card_renew", "POST", "/cards/{card_id}/renew", Perm.CARD_MANAGE, {"months": 12}),
+    E(
+        "card_renew",
+        "POST",
+        "/cards/{card_id}/renew",
+        Perm.CARD_MANAGE,
+        {"months": 12},
+        scope=ScopeOp.RENEW,
+    ),
     E(
         "card_cancel",
         "POST",
@@ -93,6 +115,7 @@ MONEY_ENDPOINTS = [
         Perm.CARD_MANAGE,
         {"reason": "x"},
         prepare="empty",
+        scope=ScopeOp.CANCEL,
     ),
     # wallet
     E(
@@ -103,6 +126,7 @@ MONEY_ENDPOINTS = [
         {"amount_fen": 1000, "method": "cash"},
         status=201,
         idem=True,
+        scope=ScopeOp.RECHARGE,
     ),
     E(
         "refund",
@@ -112,6 +136,7 @@ MONEY_ENDPOINTS = [
         {"amount_fen": 1000, "method": "cash", "reason": "x"},
         status=201,
         idem=True,
+        scope=ScopeOp.REFUND,
     ),
     E("packages", "GET", "/recharge-packages", None),
     # sales
@@ -123,6 +148,7 @@ MONEY_ENDPOINTS = [
         {"card_id": "{card_id}", "amount_fen": 1000, "balance_fen": 1000},
         status=201,
         idem=True,
+        scope=ScopeOp.SPEND,
     ),
     E("sale_detail", "GET", "/sales/{sale_id}", V, prepare="sale"),
     E("sale_by_number", "GET", "/sales/by-number/{number}", V, prepare="sale"),
@@ -132,7 +158,7 @@ MONEY_ENDPOINTS = [
         "/sales/{sale_id}/reverse",
         Perm.SALE_REVERSE,
         {"reason": "x"},
-        scoped=True,
+        scope=ScopeOp.SALE_REVERSE,
         prepare="sale",
         idem=True,
     ),
@@ -144,6 +170,7 @@ MONEY_ENDPOINTS = [
         {"card_id": "{card_id}"},
         prepare="walkin",
         idem=True,
+        scope=ScopeOp.POINTS_SUPPLEMENT,
     ),
     # points
     E(
@@ -154,6 +181,7 @@ MONEY_ENDPOINTS = [
         {"delta": 10, "reason": "x"},
         status=201,
         idem=True,
+        scope=ScopeOp.POINTS_ADJUST,
     ),
     E(
         "points_revoke",
@@ -164,6 +192,7 @@ MONEY_ENDPOINTS = [
         status=201,
         prepare="grant",
         idem=True,
+        scope=ScopeOp.POINTS_REVOKE,
     ),
     E("rules", "GET", "/points/rules", None),
     E(
@@ -183,7 +212,7 @@ MONEY_ENDPOINTS = [
         "/members/{member_id}/tier",
         Perm.TIER_MOVE,
         {"tier_id": "{tier}", "reason": "x"},
-        scoped=True,
+        scope=ScopeOp.TIER_MOVE,
         prepare="tier",
     ),
     # reports
@@ -299,19 +328,29 @@ def test_money_matrix_at_own_store(caller, owner, staff, stores, who, endpoint):
 @pytest.mark.parametrize("endpoint", [e for e in MONEY_ENDPOINTS if e.perm], ids=lambda e: e.name)
 @pytest.mark.parametrize("who", CALLERS, ids=lambda c: f"{c[0]}-{c[1].value}")
 def test_money_matrix_at_another_store(caller, owner, staff, stores, who, endpoint):
-    """A terminal key and store staff act only at their store: writes about another store's
-    card issue, sale or member are refused; money taken at their own store is not (通存通兑)."""
+    """A terminal key and store staff act at their store: on another store's card, sale or
+    member, the store-scope policy decides — spend, recharge and loss reports anywhere
+    (通存通兑); issue, found, renew, reissue, cancel, holders, refund, points adjustments,
+    revoke, 补积分, reversal and tier moves only at the home store (out_of_store_scope)."""
     names = _setup(owner, staff, stores, 1, endpoint)
     client = caller(*who)
     before = money.money_snapshot()
     response = _call(client, endpoint, names)
     if not _allowed(who[1], endpoint):
         expected = (403, "permission_denied")
-    elif endpoint.scoped and who in SCOPED_CALLERS:
-        expected = (403, "store_forbidden")
+    elif (
+        endpoint.scope is not None
+        and who in SCOPED_CALLERS
+        and DEFAULT_POLICY[endpoint.scope] == Reach.HOME
+    ):
+        expected = (403, "out_of_store_scope")
     else:
         expected = (endpoint.status, None)
     assert response.status_code == expected[0], response.content
     if expected[1] is not None:
         assert error_of(response)["code"] == expected[1]
         assert money.money_snapshot() == before
+
+
+def test_every_operation_of_the_store_scope_policy_has_an_endpoint_here():
+    assert {e.scope for e in MONEY_ENDPOINTS if e.scope is not None} == set(ScopeOp)
