@@ -1,22 +1,30 @@
-"""Quick consumption with its live quote, the receipt, and the reversal of a sale."""
+"""Quick consumption with its live quote, the receipt with its lines, returns (退货) and
+the reversal of a sale, and the sales list with its Excel export."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.checkout import selectors as sale_selectors
 from huiyuan.checkout import services as checkout
-from huiyuan.checkout.models import Sale
+from huiyuan.checkout.exports import sales_export
+from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.console.context import request_actor
 from huiyuan.console.counter.forms import (
     CATEGORY_SUGGESTIONS,
+    IdempotentForm,
     QuickSaleForm,
     ReverseSaleForm,
     show_domain_error,
@@ -25,7 +33,7 @@ from huiyuan.console.counter.pages import render_page
 from huiyuan.console.counter.panel import card_panel, find_card
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
-from huiyuan.core.money import yuan_to_fen
+from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.points.explain import render_steps
 from huiyuan.wallet.models import PaymentMethod
@@ -134,9 +142,16 @@ def _sale_or_404(actor: Actor, sale_id: int) -> Sale:
 
 
 def _receipt(
-    request: HttpRequest, actor: Actor, sale: Sale, form: ReverseSaleForm | None = None
+    request: HttpRequest,
+    actor: Actor,
+    sale: Sale,
+    form: ReverseSaleForm | None = None,
+    return_form: SaleReturnForm | None = None,
 ) -> HttpResponse:
     explanation = sale.earn_explanation or {}
+    detailed = sale_selectors.sale_detail(actor=actor, sale_id=sale.pk) or sale
+    lines = getattr(detailed, "line_rows", [])
+    return_form = return_form or SaleReturnForm(lines=lines)
     now = (
         card_selectors.card_get(actor=actor, card_id=sale.card_id)
         if sale.card_id is not None
@@ -155,6 +170,31 @@ def _receipt(
             "steps": render_steps(explanation.get("steps")),
             "rule": explanation.get("rule"),
             "reverse_form": form or ReverseSaleForm(),
+            "items": [
+                {
+                    "line": line,
+                    "reasons": [
+                        sale_selectors.render_reason(a["reason"]) for a in line.adjustments or ()
+                    ]
+                    + [sale_selectors.render_reason(n) for n in line.notes or ()],
+                    "field": return_form[f"qty_{line.pk}"]
+                    if f"qty_{line.pk}" in return_form.fields
+                    else None,
+                }
+                for line in lines
+            ],
+            "notes": [sale_selectors.render_reason(n) for n in sale.notes or ()],
+            "payments": [
+                {
+                    "label": dict(PaymentMethod.choices).get(p["method"], p["method"]),
+                    "amount_fen": p["amount_fen"],
+                }
+                for p in sale.payments or ()
+            ],
+            "returns": getattr(detailed, "return_rows", []),
+            "return_form": return_form,
+            "needs_manager": not actor.has(Perm.SALE_REVERSE),
+            "can_return": sale.status == Sale.Status.COMPLETED and bool(return_form.lines),
         },
     )
 
@@ -192,3 +232,166 @@ def sale_reverse(request: HttpRequest, sale_id: int) -> HttpResponse:
             )
             return redirect("console:sale_receipt", sale_id=sale.pk)
     return _receipt(request, actor, sale, form)
+
+
+# -------------------------------------------------------------------- sales and returns
+
+AUTHORISATION_CODES = {"authorisation_required", "authorisation_failed", "authoriser_not_allowed"}
+
+
+class SaleReturnForm(IdempotentForm):
+    """退货: a quantity per line (in the line's unit; blank for none), a reason, and a
+    manager's username and password when the cashier may not return on their own."""
+
+    reason = forms.CharField(label=_l("Reason for the return"), max_length=200)
+    manager_username = forms.CharField(label=_l("Manager username"), required=False)
+    manager_password = forms.CharField(
+        label=_l("Manager password"), required=False, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args: Any, lines: list[SaleLine] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.lines = [line for line in lines if line.returnable_milli > 0]
+        for line in self.lines:
+            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
+                label=line.name,
+                required=False,
+                min_value=Decimal("0"),
+                max_digits=12,
+                decimal_places=3 if line.quantity_milli % 1000 else 0,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            )
+
+    def quantities(self) -> list[checkout.ReturnLineInput]:
+        wanted = []
+        for line in self.lines:
+            value = self.cleaned_data.get(f"qty_{line.pk}")
+            if value:
+                wanted.append(checkout.ReturnLineInput(line.pk, int(value * 1000)))
+        return wanted
+
+
+class SaleFilterForm(forms.Form):
+    number = forms.CharField(label=_l("Receipt number"), required=False, max_length=34)
+    date_from = forms.DateField(label=_l("From"), required=False)
+    date_to = forms.DateField(label=_l("To"), required=False)
+    status = forms.ChoiceField(
+        label=_l("Status"),
+        required=False,
+        choices=[
+            ("", _l("All")),
+            ("completed", _l("Completed")),
+            ("partly_returned", _l("Partly returned")),
+            ("returned", _l("Returned")),
+            ("reversed", _l("Reversed")),
+        ],
+    )
+    store = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    cashier = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    member = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def to_filters(self) -> sale_selectors.SaleFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return sale_selectors.SaleFilters(
+            store_id=data.get("store"),
+            cashier_id=data.get("cashier"),
+            member_id=data.get("member"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            number=data.get("number") or "",
+            status=data.get("status") or "",
+        )
+
+
+PAGE_SIZE = 50
+
+
+@staff_view
+@require_GET
+def sale_list(request: HttpRequest) -> HttpResponse:
+    """消费记录: the sales of the staff member's stores, newest first, with filters."""
+    actor = request_actor(request)
+    form = SaleFilterForm(request.GET or None)
+    sales = sale_selectors.sale_list(actor=actor, filters=form.to_filters())
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    rows = list(sales[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_page(
+        request,
+        "sales_list.html",
+        {
+            "form": form,
+            "sales": [(s, sale_selectors.sale_status(s)) for s in rows[:PAGE_SIZE]],
+            "page": page,
+            "has_next": len(rows) > PAGE_SIZE,
+            "query": query.urlencode(),
+            "can_export": actor.has(Perm.REPORT_VIEW),
+        },
+    )
+
+
+@staff_view
+@require_GET
+def sale_export(request: HttpRequest) -> HttpResponseBase:
+    actor = request_actor(request)
+    require(actor, Perm.REPORT_VIEW)
+    form = SaleFilterForm(request.GET or None)
+    stream = sales_export(actor=actor, filters=form.to_filters())
+    filename = f"sales-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(stream, as_attachment=True, filename=filename)
+
+
+@staff_view
+@require_POST
+def sale_return(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """退货 from the receipt page: the quantities per line, then the receipt again with
+    what to hand back over the counter."""
+    actor = request_actor(request)
+    require(actor, Perm.SALE_CREATE)
+    sale = _sale_or_404(actor, sale_id)
+    lines = list(SaleLine.objects.filter(sale=sale).order_by("position"))
+    form = SaleReturnForm(request.POST, lines=lines)
+    if form.is_valid():
+        wanted = form.quantities()
+        data = form.cleaned_data
+        if not wanted:
+            form.add_error(None, _("Enter the quantity to return on at least one line."))
+        else:
+            auth = (
+                checkout.ManagerAuthorisation(
+                    data["manager_username"], data["manager_password"], request
+                )
+                if data["manager_username"]
+                else None
+            )
+            try:
+                done = checkout.sale_return(
+                    actor=actor,
+                    sale_id=sale.pk,
+                    lines=wanted,
+                    reason=data["reason"],
+                    idempotency_key=data["idempotency_key"],
+                    authorised_by=auth,
+                )
+            except DomainError as exc:
+                if exc.code in AUTHORISATION_CODES:
+                    form.add_error("manager_username", str(exc.message))
+                else:
+                    show_domain_error(form, exc)
+            else:
+                labels = dict(PaymentMethod.choices)
+                hand_back = "、".join(
+                    f"{labels.get(p['method'], p['method'])} {fen_to_yuan_str(p['amount_fen'])}"
+                    for p in done.refund_payments
+                )
+                messages.success(
+                    request,
+                    _("Return %(number)s recorded. Hand back: %(what)s.")
+                    % {"number": done.number, "what": hand_back or _("nothing over the counter")},
+                )
+                return redirect("console:sale_receipt", sale_id=sale.pk)
+    return _receipt(request, actor, sale, return_form=form)

@@ -41,3 +41,13 @@ def signed(value: int | None) -> str:
         return ""
     number = int(value)
     return f"+{number:,}" if number > 0 else f"{number:,}"
+
+
+@register.filter
+def milli(value: int | None) -> str:
+    """A quantity in thousandths of a unit as people write it: ``2000`` → ``2``,
+    ``25348`` → ``25.348``."""
+    if value is None or value == "":
+        return ""
+    whole, rest = divmod(int(value), 1000)
+    return f"{whole}.{rest:03d}".rstrip("0") if rest else str(whole)
