@@ -217,6 +217,11 @@ def price_changes(
     return qs.order_by("-effective_from", "-pk")
 
 
+def price_change_product_id(change_id: int) -> int | None:
+    """The product a price change is for (None for an unknown change)."""
+    return PriceChange.objects.filter(pk=change_id).values_list("product_id", flat=True).first()
+
+
 @dataclass(frozen=True)
 class StorePrice:
     store: Store

@@ -148,9 +148,7 @@ def store_price_clear(request: HttpRequest, product_id: int) -> HttpResponse:
 @require_POST
 def price_change_cancel(request: HttpRequest, change_id: int) -> HttpResponse:
     actor, _rights = catalog_viewer(request)
-    product_id = (
-        PriceChange.objects.filter(pk=change_id).values_list("product_id", flat=True).first()
-    )
+    product_id = selectors.price_change_product_id(change_id)
     try:
         services.price_change_cancel(actor=actor, change_id=change_id)
     except DomainError as exc:
