@@ -199,6 +199,7 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
     return docs_asset(name)
 
 
+from huiyuan.api import card_batches as _card_batches  # noqa: E402
 from huiyuan.api import cards as _cards  # noqa: E402
 from huiyuan.api import catalog as _catalog  # noqa: E402
 from huiyuan.api import events as _events  # noqa: E402
@@ -216,6 +217,7 @@ api.add_router("/stores", _stores.stores_router)
 api.add_router("/catalog", _catalog.router)
 # Money routers carry full paths (/cards/…, /members/{id}/cards, /sales/…).
 api.add_router("", _cards.router)
+api.add_router("", _card_batches.router)
 api.add_router("", _wallet.router)
 api.add_router("", _sales.router)
 api.add_router("", _points.router)

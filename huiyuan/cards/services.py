@@ -489,6 +489,11 @@ def card_require_usable(card: Card, *, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
     if card.status == Card.Status.LOST:
         raise Conflict(_("This card is reported lost."), code="card_lost")
+    if card.status == Card.Status.PENDING:
+        raise Conflict(
+            _("This card has not been activated: activate it with its secret code first."),
+            code="card_not_activated",
+        )
     if card.status != Card.Status.ACTIVE:
         raise Conflict(_("This card is not active."), code="card_not_active")
     if card.expires_at is not None and card.expires_at <= now:

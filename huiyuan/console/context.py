@@ -65,6 +65,8 @@ UI_PERMS = {
     "wallet_recharge": Perm.WALLET_RECHARGE,
     "catalog_view": Perm.CATALOG_VIEW,
     "catalog_manage": Perm.CATALOG_MANAGE,
+    "card_activate": Perm.CARD_ACTIVATE,
+    "card_batch_view": Perm.CARD_BATCH_VIEW,
 }
 
 

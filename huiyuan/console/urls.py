@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("huiyuan.console.counter.urls")),
     path("", include("huiyuan.console.config.urls")),
     path("", include("huiyuan.console.catalog.urls")),
+    path("", include("huiyuan.console.cards.urls")),
     path("", include("huiyuan.console.events.urls")),
 ]

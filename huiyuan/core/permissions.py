@@ -59,6 +59,11 @@ class Perm(StrEnum):
     CARD_ISSUE = "card.issue"
     CARD_MANAGE = "card.manage"  # report lost, reissue, renew, cancel
     CARD_CONFIGURE = "card.configure"  # card types
+    CARD_ACTIVATE = "card.activate"  # activate a pre-made card with its secret code
+    CARD_BATCH_VIEW = "card_batch.view"  # pre-made card batches (卡密): list, report
+    CARD_BATCH_MANAGE = "card_batch.manage"  # generate a batch, void its unactivated cards
+    CARD_BATCH_SELL = "card_batch.sell"  # receive the buying company's payment
+    CARD_BATCH_EXPORT = "card_batch.export"  # print the secret codes (owner, head office)
     WALLET_RECHARGE = "wallet.recharge"
     WALLET_REFUND = "wallet.refund"
     WALLET_BATCH = "wallet.batch"  # enterprise batch recharge
@@ -98,6 +103,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.CARD_ISSUE,
             Perm.CARD_MANAGE,
+            Perm.CARD_ACTIVATE,
+            Perm.CARD_BATCH_VIEW,
+            Perm.CARD_BATCH_SELL,
             Perm.WALLET_RECHARGE,
             Perm.WALLET_REFUND,
             Perm.SALE_CREATE,
@@ -117,6 +125,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.CARD_ISSUE,
             Perm.CARD_MANAGE,
+            Perm.CARD_ACTIVATE,
             Perm.WALLET_RECHARGE,
             Perm.SALE_CREATE,
             Perm.CATALOG_VIEW,

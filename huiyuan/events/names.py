@@ -80,6 +80,15 @@ EVENTS: dict[str, EventSpec] = {
     "member.registered": _spec(_("Member registered"), "channel", "referrer_id"),
     "card.issued": _spec(_("Card issued"), "card_id", "card_type_id", "replaces_card_id"),
     "card.reissued": _spec(_("Card reissued"), "old_card_id", "new_card_id", "moved"),
+    "card.activated": _spec(
+        _("Pre-made card activated"), "card_id", "card_type_id", "batch_id", "principal_fen"
+    ),
+    "card_batch.sold": _spec(
+        _("Card batch sold"), "batch_id", "card_type_id", "cards", "amount_fen", "method"
+    ),
+    "card_batch.voided": _spec(
+        _("Card batch cards voided"), "batch_id", "void_id", "cards", "refund_fen", "method"
+    ),
     "points.adjusted": _spec(_("Points adjusted"), "card_id", "operation_id", "delta"),
 }
 

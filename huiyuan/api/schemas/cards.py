@@ -76,7 +76,9 @@ class CardBalancesOut(Schema):
 class CardOut(Schema):
     id: int
     number: str
-    status: Literal["active", "lost", "void", "cancelled"]
+    status: Literal["active", "lost", "void", "cancelled", "pending"] = Field(
+        ..., description="`pending`: a pre-made card awaiting activation with its code."
+    )
     card_type: CardTypeRef
     member_id: int | None
     store: StoreRef = Field(..., description="The issuing store.")

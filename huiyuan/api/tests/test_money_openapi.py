@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from huiyuan.api.tests.test_card_batches import CARD_BATCH_KEYED
+
 MONEY_PATHS = {
     "/api/v1/cards": {"post"},
     "/api/v1/card-types": {"get"},
@@ -57,6 +59,7 @@ KEYED = {
     ("post", "/api/v1/sales/{number}/supplement-points"),
     ("post", "/api/v1/cards/{card_id}/points/adjust"),
     ("post", "/api/v1/cards/{card_id}/points/revoke"),
+    *CARD_BATCH_KEYED,  # pre-made card batches: generate, sell, void, activate
 }
 
 

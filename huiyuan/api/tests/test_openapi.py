@@ -8,6 +8,7 @@ import re
 import pytest
 
 from huiyuan.api.tests.conftest import error_of
+from huiyuan.api.tests.test_card_batches import CARD_BATCH_PATHS
 from huiyuan.api.tests.test_catalog_permissions import CATALOG_PATHS
 from huiyuan.api.tests.test_money_openapi import MONEY_PATHS
 
@@ -30,6 +31,7 @@ EXPECTED = {
 }
 EXPECTED.update(MONEY_PATHS)
 EXPECTED.update(CATALOG_PATHS)
+EXPECTED.update(CARD_BATCH_PATHS)
 
 
 @pytest.fixture

@@ -202,10 +202,12 @@ def test_every_routed_operation_is_in_the_matrix():
         for path, operations in schema["paths"].items()
         for method in operations
     }
+    from huiyuan.api.tests.test_card_batches import CARD_BATCH_ROUTES
     from huiyuan.api.tests.test_catalog_permissions import CATALOG_ENDPOINTS
     from huiyuan.api.tests.test_money_permissions import MONEY_ENDPOINTS
 
     covered = {(e.method, e.path.replace("{id}", "{member_id}")) for e in ENDPOINTS}
     covered |= {(e.method, e.path) for e in MONEY_ENDPOINTS}
     covered |= {(e.method, e.route) for e in CATALOG_ENDPOINTS}
+    covered |= CARD_BATCH_ROUTES
     assert routed == covered
