@@ -27,7 +27,7 @@ from huiyuan.api.schemas.card_batches import (
 )
 from huiyuan.api.schemas.common import ERRORS, MAX_ID, ErrorOut
 from huiyuan.api.schemas.money import IdempotencyKey, require_key
-from huiyuan.cards import activation, batches, selectors
+from huiyuan.cards import activation, batch_void, batches, selectors
 from huiyuan.cards.models import CardBatchVoid
 from huiyuan.cards.selectors import BatchReport, BatchRow
 from huiyuan.console.auth.client import client_ip
@@ -172,7 +172,7 @@ def card_batch_void(
     idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     actor = actor_of(request)
-    void: CardBatchVoid = batches.card_batch_void(
+    void: CardBatchVoid = batch_void.card_batch_void(
         actor=actor,
         batch_id=batch_id,
         reason=payload.reason,

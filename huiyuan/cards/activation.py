@@ -8,8 +8,8 @@
    the count commits with that transaction: ``MAX_CARD_FAILURES`` wrong codes for one card
    number, or ``MAX_SOURCE_FAILURES`` from one staff member, terminal or address, within
    ``WINDOW`` lock further attempts for ``LOCKOUT`` (``activation_locked``, HTTP 429) —
-   the right code included. Counting under the card's lock makes the limit exact even
-   when wrong codes arrive all at once.
+   the right code included. The counters are read, compared and written under their row
+   locks (after the card's), so the limit is exact even when wrong codes arrive at once.
 2. **The card is activated** (an idempotent command): the member (if any), then the card
    and its accounts are locked (``cards.locks``), and everything is decided on what the
    lock holder reads — the code is still unused, the card was sold, the activation

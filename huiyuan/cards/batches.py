@@ -15,9 +15,9 @@ A company buys, say, 500 stored-value cards of ¥100 to hand out. The merchant:
 4. a recipient **activates** a card at the counter with number and code
    (``huiyuan/cards/activation.py``): the card is bound to a member (or stays a bearer
    card) and becomes usable; no money moves;
-5. cards never activated may be **voided** (``card_batch_void``): their face value is paid
-   back to the buyer from the selling store (principal → ``STORE_REFUNDS``), the cards are
-   cancelled and their codes erased.
+5. cards never activated may be **voided** (``huiyuan/cards/batch_void.py``): their face
+   value is paid back to the buyer from the selling store (principal → ``STORE_REFUNDS``),
+   the cards are cancelled and their codes erased.
 
 The rules, with the reasons, are in ``docs/money-rules.md`` ("Pre-made card batches").
 
@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -152,14 +151,14 @@ def _check_input(data: BatchInput) -> tuple[CardType, Store]:
     return card_type, store
 
 
-def _run_in_chunks(step: Callable[[], bool]) -> None:
+def run_in_chunks(step: Callable[[], bool]) -> None:
     """Run ``step`` — one short transaction, retried — until it reports the work done."""
     while not atomic_retry(step):
         if connection.vendor == "sqlite":
             time.sleep(SQLITE_PAUSE_SECONDS)
 
 
-def _batch_or_404(batch_id: int, *, lock: bool = False) -> CardBatch:
+def batch_or_404(batch_id: int, *, lock: bool = False) -> CardBatch:
     qs = CardBatch.objects.select_related("card_type", "store")
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -236,16 +235,16 @@ def card_batch_create(*, actor: Actor, data: BatchInput, idempotency_key: str) -
         perform=perform,
         load=_load,
     )
-    _run_in_chunks(lambda: _generate_chunk(actor=actor, batch_id=batch.pk))
+    run_in_chunks(lambda: _generate_chunk(actor=actor, batch_id=batch.pk))
     return _load(batch.pk)
 
 
 def card_batch_generate(*, actor: Actor, batch_id: int) -> CardBatch:
     """Make the cards of a batch still missing (after an interrupted generation)."""
     require(actor, Perm.CARD_BATCH_MANAGE)
-    batch = _batch_or_404(batch_id)
+    batch = batch_or_404(batch_id)
     require(actor, Perm.CARD_BATCH_MANAGE, store_id=batch.store_id, check_store=True)
-    _run_in_chunks(lambda: _generate_chunk(actor=actor, batch_id=batch_id))
+    run_in_chunks(lambda: _generate_chunk(actor=actor, batch_id=batch_id))
     return _load(batch_id)
 
 
@@ -266,7 +265,7 @@ def _new_numbers(prefix: str, count: int) -> list[str]:
 
 def _generate_chunk(*, actor: Actor, batch_id: int) -> bool:
     """Make up to ``CHUNK_CARDS`` more cards; True when the batch has all its cards."""
-    batch = _batch_or_404(batch_id, lock=True)
+    batch = batch_or_404(batch_id, lock=True)
     if batch.status != CardBatch.Status.GENERATING:
         return True
     made = BatchCard.objects.filter(batch=batch).count()
@@ -344,7 +343,7 @@ def card_batch_sell(*, actor: Actor, batch_id: int, method: str, idempotency_key
         raise ValidationFailed(_("Unknown payment method."), code="invalid_method", field="method")
 
     def perform() -> CardBatch:
-        batch = _batch_or_404(batch_id, lock=True)
+        batch = batch_or_404(batch_id, lock=True)
         require(actor, Perm.CARD_BATCH_SELL, store_id=batch.store_id, check_store=True)
         if batch.status == CardBatch.Status.SELLING and batch.payment_method == method:
             return batch  # an interrupted sale: carry on with it
@@ -388,14 +387,14 @@ def card_batch_sell(*, actor: Actor, batch_id: int, method: str, idempotency_key
         perform=perform,
         load=_load,
     )
-    _run_in_chunks(lambda: _sell_chunk(actor=actor, batch_id=batch_id))
+    run_in_chunks(lambda: _sell_chunk(actor=actor, batch_id=batch_id))
     return _load(batch_id)
 
 
 def _sell_chunk(*, actor: Actor, batch_id: int) -> bool:
     """Put the face value on up to ``CHUNK_CARDS`` cards not yet paid for; True when the
     batch is sold (then: status, audit and event, once)."""
-    batch = _batch_or_404(batch_id)
+    batch = batch_or_404(batch_id)
     if batch.status != CardBatch.Status.SELLING:
         return True
     unpaid = BatchCard.objects.filter(
@@ -433,7 +432,7 @@ def _sell_chunk(*, actor: Actor, batch_id: int) -> bool:
 
 
 def _sale_finish(*, actor: Actor, batch_id: int) -> bool:
-    batch = _batch_or_404(batch_id, lock=True)
+    batch = batch_or_404(batch_id, lock=True)
     if batch.status != CardBatch.Status.SELLING:
         return True
     from huiyuan.cards.selectors import batch_received_fen
@@ -465,215 +464,6 @@ def _sale_finish(*, actor: Actor, batch_id: int) -> bool:
             "cards": cards,
             "amount_fen": amount,
             "method": batch.payment_method,
-        },
-        store_id=batch.store_id,
-    )
-    return True
-
-
-# -------------------------------------------------------------------------------- void
-
-
-def card_batch_void(
-    *,
-    actor: Actor,
-    batch_id: int,
-    reason: str,
-    method: str,
-    idempotency_key: str,
-    card_numbers: list[str] | None = None,
-) -> CardBatchVoid:
-    """Void the batch's cards still awaiting activation (all, or the numbers given).
-
-    Declared rule: a sold card's face value is paid back in full to the buyer from the
-    selling store (principal → ``STORE_REFUNDS``, paid by ``method``); an unsold card had
-    none. The cards are cancelled and their codes erased; activated cards are never
-    touched (a card activated while the void runs is simply skipped).
-    """
-    require(actor, Perm.CARD_BATCH_MANAGE)
-    if method not in PaymentMethod.values:
-        raise ValidationFailed(_("Unknown payment method."), code="invalid_method", field="method")
-    reason = strip_invisible((reason or "").strip())
-    if not is_visible(reason):
-        raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
-    reason = reason[:NOTE_MAX]
-    numbers = None
-    if card_numbers is not None:
-        numbers = sorted({"".join(str(n).split()) for n in card_numbers if str(n).strip()})
-        if not numbers:
-            raise ValidationFailed(
-                _("Name at least one card to void."), code="cards_required", field="card_numbers"
-            )
-
-    def perform() -> CardBatchVoid:
-        batch = _batch_or_404(batch_id, lock=True)
-        require(actor, Perm.CARD_BATCH_MANAGE, store_id=batch.store_id, check_store=True)
-        if batch.status in (CardBatch.Status.GENERATING, CardBatch.Status.SELLING):
-            raise Conflict(
-                _("Wait until the batch is generated or sold, then void its cards."),
-                code="batch_busy",
-            )
-        if CardBatchVoid.objects.filter(batch=batch, status=CardBatchVoid.Status.RUNNING).exists():
-            raise Conflict(_("Cards of this batch are being voided."), code="batch_voiding")
-        card_ids = None
-        pending = BatchCard.objects.filter(batch=batch, status=BatchCard.Status.PENDING)
-        if numbers is not None:
-            found = dict(
-                BatchCard.objects.filter(batch=batch, card__number__in=numbers).values_list(
-                    "card__number", "status"
-                )
-            )
-            unknown = [n for n in numbers if n not in found]
-            if unknown:
-                raise ValidationFailed(
-                    _("These cards are not in this batch: %(numbers)s")
-                    % {"numbers": "、".join(unknown[:20])},
-                    code="card_not_in_batch",
-                    field="card_numbers",
-                    details={"numbers": unknown[:100]},
-                )
-            closed = [n for n in numbers if found[n] != BatchCard.Status.PENDING]
-            if closed:
-                raise Conflict(
-                    _("These cards were activated or voided already: %(numbers)s")
-                    % {"numbers": "、".join(closed[:20])},
-                    code="card_not_pending",
-                    details={"numbers": closed[:100]},
-                )
-            pending = pending.filter(card__number__in=numbers)
-            card_ids = sorted(pending.values_list("card_id", flat=True))
-        count = pending.count()
-        if count == 0:
-            raise Conflict(_("No card of this batch awaits activation."), code="nothing_to_void")
-        void = CardBatchVoid.objects.create(
-            batch=batch,
-            reason=reason,
-            method=method,
-            card_ids=card_ids,
-            created_by=actor.staff,
-            created_at=timezone.now(),
-        )
-        audit_record(
-            actor=actor,
-            action="card_batch.void_started",
-            subject_type="card_batch",
-            subject_id=batch.pk,
-            after={"void": void.pk, "cards": count, "method": method},
-            note=reason,
-            store_id=batch.store_id,
-        )
-        return void
-
-    void = command_run(
-        actor=actor,
-        key=idempotency_key,
-        kind="card_batch_void",
-        payload={"batch_id": batch_id, "reason": reason, "method": method, "cards": numbers},
-        perform=perform,
-        load=lambda pk: CardBatchVoid.objects.select_related("batch").get(pk=pk),
-    )
-    _run_in_chunks(lambda: _void_chunk(actor=actor, void_id=void.pk))
-    return CardBatchVoid.objects.select_related("batch").get(pk=void.pk)
-
-
-def card_batch_void_resume(*, actor: Actor, void_id: int) -> CardBatchVoid:
-    """Finish a void that stopped half-way (after a crash)."""
-    require(actor, Perm.CARD_BATCH_MANAGE)
-    void = CardBatchVoid.objects.select_related("batch").filter(pk=void_id).first()
-    if void is None:
-        raise NotFound(_("Void not found."), code="void_not_found")
-    require(actor, Perm.CARD_BATCH_MANAGE, store_id=void.batch.store_id, check_store=True)
-    _run_in_chunks(lambda: _void_chunk(actor=actor, void_id=void_id))
-    return CardBatchVoid.objects.select_related("batch").get(pk=void_id)
-
-
-def _void_chunk(*, actor: Actor, void_id: int) -> bool:
-    """Void up to ``CHUNK_CARDS`` more cards, each decided under its card's lock."""
-    void = CardBatchVoid.objects.select_related("batch").get(pk=void_id)
-    if void.status == CardBatchVoid.Status.DONE:
-        return True
-    batch = void.batch
-    todo = BatchCard.objects.filter(batch_id=batch.pk, status=BatchCard.Status.PENDING)
-    if void.card_ids is not None:
-        todo = todo.filter(card_id__in=void.card_ids)
-    ids = list(todo.order_by("card_id").values_list("card_id", flat=True)[:CHUNK_CARDS])
-    if ids:
-        list(Card.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
-        ids = list(todo.filter(card_id__in=ids).values_list("card_id", flat=True))
-    if ids:
-        principals = list(
-            Account.objects.select_for_update(no_key=True)
-            .filter(card_id__in=ids, kind=Account.Kind.PRINCIPAL)
-            .order_by("pk")
-        )
-        refunds = ledger.store_account(Account.Kind.STORE_REFUNDS, batch.store_id)
-        moves = [
-            ledger.Move(kind="card_batch_void", source=a, target=refunds, amount=a.balance)
-            for a in principals
-            if a.balance > 0
-        ]
-        refunded = sum(m.amount for m in moves)
-        if moves:
-            ledger.operation_post(
-                actor=actor,
-                kind="card_batch_void",
-                moves=moves,
-                member_id=None,
-                card_id=None,
-                store_id=batch.store_id,
-                memo=void.reason,
-                details={
-                    "batch": batch.pk,
-                    "void": void.pk,
-                    "cards": len(ids),
-                    "method": void.method,
-                },
-                locked={str(a.pk): a for a in principals},
-            )
-        Card.objects.filter(pk__in=ids).update(
-            status=Card.Status.CANCELLED, status_reason=void.reason[:200]
-        )
-        BatchCard.objects.filter(card_id__in=ids).update(
-            status=BatchCard.Status.VOIDED, void=void, code_encrypted=""
-        )
-        CardBatchVoid.objects.filter(pk=void.pk).update(
-            cards_voided=F("cards_voided") + len(ids), refunded_fen=F("refunded_fen") + refunded
-        )
-        if todo.exists():
-            return False
-    return _void_finish(actor=actor, void_id=void_id)
-
-
-def _void_finish(*, actor: Actor, void_id: int) -> bool:
-    void = CardBatchVoid.objects.select_for_update().get(pk=void_id)
-    if void.status == CardBatchVoid.Status.DONE:
-        return True
-    void.status = CardBatchVoid.Status.DONE
-    void.finished_at = timezone.now()
-    void.save(update_fields=["status", "finished_at"])
-    batch = CardBatch.objects.get(pk=void.batch_id)
-    audit_record(
-        actor=actor,
-        action="card_batch.voided",
-        subject_type="card_batch",
-        subject_id=batch.pk,
-        after={
-            "void": void.pk,
-            "cards": void.cards_voided,
-            "refunded_fen": void.refunded_fen,
-            "method": void.method,
-        },
-        note=void.reason,
-        store_id=batch.store_id,
-    )
-    event_emit(
-        "card_batch.voided",
-        payload={
-            "batch_id": batch.pk,
-            "void_id": void.pk,
-            "cards": void.cards_voided,
-            "refund_fen": void.refunded_fen,
-            "method": void.method,
         },
         store_id=batch.store_id,
     )

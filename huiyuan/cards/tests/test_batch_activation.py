@@ -256,7 +256,7 @@ def test_failures_older_than_the_window_start_again(make_batch, codes_of, cashie
 
 
 def test_a_voided_card_cannot_be_activated(make_batch, codes_of, cashier, owner):
-    from huiyuan.cards.batches import card_batch_void
+    from huiyuan.cards.batch_void import card_batch_void
 
     batch = make_batch(count=1, sold=True)
     number, code = first(codes_of(batch))

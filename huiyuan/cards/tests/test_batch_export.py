@@ -70,7 +70,7 @@ def test_only_owner_and_head_office_print_codes(make_batch, actors, role):
 
 
 def test_nothing_to_print_once_every_card_is_voided(make_batch, owner):
-    from huiyuan.cards.batches import card_batch_void
+    from huiyuan.cards.batch_void import card_batch_void
 
     batch = make_batch(count=1)
     card_batch_void(

@@ -8,7 +8,8 @@ from django.db.models import Sum
 from huiyuan.audit.models import AuditEvent
 from huiyuan.cards import batches
 from huiyuan.cards.activation import card_activate
-from huiyuan.cards.batches import card_batch_sell, card_batch_void
+from huiyuan.cards.batch_void import card_batch_void
+from huiyuan.cards.batches import card_batch_sell
 from huiyuan.cards.models import BatchCard, Card, CardBatchVoid
 from huiyuan.cards.selectors import card_batch_report, card_batches
 from huiyuan.cards.tests.conftest import key

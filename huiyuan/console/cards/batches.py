@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from huiyuan.cards import batches, images
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.batch_export import SHEET_PAGE, batch_workbook, card_batch_export
+from huiyuan.cards.batch_void import card_batch_void
 from huiyuan.cards.models import BatchCard, CardBatch
 from huiyuan.console.cards.forms import BatchForm, SellForm, VoidForm, show_error
 from huiyuan.console.context import request_actor, switchable_stores
@@ -227,7 +228,7 @@ def batch_void(request: HttpRequest, batch_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            void = batches.card_batch_void(
+            void = card_batch_void(
                 actor=actor,
                 batch_id=batch_id,
                 reason=data["reason"],
