@@ -60,6 +60,11 @@ KEYED = {
     ("post", "/api/v1/cards/{card_id}/points/adjust"),
     ("post", "/api/v1/cards/{card_id}/points/revoke"),
     *CARD_BATCH_KEYED,  # pre-made card batches: generate, sell, void, activate
+    # Catalog writes that create something take a key too (a retried create makes one row).
+    ("post", "/api/v1/catalog/categories"),
+    ("post", "/api/v1/catalog/products"),
+    ("post", "/api/v1/catalog/products/{product_id}/price-changes"),
+    ("put", "/api/v1/catalog/products/{product_id}/store-prices/{store_id}"),
 }
 
 

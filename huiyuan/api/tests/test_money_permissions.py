@@ -150,6 +150,31 @@ MONEY_ENDPOINTS = [
         idem=True,
         scope=ScopeOp.SPEND,
     ),
+    E(
+        "sale_quote",
+        "POST",
+        "/sales/quote",
+        Perm.SALE_CREATE,
+        {"lines": [{"product_id": "{product}", "quantity_milli": 1000}], "card_id": "{card_id}"},
+        prepare="product",
+    ),
+    E(
+        "sale_complete",
+        "POST",
+        "/sales",
+        Perm.SALE_CREATE,
+        {
+            "lines": [{"product_id": "{product}", "quantity_milli": 1000}],
+            "card_id": "{card_id}",
+            "balance_fen": 800,
+        },
+        status=201,
+        idem=True,
+        scope=ScopeOp.SPEND,
+        prepare="product",
+    ),
+    E("sale_list", "GET", "/sales", V, prepare="sale"),
+    E("sale_export", "GET", "/sales/export.xlsx", Perm.REPORT_VIEW, prepare="sale"),
     E("sale_detail", "GET", "/sales/{sale_id}", V, prepare="sale"),
     E("sale_by_number", "GET", "/sales/by-number/{number}", V, prepare="sale"),
     E(
@@ -231,6 +256,8 @@ SCOPED_CALLERS = {
 def _fill(value: Any, names: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: _fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         return names[value[1:-1]]
     return value
@@ -291,6 +318,12 @@ def _setup(owner, staff, stores, store_index: int, endpoint: MoneyEndpoint) -> d
     if endpoint.prepare == "grant":
         names["grant"] = points_adjust(
             actor=owner, card_id=card.pk, delta=10, reason="x", idempotency_key=money.key()
+        ).pk
+    if endpoint.prepare == "product":
+        from huiyuan.catalog.services.products import ProductInput, product_create
+
+        names["product"] = product_create(
+            actor=owner, data=ProductInput(sku="TEA-1", name="绿茶", list_price_fen=800)
         ).pk
     if endpoint.prepare == "tier":
         names["tier"] = tier_create(actor=owner, code="gold", name="金卡", level=2).pk

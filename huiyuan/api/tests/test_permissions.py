@@ -205,9 +205,11 @@ def test_every_routed_operation_is_in_the_matrix():
     from huiyuan.api.tests.test_card_batches import CARD_BATCH_ROUTES
     from huiyuan.api.tests.test_catalog_permissions import CATALOG_ENDPOINTS
     from huiyuan.api.tests.test_money_permissions import MONEY_ENDPOINTS
+    from huiyuan.api.tests.test_sales_basket import SALES_ROUTES_TESTED_BY_ROLE
 
     covered = {(e.method, e.path.replace("{id}", "{member_id}")) for e in ENDPOINTS}
     covered |= {(e.method, e.path) for e in MONEY_ENDPOINTS}
     covered |= {(e.method, e.route) for e in CATALOG_ENDPOINTS}
     covered |= CARD_BATCH_ROUTES
+    covered |= SALES_ROUTES_TESTED_BY_ROLE
     assert routed == covered

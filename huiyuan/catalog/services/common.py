@@ -45,7 +45,7 @@ def clean_text(
         )
     if required and not text:
         raise ValidationFailed(
-            _("Enter a name.") if field == "name" else _("This field is required."),
+            _("Enter a name.") if field == "name" else _("Fill in this field."),
             code=f"{field}_required",
             field=field,
         )

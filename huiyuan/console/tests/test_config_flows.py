@@ -108,7 +108,7 @@ def test_package_in_yuan_stored_in_fen_then_withdrawn(hq):
     [
         ({"name": "x", "pay": "12.345"}, "金额最多保留两位小数"),
         ({"name": "x", "pay": "0"}, "请输入大于零的金额"),
-        ({"name": "x", "pay": "abc"}, "Invalid amount."),
+        ({"name": "x", "pay": "abc"}, "金额无效。"),
         ({"name": "", "pay": "100"}, "这个字段是必填项"),
     ],
 )
@@ -116,7 +116,7 @@ def test_package_refusals_write_nothing(hq, data, message):
     response = hq.post(reverse("console:config_package_create"), data)
     assert response.status_code == 200
     page = text(response)
-    assert message in page or message.replace("Invalid amount.", "金额无效") in page
+    assert message in page
     assert RechargePackage.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
@@ -373,7 +373,10 @@ def test_points_tier_and_refusals(hq, owner):
             "该代码的等级已存在",
         ),
         ({"code": "x", "level": "1", "threshold": "1", "retention": "0"}, "已有等级使用这个级别"),
-        ({"code": "x", "level": "5", "threshold": "1.5", "retention": "0"}, "请输入大于等于零的整数"),
+        (
+            {"code": "x", "level": "5", "threshold": "1.5", "retention": "0"},
+            "请输入大于等于零的整数",
+        ),
         (
             {"code": "x", "level": "5", "threshold": "1", "retention": "0", "discount": "11"},
             "0.01 到 10",

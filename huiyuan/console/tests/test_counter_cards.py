@@ -124,7 +124,7 @@ def test_report_lost_then_found(cashier_client, funded):
 def test_report_lost_needs_a_reason(cashier_client, funded):
     before = state()
     response = cashier_client.post(f"/cards/{funded.pk}/lost/", {"reason": ""})
-    assert "必填" in response.content.decode()
+    assert "这个字段是必填项" in response.content.decode()
     assert state() == before
 
 
@@ -310,7 +310,7 @@ def test_tier_move(client_for, funded, tiers):
     html = client.get(f"/members/{funded.member_id}/").content.decode()
     assert "手工调级" in html and "金卡会员" in html
     response = client.post(f"/members/{funded.member_id}/tier/", {"tier": tiers[0].pk}, follow=True)
-    assert "必填" in response.content.decode()
+    assert "这个字段是必填项" in response.content.decode()
     assert TierChange.objects.count() == 1
 
 

@@ -491,7 +491,7 @@ def test_reverse_needs_a_reason(client_for, funded, sold):
     before = state(funded)
     response = client.post(f"/sales/{sold.pk}/reverse/", {"reason": "", "idempotency_key": key()})
     assert response.status_code == 200
-    assert "必填" in response.content.decode()
+    assert "这个字段是必填项" in response.content.decode()
     assert state(funded) == before
     assert Sale.objects.get().status == "completed"
 
