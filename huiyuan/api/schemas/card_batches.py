@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictInt, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from huiyuan.api.schemas.cards import CardNumber, CardOut, CardTypeRef
 from huiyuan.api.schemas.common import (
@@ -81,6 +82,7 @@ class CardBatchVoidIn(In):
     method: Method = Field(..., description="How the buyer is paid back.")
     card_numbers: list[CardNumber] | None = Field(
         None,
+        min_length=1,
         max_length=MAX_CARDS,
         description="Only these cards (each still awaiting activation); left out: every "
         "card of the batch awaiting activation.",
@@ -99,7 +101,9 @@ class CardActivateIn(In):
 
 
 class CardBatchPageQuery(In):
-    store_id: QueryId | None = Field(None, description="Only batches sold by this store.")
+    store_id: QueryId | SkipJsonSchema[None] = Field(
+        None, description="Only batches sold by this store."
+    )
     limit: QueryInt = Field(50, ge=1, le=200)
     offset: QueryInt = Field(0, ge=0, le=1_000_000)
 

@@ -76,6 +76,11 @@ RULES_BEYOND_SCHEMA = {
     "duplicate_item",
     "fractional_quantity",
     "product_delisted",
+    # pre-made card batches: a secret code that must match the card, a last day to
+    # activate not in the past, card numbers that must belong to the batch
+    "invalid_card_or_code",
+    "activate_by_in_past",
+    "card_not_in_batch",
 }
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))
