@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.activation import card_activate
@@ -45,6 +46,7 @@ def _member(actor: Actor, form: ActivateForm) -> tuple[bool, Member | None]:
     return False, None
 
 
+@sensitive_post_parameters("code")
 @staff_view
 def activate(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)

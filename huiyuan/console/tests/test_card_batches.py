@@ -222,3 +222,11 @@ def test_counter_activation_of_a_bearer_card(cashier_client, owner, batch):
 def test_activation_page_needs_the_permission(client_for):
     assert client_for(Role.MARKETER).get("/counter/activate/").status_code == 403
     assert client_for(Role.CALL_CENTER).get("/counter/activate/").status_code == 403
+
+
+def test_a_pending_card_scanned_at_the_counter_reads_awaiting_activation(
+    cashier_client, owner, batch
+):
+    number = BatchCard.objects.filter(batch=batch).first().card.number
+    html = page(cashier_client, f"/counter/?q={number}")
+    assert number in html and "待激活" in html
