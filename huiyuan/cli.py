@@ -5,6 +5,27 @@ from __future__ import annotations
 import os
 import sys
 
+# Our commands spelled with dashes (``huiyuan verify-ledger``) → Django's names.
+ALIASES = {"verify-ledger": "verify_ledger", "check-deploy": "check_deploy"}
+# Background processes that prove they are alive with a heartbeat (huiyuan.core.readiness).
+HEARTBEAT_ROLES = ("worker", "scheduler")
+
+USAGE = """\
+usage: huiyuan <command> [options]
+
+  serve           migrate and serve the app with a supervised worker and scheduler
+                  (PORT, DATABASE_URL honoured)
+  worker          run background tasks
+  scheduler       enqueue periodic jobs
+  demo            load the demo chain (idempotent)
+  verify-ledger   re-derive every balance from the ledger
+  backup          dump the database with a manifest (--output PATH, --prune)
+  restore PATH    restore a dump into an empty database (--database-url URL, --force),
+                  then verify the ledger and the manifest
+  check-deploy    report what is missing or unsafe for production (exit 1 when unsafe)
+  manage …        any Django management command
+"""
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyuan.settings")
@@ -12,19 +33,19 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     if not args or args[0] in ("-h", "--help", "help"):
-        print(
-            "usage: huiyuan <command> [options]\n\n"
-            "  serve           migrate and serve the app (PORT, DATABASE_URL honoured)\n"
-            "  demo            load the demo chain (idempotent)\n"
-            "  verify-ledger   re-derive every balance from the ledger\n"
-            "  manage …        any Django management command\n"
-        )
+        print(USAGE)
         return
     if args[0] == "manage":
         args = args[1:]
-    # Dashed aliases for our own commands (``huiyuan verify-ledger``).
     if args:
-        args[0] = {"verify-ledger": "verify_ledger"}.get(args[0], args[0])
+        args[0] = ALIASES.get(args[0], args[0])
+    if args and args[0] in HEARTBEAT_ROLES and "--help" not in args and "-h" not in args:
+        import django
+
+        django.setup()
+        from huiyuan.core.readiness import heartbeat_start
+
+        heartbeat_start(args[0])
     execute_from_command_line(["huiyuan", *args])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id, timing, the request log line and the request metrics cover
+    # every response, redirects and refusals included (huiyuan/core/observability.py).
+    "huiyuan.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -115,6 +119,15 @@ def _database_from_url(url: str) -> dict[str, object]:
                 "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;"
             ),
         }
+    elif os.environ.get("HUIYUAN_PGBOUNCER", "0") == "1":
+        # Behind PgBouncer in transaction pooling no session outlives a transaction: no
+        # server-side cursors (``.iterator()`` would open them outside a transaction), no
+        # prepared statements (Django's default with psycopg 3, said again here).
+        # docs/deploy.md "PgBouncer" lists what was checked.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options["prepare_threshold"] = None
+        config["OPTIONS"] = options
     return config
 
 
@@ -228,7 +241,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # log line (huiyuan/core/logredact.py). Django's loggers write through the root's handler
 # (their defaults would add an unfiltered runserver handler and e-mail to admins).
 LOGGING_CONFIG = "huiyuan.core.logredact.configure"
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
@@ -238,6 +251,14 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
+# HUIYUAN_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request
+# id…), and one line per request (huiyuan.request: request id, actor and store ids, method,
+# path without query, status, duration) — still redacted (huiyuan/core/observability.py).
+LOG_FORMAT = os.environ.get("HUIYUAN_LOG_FORMAT", "text")
+if LOG_FORMAT == "json":
+    LOGGING["formatters"] = {"json": {"()": "huiyuan.core.jsonlog.JsonFormatter"}}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+    LOGGING["loggers"]["huiyuan.request"] = {"handlers": [], "level": "INFO", "propagate": True}
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
@@ -252,7 +273,8 @@ HTTPS = os.environ.get("HUIYUAN_HTTPS", "0") == "1"
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer probes may speak plain http
+    # Load-balancer probes and the metrics scraper may speak plain http.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -279,3 +301,30 @@ _CSP_DIRECTIVES: dict[str, list[str]] = {
 if HTTPS:
     _CSP_DIRECTIVES["upgrade-insecure-requests"] = []
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
+# ------------------------------------------------------------------------------ operations
+# docs/deploy.md lists every variable read here. HUIYUAN_NODES: how many machines run
+# huiyuan against this database (more than one needs PostgreSQL; huiyuan check-deploy).
+NODES = int(os.environ.get("HUIYUAN_NODES", "1"))
+# Backups (huiyuan backup / restore): where dumps go and how long they are kept; pg_dump
+# connects to BACKUP_DATABASE_URL when set (PostgreSQL itself, not PgBouncer), else to the
+# default database; HUIYUAN_PG_BIN picks the directory of pg_dump/pg_restore.
+BACKUP_DIR = os.environ.get("HUIYUAN_BACKUP_DIR", "")
+BACKUP_DATABASE_URL = os.environ.get("HUIYUAN_BACKUP_DATABASE_URL", "")
+BACKUP_KEEP_DAYS = int(os.environ.get("HUIYUAN_BACKUP_KEEP_DAYS", "30"))
+BACKUP_KEEP_MONTHS = int(os.environ.get("HUIYUAN_BACKUP_KEEP_MONTHS", "12"))
+BACKUP_MAX_AGE_HOURS = int(os.environ.get("HUIYUAN_BACKUP_MAX_AGE_HOURS", "26"))
+PG_BIN_DIR = os.environ.get("HUIYUAN_PG_BIN", "")
+# Supervision and readiness (huiyuan serve, /readyz): heartbeat files of the worker and
+# scheduler under RUN_DIR, stale after HEARTBEAT_STALE_SECONDS; READY_BACKGROUND names the
+# background processes /readyz requires (``huiyuan serve`` sets it for the ones it runs).
+RUN_DIR = Path(os.environ.get("HUIYUAN_RUN_DIR", VAR_DIR / "run"))
+HEARTBEAT_STALE_SECONDS = int(os.environ.get("HUIYUAN_HEARTBEAT_STALE", "30"))
+READY_BACKGROUND = [
+    r.strip() for r in os.environ.get("HUIYUAN_READY_BACKGROUND", "").split(",") if r.strip()
+]
+# Redis, when the deployment has one: /readyz pings it.
+REDIS_URL = os.environ.get("HUIYUAN_REDIS_URL", "")
+# /metrics answers requests from this machine without a token; others need
+# ``Authorization: Bearer <HUIYUAN_METRICS_TOKEN>`` (empty: nobody else).
+METRICS_TOKEN = os.environ.get("HUIYUAN_METRICS_TOKEN", "")

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
 from huiyuan.api.urls import api
-from huiyuan.core.views import healthz
+from huiyuan.core.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("huiyuan.console.urls")),

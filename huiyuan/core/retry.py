@@ -23,6 +23,7 @@ from typing import TypeVar
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.core import metrics
 from huiyuan.core.errors import DomainError
 
 T = TypeVar("T")
@@ -79,9 +80,11 @@ def atomic_retry(work: Callable[[], T], *, attempts: int = DEFAULT_ATTEMPTS) -> 
             try:
                 with transaction.atomic():
                     return work()
-            except RetryTransaction:
+            except RetryTransaction as exc:
                 if attempt == attempts:
+                    metrics.transaction_gave_up()
                     raise Busy() from None
+                metrics.transaction_retried(exc)
                 continue
         try:
             with transaction.atomic():
@@ -91,6 +94,8 @@ def atomic_retry(work: Callable[[], T], *, attempts: int = DEFAULT_ATTEMPTS) -> 
                 raise
             log.warning("transaction retried (attempt %s of %s): %s", attempt, attempts, type(exc))
             if attempt == attempts:
+                metrics.transaction_gave_up()
                 raise Busy() from exc
+            metrics.transaction_retried(exc)
             time.sleep(random.uniform(0.005, 0.02) * attempt)
     raise AssertionError("unreachable")

@@ -1,20 +1,52 @@
 """``huiyuan serve``: migrate, collect static files, then run the web server (gunicorn),
-the background-task worker and the periodic-job scheduler together."""
+the background-task worker and the periodic-job scheduler together.
+
+The worker and the scheduler are supervised: one that dies is started again with backoff
+(``huiyuan.core.supervise``), and ``/readyz`` reports them (their heartbeats and restart
+counts under ``HUIYUAN_RUN_DIR``). Metrics of all the processes are gathered through
+prometheus_client's multiprocess mode in ``<run dir>/prometheus`` (wiped at each start).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from huiyuan.core.readiness import heartbeat_path, supervisor_write
+from huiyuan.core.supervise import Supervisor
+
+BACKGROUND = ("worker", "scheduler")
+
+
+def prepare_run_dir(run_dir: Path, *, background: bool) -> dict[str, str]:
+    """Create the run directory, forget the last run's heartbeats and metrics, and return
+    the environment the children get."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for role in BACKGROUND:
+        heartbeat_path(role, run_dir).unlink(missing_ok=True)
+    env = {"HUIYUAN_RUN_DIR": str(run_dir)}
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = run_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    if background:
+        env["HUIYUAN_READY_BACKGROUND"] = ",".join(BACKGROUND)
+    return env
+
 
 class Command(BaseCommand):
-    help = "Serve huiyuan: web server, worker and scheduler."
+    help = "Serve huiyuan: web server, worker and scheduler (restarted if they die)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -31,14 +63,18 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        background = not options["no_background"]
+        os.environ.update(prepare_run_dir(Path(settings.RUN_DIR), background=background))
         bind = f"{options['host']}:{options['port']}"
         huiyuan = [sys.executable, "-m", "huiyuan.cli"]
-        children: list[subprocess.Popen[bytes]] = []
-        if not options["no_background"]:
-            children.append(subprocess.Popen([*huiyuan, "worker"]))
-            children.append(subprocess.Popen([*huiyuan, "scheduler"]))
+        supervisor = Supervisor.of(
+            {role: [*huiyuan, role] for role in (BACKGROUND if background else ())},
+            on_change=supervisor_write,
+        )
+        supervisor.start()
         self.stdout.write(
-            f"huiyuan serving at http://{bind}/  (worker and scheduler: {len(children)} processes)"
+            f"huiyuan serving at http://{bind}/  "
+            f"(worker and scheduler: {len(supervisor.children)} processes, supervised)"
         )
         web = subprocess.Popen(
             [
@@ -61,19 +97,18 @@ class Command(BaseCommand):
         )
 
         def stop(signum: int, frame: object) -> None:
-            for process in [web, *children]:
-                if process.poll() is None:
-                    process.terminate()
+            supervisor.stopping = True
+            if web.poll() is None:
+                web.terminate()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
+            while web.poll() is None:
+                supervisor.poll()
+                time.sleep(1.0)
             code = web.wait()
         finally:
             stop(signal.SIGTERM, None)
-            for process in children:
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            supervisor.stop()
         sys.exit(code)
