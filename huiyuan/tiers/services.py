@@ -175,10 +175,14 @@ def tier_upgrade_if_due(
     transaction, after the sale is written, with the member (and its tier state) locked.
     Returns the new tier, if any."""
     now = now or timezone.now()
-    tiers = tiers if tiers is not None else tiers_ordered()
+    if tiers is None:
+        tiers = tiers_ordered()
+        current = current_tier(member)
+    else:
+        # From a sale, with the tier state it locked (None: the member has the lowest).
+        current = tier_of(state, tiers)
     if not tiers:
         return None
-    current = tier_of(state, tiers) if state is not None else current_tier(member)
     higher = [t for t in tiers if current is None or t.level > current.level]
     if not higher:
         return None

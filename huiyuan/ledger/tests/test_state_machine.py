@@ -41,7 +41,12 @@ from huiyuan.ledger.verify import verify_ledger
 from huiyuan.members.services import MemberInput, member_register
 from huiyuan.points.services import earn_rule_publish, lots_expire_due, points_adjust
 from huiyuan.tiers.services import tier_create
-from huiyuan.wallet.services import recharge_package_create, wallet_recharge, wallet_refund
+from huiyuan.wallet.services import (
+    recharge_package_create,
+    wallet_policy_update,
+    wallet_recharge,
+    wallet_refund,
+)
 
 # The earn rule under test, as the shop writes it down:
 #   每消费 ¥1 积 1 分，不足 ¥1 的部分不积分（按实付：储值本金和现金，不含赠送金和积分抵扣）；
@@ -98,6 +103,7 @@ class ModelSale:
 
 @dataclass
 class Model:
+    order: str = "principal_first"  # the wallet's spending order
     principal: int = 0
     bonus: list[int] = field(default_factory=list)  # remaining per lot, in creation order
     points: list[int] = field(default_factory=list)
@@ -162,6 +168,8 @@ def test_ledger_matches_reference_model(owner, cashier, actors, monkeypatch):
             )
             self.card = card(cashier, owner, holder=holder)
             self.model = Model()
+            # The policy row outlives an example (one database for the whole run).
+            wallet_policy_update(actor=owner, spend_order=self.model.order)
 
         # -- helpers ---------------------------------------------------------------
         def lots(self, kind: str) -> list[Lot]:
@@ -234,7 +242,18 @@ def test_ledger_matches_reference_model(owner, cashier, actors, monkeypatch):
                 assert exc.code == expected, (exc.code, expected)
                 return
             assert expected is None, expected
-            from_principal = min(m.principal, balance)
+            # The spending orders as the policy page states them: principal first (bonus
+            # pays what principal cannot), bonus first (the other way round), or
+            # proportional (bonus pays its share of what the card holds, rounded down to
+            # the fen; principal pays the rest).
+            bonus_held = sum(m.bonus)
+            if m.order == "bonus_first":
+                from_principal = balance - min(bonus_held, balance)
+            elif m.order == "proportional" and m.principal + bonus_held:
+                share = Fraction(balance * bonus_held, m.principal + bonus_held)
+                from_principal = balance - math.floor(share)
+            else:
+                from_principal = min(m.principal, balance)
             m.principal -= from_principal
             bonus_uses = Model.take(m.bonus, balance - from_principal)
             points_uses = Model.take(m.points, points)
@@ -250,6 +269,11 @@ def test_ledger_matches_reference_model(owner, cashier, actors, monkeypatch):
             m.sales.append(
                 ModelSale(sale.pk, from_principal, bonus_uses, points_uses, earned_lot, earned, day)
             )
+
+        @rule(order=st.sampled_from(["principal_first", "bonus_first", "proportional"]))
+        def set_spend_order(self, order: str) -> None:
+            wallet_policy_update(actor=owner, spend_order=order)
+            self.model.order = order
 
         @precondition(lambda self: self.model.sales)
         @rule(data=st.data())
