@@ -135,14 +135,14 @@ def check_migrations(*, clock: Callable[[], float] = time.monotonic) -> dict[str
     global _NO_PENDING_UNTIL
     if clock() < _NO_PENDING_UNTIL:
         return {"ok": True, "pending": 0}
-    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
 
     try:
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        loader = MigrationLoader(connection, ignore_no_migrations=True)
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}
-    pending = [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
+    applied = set(loader.applied_migrations or ())
+    pending = [f"{app}.{name}" for app, name in sorted(set(loader.graph.nodes) - applied)]
     if not pending:
         _NO_PENDING_UNTIL = clock() + _PENDING_CACHE_SECONDS
         return {"ok": True, "pending": 0}
