@@ -6,6 +6,9 @@ request, its ``request_id`` — on every line a request causes, not only on its 
 ``actor`` (``staff:12``, ``terminal:3``: ids, never names), ``store_id``, ``method``,
 ``path`` (never the query string), ``route``, ``status`` and ``duration_ms``.
 
+Each record is stamped with the request id when it is made (``install``, a record factory
+like the redaction's), so a line keeps its id whenever and wherever it is formatted.
+
 The record factory of ``huiyuan.core.logredact`` has already redacted the message and the
 traceback; fields given through ``extra=`` are set on the record after the factory ran, so
 this formatter redacts every text it writes once more.
@@ -19,6 +22,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
+from typing import Any
 
 from huiyuan.core.logredact import redact
 
@@ -27,6 +31,23 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 # Extra fields copied from a record when present, in this order.
 FIELDS = ("request_id", "actor", "store_id", "method", "path", "route", "status", "duration_ms")
+
+
+def install() -> None:
+    """Stamp every record made during a request with its id (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "stamping", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            record.request_id = request_id
+        return record
+
+    factory.stamping = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
+        request_id = getattr(record, "request_id", None)
         if request_id:
             data["request_id"] = request_id
         for name in FIELDS[1:]:

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponseBase
 
 from huiyuan.core import metrics
@@ -71,34 +72,39 @@ class RequestObservabilityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request_id = request_id_of(request)
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = REQUEST_ID.set(request_id)
+        # Kept until the response is closed (``request_finished``): Django logs a 4xx/5xx
+        # on ``django.request`` after the middleware has returned.
+        REQUEST_ID.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            seconds = time.perf_counter() - started
-            response["X-Request-ID"] = request_id
-            route, method = route_of(request), request.method or ""
-            metrics.request_observed(route, method, response.status_code, seconds)
-            if log.isEnabledFor(logging.INFO):
-                actor, store_id = actor_of(request)
-                path = redact(request.path)
-                log.info(
-                    "%s %s %s %.1f ms",
-                    method,
-                    path,
-                    response.status_code,
-                    seconds * 1000,
-                    extra={
-                        "request_id": request_id,
-                        "actor": actor,
-                        "store_id": store_id,
-                        "method": method,
-                        "path": path,
-                        "route": route,
-                        "status": response.status_code,
-                        "duration_ms": round(seconds * 1000, 1),
-                    },
-                )
-            return response
-        finally:
-            REQUEST_ID.reset(token)
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        response["X-Request-ID"] = request_id
+        route, method = route_of(request), request.method or ""
+        metrics.request_observed(route, method, response.status_code, seconds)
+        if log.isEnabledFor(logging.INFO):
+            actor, store_id = actor_of(request)
+            path = redact(request.path)
+            log.info(
+                "%s %s %s %.1f ms",
+                method,
+                path,
+                response.status_code,
+                seconds * 1000,
+                extra={
+                    "actor": actor,
+                    "store_id": store_id,
+                    "method": method,
+                    "path": path,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                },
+            )
+        return response
+
+
+def _forget_request_id(**kwargs: object) -> None:
+    REQUEST_ID.set(None)
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="huiyuan.observability.request_id")

@@ -108,6 +108,11 @@ def background_status(role: str, *, now: float | None = None) -> dict[str, Any]:
         status.update(restarts=child.get("restarts", 0), state=child.get("state"))
         if child.get("last_exit") is not None:
             status["last_exit"] = child["last_exit"]
+        # A heartbeat outlives its process by up to the stale time: trust the supervisor.
+        if child.get("state") != "running":
+            status.update(ok=False, error="restarting")
+        elif beat is not None and beat.get("pid") != child.get("pid"):
+            status.update(ok=False, error="starting")
     return status
 
 

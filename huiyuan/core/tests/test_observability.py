@@ -76,6 +76,16 @@ def test_the_request_line_names_ids_not_people_and_drops_the_query(db, staff, ca
     assert cashier.username not in text and cashier.display_name not in text
 
 
+def test_djangos_own_error_line_carries_the_request_id(client, db, caplog):
+    caplog.set_level(logging.INFO)
+    response = client.get("/api/v1/members/1", HTTP_X_REQUEST_ID="req-401")
+    assert response.status_code == 401
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert json.loads(JsonFormatter().format(record))["request_id"] == "req-401"
+    # Once the response is closed, later lines carry no request id.
+    assert REQUEST_ID.get() is None
+
+
 def test_a_terminal_is_logged_by_its_id(db, terminal, owner, caplog):
     from huiyuan.stores.services import api_key_create
 
@@ -101,9 +111,9 @@ def test_json_lines_carry_the_request_id_and_stay_redacted():
             None,
             extra={"path": f"/search?q={MOBILE}"},
         )
-        line = json.loads(formatter.format(record))
     finally:
         REQUEST_ID.reset(token)
+    line = json.loads(formatter.format(record))  # formatted later: the id stays
     assert line["request_id"] == "abc"
     assert line["message"] == "member [mobile]"
     assert line["path"] == "/search?q=[redacted]"
