@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         args = args[1:]
     if args:
         args[0] = ALIASES.get(args[0], args[0])
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # metrics of several processes
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     if args and args[0] in HEARTBEAT_ROLES and "--help" not in args and "-h" not in args:
         import django
 
