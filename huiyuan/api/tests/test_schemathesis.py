@@ -119,6 +119,22 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Schemathesis calls the WSGI application directly, so Django's request signals close
+    the database connection after each call — the test's own transaction with it (harmless
+    on SQLite's in-memory test database, fatal on PostgreSQL). Django's test client
+    disconnects them the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def chain(staff, stores, make_member):
     """A member with a card type on file, so that small ids name real rows."""

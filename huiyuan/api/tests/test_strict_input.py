@@ -35,6 +35,7 @@ def pair(make_member):
 # ------------------------------------------------------------------------------- ids
 
 
+@pytest.mark.django_db(transaction=True, reset_sequences=True)  # ids from 1 on PostgreSQL too
 @pytest.mark.parametrize("duplicate_id", [True, "1", 1.0, "true", None, 0, -1, 2**63])
 def test_merge_takes_a_strict_integer_id(owner_api, pair, duplicate_id):
     survivor, _duplicate = pair

@@ -35,9 +35,17 @@ def _needs_postgres():
 
 def _cashiers(stores) -> list:
     """Two cashiers at the first store, each with their own staff scope (their own keys)."""
-    from conftest import make_staff
+    from huiyuan.stores.models import Staff
 
-    return [make_staff(f"till{i}", Role.CASHIER, [stores[0]]).as_actor() for i in range(2)]
+    tills = []
+    for i in range(2):
+        till = Staff(username=f"till{i}", display_name=f"till{i}", role=Role.CASHIER)
+        till.set_unusable_password()
+        till.default_store = stores[0]
+        till.save()
+        till.stores.set([stores[0]])
+        tills.append(till.as_actor())
+    return tills
 
 
 def test_two_cashiers_paying_from_one_balance_never_overdraw(shop, owner, cashier, stores):
