@@ -22,6 +22,7 @@ from huiyuan.checkout import services as checkout
 from huiyuan.checkout.exports import sales_export
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.console.context import request_actor
+from huiyuan.console.counter.basket import mask_card, mask_name
 from huiyuan.console.counter.forms import (
     CATEGORY_SUGGESTIONS,
     IdempotentForm,
@@ -162,6 +163,8 @@ def _receipt(
         "receipt.html",
         {
             "sale": sale,
+            "masked_card": mask_card(sale.card.number) if sale.card is not None else "",
+            "masked_name": mask_name(sale.member.name) if sale.member is not None else "",
             "method_label": dict(PaymentMethod.choices).get(
                 sale.external_method, sale.external_method
             ),

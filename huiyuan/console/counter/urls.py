@@ -6,6 +6,7 @@ Included by ``console/urls.py`` into the same "console" namespace.
 from django.urls import path
 
 from huiyuan.console.counter import (
+    basket,
     cards,
     holders,
     images,
@@ -21,6 +22,8 @@ from huiyuan.console.counter import (
 urlpatterns = [
     path("counter/", scan.counter, name="counter"),
     path("counter/sale/", sales.quick_sale, name="counter_sale"),
+    path("counter/basket/", basket.basket_checkout, name="counter_basket"),
+    path("counter/basket/quote/", basket.basket_quote, name="counter_basket_quote"),
     path("counter/sale/quote/", sales.sale_quote, name="counter_sale_quote"),
     path("counter/recharge/", wallet.recharge, name="counter_recharge"),
     path("counter/refund/", wallet.refund, name="counter_refund"),
