@@ -195,3 +195,31 @@ def test_masks():
     assert mask_name("张三丰") == "张*丰"
     assert mask_name("王五") == "王*"
     assert mask_name("欧阳小锋") == "欧**锋"
+
+
+def test_a_spend_frozen_member_shows_on_the_panel_and_the_sale_is_refused(
+    cashier_web,
+    shop,  # noqa: F811
+    funded,  # noqa: F811
+    owner,
+):
+    from huiyuan.members.services import member_freeze
+
+    member_freeze(
+        actor=owner, member_id=funded.member_id, earning=False, spending=True, reason="风控核查"
+    )
+    html = cashier_web.get(f"{PAGE}?q={funded.number}").content.decode()
+    badge = re.search(r'data-testid="card-status">(.*?)</span>', html, re.S).group(1)
+    assert "冻结" in re.sub(r"<[^>]+>", "", badge)
+    before = snapshot(funded)
+    refused = cashier_web.post(PAGE, basket_post(shop, funded.number, idem(html), balance="10"))
+    error = re.search(
+        r'data-testid="basket-error">.*?<div><div>([^<]+)<', refused.content.decode(), re.S
+    )
+    assert error.group(1) == "该会员已冻结消费。"
+    assert snapshot(funded) == before
+
+
+def test_the_counter_hub_offers_the_basket_for_a_card(cashier_web, funded):  # noqa: F811
+    html = cashier_web.get(f"/counter/?q={funded.number}").content.decode()
+    assert f'href="/counter/basket/?q={funded.number}" data-testid="tile-basket"' in html
