@@ -3,6 +3,7 @@ points with its receipt and reversal, and a lost card reissued with everything o
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -104,7 +105,7 @@ def test_recharge_with_a_package(page, shop, shot) -> None:
     expect(block.locator('[data-testid="principal"]')).to_have_text("¥500.00")
     expect(block.locator('[data-testid="bonus"]')).to_have_text("¥50.00")
     expect(page.locator('[data-testid="ledger"]')).to_contain_text("充值赠送")
-    page.locator("a.nav-link", has_text="批次").click()
+    page.locator("a.nav-link").filter(has_text=re.compile(r"^\s*批次\s*$")).click()
     expect(page.locator('[data-testid="lots"]')).to_contain_text("¥50.00")
     page.locator("a.nav-link", has_text="流水").click()
     page.wait_for_timeout(300)
@@ -145,7 +146,7 @@ def test_quick_sale_by_balance_and_points_then_reversal(page, funded, shot) -> N
     shot(page, "receipt")
 
     page.locator('[data-testid="reverse-toggle"]').click()
-    page.fill("#id_reason", "顾客退货")
+    page.fill('[data-testid="reverse-form"] [name="reason"]', "顾客退货")
     page.locator('[data-testid="reverse-submit"]').click()
     expect(page.locator('[data-testid="reversed-stamp"]')).to_have_text("已冲正")
     expect(page.locator('[data-testid="now-principal"]')).to_have_text("¥500.00")

@@ -29,8 +29,11 @@ def dump_at(directory, moment: dt.datetime) -> None:
 
 
 @pytest.fixture
-def production(settings, tmp_path):
+def production(settings, tmp_path, monkeypatch):
     """What docs/deploy.md asks for (one node, SQLite left aside)."""
+    # The browser tests' conftest sets this for Playwright when the whole tree is collected;
+    # a deployment never has it (Django's own async.E001 says so).
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.DEBUG = False
     settings.SECRET_KEY = "k3Jd9!vQ2-xZp7Lw0aRt8sYb4NmCe6Hf1UgTi5OoWq" + "Ej2Xc9Vz"
     settings.PII_KEY = "pii-9f2Kq0Lm3Nw8Rt1Yb6Vc4Xz7Ua5Sd"
