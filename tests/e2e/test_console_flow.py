@@ -143,6 +143,7 @@ def test_scanner_enter_jumps_to_member(page, chain) -> None:
     page.keyboard.type(member.code, delay=5)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/members/{member.pk}/$"))
+    page.wait_for_load_state("load")  # the shortcuts are bound once the new page's scripts ran
     page.keyboard.press("/")
     page.keyboard.type("13600003333", delay=5)
     page.keyboard.press("Enter")

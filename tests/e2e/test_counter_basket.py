@@ -83,11 +83,13 @@ def test_scan_a_card_and_three_items_pay_by_points_and_balance_print(page, count
     page.wait_for_url(lambda url: "/login/" not in url)
     page.locator('[data-testid="nav-basket"]').click()
     expect(page.locator(".page-title")).to_have_text("收银")
+    page.wait_for_load_state("load")  # the page's scripts bound the scan boxes
 
     expect(page.locator('[data-testid="scan-input"]')).to_be_focused()
     page.keyboard.type(counter.number)
     page.keyboard.press("Enter")
     expect(page.locator('[data-testid="card-panel"]')).to_contain_text("张三丰")
+    page.wait_for_load_state("load")
 
     scan = page.locator('[data-testid="basket-code"]')
     expect(scan).to_be_focused()
