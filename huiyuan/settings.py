@@ -234,6 +234,8 @@ TASKS = {
 # Idempotency keys are kept this many days (longer than any offline POS queue), then
 # purged by the daily job.
 IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("HUIYUAN_IDEMPOTENCY_RETENTION_DAYS", "30"))
+# Delivered domain events are kept this many days for the feed (GET /api/v1/events).
+EVENTS_RETENTION_DAYS = int(os.environ.get("HUIYUAN_EVENTS_RETENTION_DAYS", "90"))
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -7,9 +7,11 @@ worker delivers it to the subscribers (``huiyuan.events.dispatch``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -144,3 +146,24 @@ def event_retry(*, actor: Actor, event_id: int) -> OutboxEvent:
         )
         dispatch_after_commit()
     return event
+
+
+PURGE_CHUNK = 1000
+
+
+def events_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget delivered events older than ``settings.EVENTS_RETENTION_DAYS`` (default 90),
+    with their deliveries, in short transactions. Pending and failed events stay whatever
+    their age: someone still has to look at them. Returns how many events were deleted."""
+    days = int(getattr(settings, "EVENTS_RETENTION_DAYS", 90))
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    old = OutboxEvent.objects.filter(status=OutboxEvent.Status.DONE, occurred_at__lt=cutoff)
+    deleted = 0
+    while True:
+        ids = list(old.order_by("pk").values_list("pk", flat=True)[:PURGE_CHUNK])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            EventDelivery.objects.filter(event_id__in=ids).delete()
+            OutboxEvent.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

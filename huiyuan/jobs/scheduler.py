@@ -47,6 +47,7 @@ class Job:
 JOBS = [
     Job("expire_lots", daily, tasks.expire_lots),
     Job("purge_idempotency_keys", daily, tasks.purge_idempotency_keys),
+    Job("purge_events", daily, tasks.purge_events),
     Job("evaluate_tiers", monthly, tasks.evaluate_tiers),
     Job("terminate_inactive_members", monthly, tasks.terminate_inactive_members),
 ]

@@ -8,6 +8,7 @@ from django_tasks import task
 
 from huiyuan.core.clock import local_today
 from huiyuan.core.permissions import Actor, Role
+from huiyuan.events.services import events_purge
 from huiyuan.ledger.commands import idempotency_keys_purge
 from huiyuan.members.services import members_terminate_inactive
 from huiyuan.points.services import lots_expire_due
@@ -45,3 +46,9 @@ def terminate_inactive_members() -> dict[str, Any]:
 def purge_idempotency_keys() -> dict[str, Any]:
     """Forget idempotency keys older than the retention (IDEMPOTENCY_RETENTION_DAYS)."""
     return {"purged": idempotency_keys_purge()}
+
+
+@task()
+def purge_events() -> dict[str, Any]:
+    """Forget delivered domain events older than the retention (EVENTS_RETENTION_DAYS)."""
+    return {"purged": events_purge()}

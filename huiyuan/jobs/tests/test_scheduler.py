@@ -24,6 +24,7 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     assert scheduler.tick(now, who="a") == [
         "expire_lots",
         "purge_idempotency_keys",
+        "purge_events",
         "evaluate_tiers",
         "terminate_inactive_members",
     ]
@@ -32,7 +33,11 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     # 23:59 on 11-11 in Shanghai is the same local day, though a new UTC day.
     assert scheduler.tick(dt.datetime(2026, 11, 11, 15, 59, tzinfo=dt.UTC), who="b") == []
     tomorrow = now + dt.timedelta(days=1)
-    assert scheduler.tick(tomorrow, who="b") == ["expire_lots", "purge_idempotency_keys"]
+    assert scheduler.tick(tomorrow, who="b") == [
+        "expire_lots",
+        "purge_idempotency_keys",
+        "purge_events",
+    ]
     assert list(
         ScheduledRun.objects.filter(job="expire_lots")
         .order_by("period")
