@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Actor
 from huiyuan.ledger import commands
 from huiyuan.ledger.errors import AlreadyReversed, InsufficientBalance
@@ -109,35 +110,32 @@ def _remember(key: tuple[str, int | None], account: Account) -> None:
     transaction.on_commit(lambda: _ACCOUNT_CACHE.setdefault(key, account))
 
 
-def store_account(kind: str, store_id: int) -> Account:
-    """The store's account of ``kind``; created on first use (never locked afterwards)."""
+def _owned_account(kind: str, store_id: int | None) -> Account:
+    """The store's (or, with no store, the chain's) account of ``kind``: remembered per
+    process, created on first use, never locked afterwards."""
     cached = _ACCOUNT_CACHE.get((kind, store_id))
     if cached is not None:
         return cached
-    account = Account.objects.filter(kind=kind, store_id=store_id, card_id__isnull=True).first()
+    rows = Account.objects.filter(kind=kind, store_id=store_id, card_id__isnull=True)
+    account = rows.first()
     if account is None:
         try:
             with transaction.atomic():
                 account = Account.objects.create(kind=kind, unit=KIND_UNIT[kind], store_id=store_id)
-        except IntegrityError:
-            account = Account.objects.get(kind=kind, store_id=store_id, card_id__isnull=True)
+        except IntegrityError:  # created by a concurrent first use
+            account = rows.get()
     _remember((kind, store_id), account)
     return account
 
 
+def store_account(kind: str, store_id: int) -> Account:
+    """The store's account of ``kind`` (takings, refunds, points issued…)."""
+    return _owned_account(kind, store_id)
+
+
 def system_account(kind: str) -> Account:
-    cached = _ACCOUNT_CACHE.get((kind, None))
-    if cached is not None:
-        return cached
-    account = Account.objects.filter(kind=kind, store_id__isnull=True, card_id__isnull=True).first()
-    if account is None:
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(kind=kind, unit=KIND_UNIT[kind])
-        except IntegrityError:
-            account = Account.objects.get(kind=kind, store_id__isnull=True, card_id__isnull=True)
-    _remember((kind, None), account)
-    return account
+    """The chain's account of ``kind`` (points expired, adjustments…)."""
+    return _owned_account(kind, None)
 
 
 def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
@@ -429,8 +427,6 @@ def operation_reverse(
     """
     original = Operation.objects.select_for_update().filter(pk=operation_id).first()
     if original is None:
-        from huiyuan.core.errors import NotFound
-
         raise NotFound("operation not found", code="operation_not_found")
     if Operation.objects.filter(reverses=original).exists():
         raise AlreadyReversed()
