@@ -73,6 +73,7 @@ def _basket(payload: BasketQuoteIn) -> services.BasketSaleInput:
             services.ExternalPayment(p.method, p.amount_fen)
             for p in getattr(payload, "payments", ())
         ),
+        associate_id=getattr(payload, "associate_id", None),
     )
 
 
@@ -188,6 +189,7 @@ def sale_quick(
             balance_fen=payload.balance_fen,
             points=payload.points,
             external_method=payload.external_method,
+            associate_id=payload.associate_id,
         ),
         idempotency_key=require_key(idempotency_key),
     )

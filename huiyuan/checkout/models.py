@@ -27,6 +27,10 @@ class Sale(models.Model):
     operator = models.ForeignKey(
         "stores.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The sales associate (导购) credited with the sale (commission), if one was named.
+    associate = models.ForeignKey(
+        "stores.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     category = models.CharField(_("category"), max_length=40, blank=True)
     amount_fen = models.BigIntegerField(_("amount"))
     discount_fen = models.BigIntegerField(_("tier discount"), default=0)

@@ -25,6 +25,9 @@ class QuickSaleIn(In):
     external_method: ExternalMethod = Field(
         "", description="How the rest is paid (cash, wechat…); empty when nothing is left."
     )
+    associate_id: Id | None = Field(
+        None, description="The sales associate (导购) credited with the sale, for commission."
+    )
 
 
 class SaleReverseIn(In):
@@ -187,6 +190,9 @@ class BasketSaleIn(BasketQuoteIn):
             "Cash, bank card, WeChat, Alipay…: together exactly what is left after points and "
             "stored value (`external_method_required` when short, `payments_exceed_due` when over)."
         ),
+    )
+    associate_id: Id | None = Field(
+        None, description="The sales associate (导购) credited with the sale, for commission."
     )
 
 

@@ -38,6 +38,7 @@ from huiyuan import pricing
 from huiyuan.audit.services import audit_record
 from huiyuan.cards.locks import CardLock, card_lock
 from huiyuan.cards.models import Card
+from huiyuan.checkout import hooks
 from huiyuan.checkout.models import Sale, SaleLine, SaleReturn, SaleReturnLine
 from huiyuan.checkout.services.common import receipt_number, store_for_receipt
 from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -458,7 +459,7 @@ def sale_return(
             deduction_fen=posted.deduction_fen,
             refund_payments=_refund_payments(sale, posted.external_fen),
         )
-        SaleReturnLine.objects.bulk_create(
+        return_rows = SaleReturnLine.objects.bulk_create(
             [
                 SaleReturnLine(
                     sale_return=sale_return_row,
@@ -524,6 +525,17 @@ def sale_return(
         if lock is not None and lock.member is not None:
             tier_services.tier_reevaluate_after_reversal(
                 actor=actor, member=lock.member, since=sale.created_at, now=now
+            )
+        if hooks.participants():
+            hooks.sale_returned(
+                hooks.ReturnDone(
+                    actor=actor,
+                    sale=sale,
+                    sale_return=sale_return_row,
+                    lines=list(zip((line for line, _part in parts), return_rows, strict=True)),
+                    lock=lock,
+                    now=now,
+                )
             )
         return sale_return_row
 

@@ -17,6 +17,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
+from huiyuan.checkout import hooks
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.checkout.services.common import sale_load
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
@@ -122,6 +123,12 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
         if lock is not None and lock.member is not None:
             tier_services.tier_reevaluate_after_reversal(
                 actor=actor, member=lock.member, since=sale.created_at, now=now
+            )
+        if hooks.participants():
+            hooks.sale_reversed(
+                hooks.ReversalDone(
+                    actor=actor, sale=sale, lines=list(sale.lines.all()), lock=lock, now=now
+                )
             )
         return sale
 

@@ -31,7 +31,7 @@ from huiyuan.cards.locks import CardLock, card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
 from huiyuan.catalog.selectors import LineRequest, pricing_lines_for
-from huiyuan.checkout import selectors
+from huiyuan.checkout import hooks, selectors
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.checkout.services.common import (
     MAX_SALE_FEN,
@@ -53,6 +53,7 @@ from huiyuan.members.models import Member
 from huiyuan.points import services as points_services
 from huiyuan.points.rules import EarnContext, EarnResult, RuleSpec, compute_earn, no_points, step
 from huiyuan.pricing.inputs import MILLI
+from huiyuan.stores.models import Staff
 from huiyuan.stores.scope import ScopeOp, scope_require
 from huiyuan.tiers import services as tier_services
 from huiyuan.tiers.models import MemberTier, Tier
@@ -91,6 +92,7 @@ class BasketSaleInput:
     points: int = 0  # to offset
     balance_fen: int = 0  # from stored value (principal and bonus)
     payments: tuple[ExternalPayment, ...] = ()  # must cover the external part exactly
+    associate_id: int | None = None  # the sales associate (导购) credited with the sale
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class QuickSaleInput:
     balance_fen: int = 0  # to pay from stored value (principal and bonus)
     points: int = 0  # to offset
     external_method: str = ""  # for whatever is left
+    associate_id: int | None = None  # the sales associate (导购) credited with the sale
 
 
 # ------------------------------------------------------------------------- input checks
@@ -417,6 +420,39 @@ def _external_payments(
     return [{"method": p.method, "amount_fen": p.amount_fen} for p in payments]
 
 
+def _participant_notes(
+    priced: pricing.PricedBasket,
+    *,
+    store_id: int,
+    lock: CardLock | None,
+    now: dt.datetime,
+    completing: bool,
+    member_id: int | None = None,
+    card_id: int | None = None,
+) -> list[hooks.Note]:
+    """What the sale's participants (stock, count cards…) say of the basket; they may
+    refuse it by raising."""
+    if not hooks.participants():
+        return []
+    return hooks.quote_notes(
+        hooks.QuoteContext(
+            store_id=store_id,
+            lines=priced.lines,
+            member_id=(lock.member.pk if lock and lock.member else member_id),
+            card_id=(lock.card.pk if lock else card_id),
+            now=now,
+            completing=completing,
+        )
+    )
+
+
+def _note_dict(note: hooks.Note) -> dict[str, Any]:
+    return {
+        "code": note.code,
+        "params": {**note.params, "message": str(note.message), "line_id": note.line_id},
+    }
+
+
 # --------------------------------------------------------------------------- the core
 
 
@@ -430,6 +466,7 @@ class _Request:
     lines: Callable[[dt.datetime], tuple[pricing.Line, ...]]
     quoted: dict[int, int]  # line id → unit price the quote showed
     quick_category: str | None = None  # a quick sale's category (earn rules match on it)
+    associate_id: int | None = None
 
 
 def _member_checks(actor: Actor, lock: CardLock, request: _Request, now: dt.datetime) -> None:
@@ -489,6 +526,9 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
     )
     payments = _external_payments(priced.external_fen, request.payments, request.rest_method)
     price_notes = _price_changes(lines, request.quoted)
+    participant_notes = _participant_notes(
+        priced, store_id=store.pk, lock=lock, now=now, completing=True
+    )
 
     operation = None
     earned_by_line: dict[int, int] = {}
@@ -547,6 +587,7 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
     notes = [_reason(n) for n in priced.notes]
     if price_notes:
         notes.append({"code": "price.changed", "params": {"lines": len(price_notes)}})
+    notes.extend(_note_dict(n) for n in participant_notes)
     points_earned = sum(earned_by_line.values())
     sale = sale_create(
         store=store,
@@ -554,6 +595,7 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
         member=member,
         card=lock.card if lock else None,
         operator=actor.staff,
+        associate_id=request.associate_id,
         category=request.quick_category or "",
         amount_fen=priced.list_fen,
         discount_fen=priced.discount_fen,
@@ -572,7 +614,7 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
         operation=operation,
         created_at=now,
     )
-    SaleLine.objects.bulk_create(_line_rows(sale, priced, earned_by_line, price_notes))
+    sale_lines = SaleLine.objects.bulk_create(_line_rows(sale, priced, earned_by_line, price_notes))
     audit_record(
         actor=actor,
         action="sale.completed",
@@ -614,7 +656,27 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
         tier_services.tier_upgrade_if_due(
             actor=actor, member=member, now=now, tiers=config.tiers, state=lock.tier_state
         )
+    if hooks.participants():
+        hooks.sale_completed(
+            hooks.SaleDone(actor=actor, sale=sale, lines=sale_lines, lock=lock, now=now)
+        )
     return sale
+
+
+def _check_associate(associate_id: int | None, store_id: int) -> None:
+    """A sales associate named on a sale is active staff who works at the store (or
+    chain-wide)."""
+    if associate_id is None:
+        return
+    if not _is_int(associate_id):
+        raise ValidationFailed(
+            _("Unknown sales associate."), code="associate_not_found", field="associate_id"
+        )
+    staff = Staff.objects.filter(pk=associate_id, is_active=True).first()
+    if staff is None or not (staff.is_chain_wide or store_id in (staff.store_id_set() or ())):
+        raise ValidationFailed(
+            _("Unknown sales associate."), code="associate_not_found", field="associate_id"
+        )
 
 
 def _acting_store(actor: Actor) -> int:
@@ -651,6 +713,7 @@ def _basket_request(data: BasketSaleInput, store_id: int) -> _Request:
             for position, line in enumerate(data.lines, start=1)
             if line.quoted_unit_price_fen is not None
         },
+        associate_id=data.associate_id,
     )
 
 
@@ -664,6 +727,7 @@ def _basket_payload(data: BasketSaleInput) -> dict[str, Any]:
         "balance": data.balance_fen,
         "points": data.points,
         "payments": [[p.method, p.amount_fen] for p in data.payments],
+        "associate": data.associate_id,
     }
 
 
@@ -675,6 +739,7 @@ def sale_complete(*, actor: Actor, data: BasketSaleInput, idempotency_key: str) 
     _check_lines(data.lines)
     _check_payment_request(data.card_id, data.balance_fen, data.points)
     _check_payments(data.payments)
+    _check_associate(data.associate_id, store_id)
     request = _basket_request(data, store_id)
     return command_run(
         actor=actor,
@@ -717,6 +782,7 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
     _check_payment_request(data.card_id, data.balance_fen, data.points)
     if data.external_method:
         _check_method(data.external_method)
+    _check_associate(data.associate_id, store_id)
     category = (data.category or "").strip()[:40]
     line = quick_line(data.amount_fen, category)
     request = _Request(
@@ -728,6 +794,7 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         lines=lambda now: (line,),
         quoted={},
         quick_category=category,
+        associate_id=data.associate_id,
     )
     payload = {
         "card_id": data.card_id,
@@ -736,6 +803,7 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         "balance": data.balance_fen,
         "points": data.points,
         "method": data.external_method,
+        "associate": data.associate_id,
     }
     return command_run(
         actor=actor,
@@ -761,6 +829,7 @@ class BasketQuote:
     balance_available_fen: int
     price_changes: dict[int, list[dict[str, Any]]]  # line id → notes
     points_per_yuan: int
+    participant_notes: tuple[hooks.Note, ...] = ()  # stock, count cards… (hooks)
 
 
 def _unlocked_card(card_id: int) -> tuple[Card, MemberTier | None]:
@@ -821,4 +890,15 @@ def sale_quote_basket(*, actor: Actor, data: BasketSaleInput) -> BasketQuote:
         ),
         price_changes=_price_changes(lines, request.quoted),
         points_per_yuan=config.points_policy.points_per_yuan,
+        participant_notes=tuple(
+            _participant_notes(
+                priced,
+                store_id=store_id,
+                lock=None,
+                now=now,
+                completing=False,
+                member_id=member.pk if member else None,
+                card_id=data.card_id,
+            )
+        ),
     )

@@ -1,0 +1,156 @@
+"""Collaborators of a sale: apps that take part in its transaction.
+
+Stock (a sale moves goods out), count cards (a sale of a 10-swim card opens the card),
+commission (the sales associate earns), coupons (a coupon is used) must change in the SAME
+transaction as the sale, and may refuse it (not enough stock under a "refuse" policy): they
+cannot wait for the domain events, which are dispatched after commit. Checkout must not
+import them either (it sits below them), so they register here, from their AppConfig.ready:
+
+    from huiyuan.checkout import hooks
+    hooks.register(StockParticipant())
+
+Each callback runs inside the sale's transaction, after the sale, its lines and the ledger
+operation are written and while the card's lock is held; raising a ``DomainError`` refuses
+the whole sale (nothing is written). Participants run in registration order
+(INSTALLED_APPS order). ``quote_notes`` runs for a quote and a sale alike, with nothing
+written: a participant adds warnings the cashier should see ("库存不足") or refuses early.
+
+Events (``sale.completed`` …) remain the way for what may happen later (messages, webhooks,
+analytics): use a hook only for what must be true in the same transaction as the sale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from huiyuan import pricing
+    from huiyuan.cards.locks import CardLock
+    from huiyuan.checkout.models import Sale, SaleLine, SaleReturn, SaleReturnLine
+    from huiyuan.core.permissions import Actor
+
+
+@dataclass(frozen=True)
+class SaleDone:
+    """A sale just written: its lines carry their ids."""
+
+    actor: Actor
+    sale: Sale
+    lines: Sequence[SaleLine]
+    lock: CardLock | None  # held; None for a walk-in sale
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReturnDone:
+    """A return just written: ``lines`` pairs each sale line with what was returned of it."""
+
+    actor: Actor
+    sale: Sale
+    sale_return: SaleReturn
+    lines: Sequence[tuple[SaleLine, SaleReturnLine]]
+    lock: CardLock | None
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReversalDone:
+    """A whole sale undone (冲正): every line as sold."""
+
+    actor: Actor
+    sale: Sale
+    lines: Sequence[SaleLine]
+    lock: CardLock | None
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """A basket being priced (for a quote or at completion), nothing written yet."""
+
+    store_id: int
+    lines: Sequence[pricing.PricedLine]
+    member_id: int | None
+    card_id: int | None
+    now: dt.datetime
+    completing: bool  # True inside ``sale_complete``, False for a quote
+
+
+@dataclass(frozen=True)
+class Note:
+    """A participant's word on a basket: ``code`` is stable, ``params`` feed the message."""
+
+    code: str
+    message: str
+    line_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class SaleParticipant(Protocol):
+    name: str
+
+    def quote_notes(self, context: QuoteContext) -> Sequence[Note]: ...
+
+    def sale_completed(self, done: SaleDone) -> None: ...
+
+    def sale_returned(self, done: ReturnDone) -> None: ...
+
+    def sale_reversed(self, done: ReversalDone) -> None: ...
+
+
+class Participant:
+    """A base that does nothing: subclass and override what you take part in."""
+
+    name = ""
+
+    def quote_notes(self, context: QuoteContext) -> Sequence[Note]:
+        return ()
+
+    def sale_completed(self, done: SaleDone) -> None:
+        return None
+
+    def sale_returned(self, done: ReturnDone) -> None:
+        return None
+
+    def sale_reversed(self, done: ReversalDone) -> None:
+        return None
+
+
+_PARTICIPANTS: list[SaleParticipant] = []
+
+
+def register(participant: SaleParticipant) -> None:
+    """Add a participant once (by name): AppConfig.ready may run more than once in tests."""
+    if not participant.name:
+        raise ValueError("A sale participant needs a name.")
+    for position, existing in enumerate(_PARTICIPANTS):
+        if existing.name == participant.name:
+            _PARTICIPANTS[position] = participant
+            return
+    _PARTICIPANTS.append(participant)
+
+
+def participants() -> tuple[SaleParticipant, ...]:
+    return tuple(_PARTICIPANTS)
+
+
+def quote_notes(context: QuoteContext) -> list[Note]:
+    return [note for p in _PARTICIPANTS for note in p.quote_notes(context)]
+
+
+def sale_completed(done: SaleDone) -> None:
+    for participant in _PARTICIPANTS:
+        participant.sale_completed(done)
+
+
+def sale_returned(done: ReturnDone) -> None:
+    for participant in _PARTICIPANTS:
+        participant.sale_returned(done)
+
+
+def sale_reversed(done: ReversalDone) -> None:
+    for participant in _PARTICIPANTS:
+        participant.sale_reversed(done)
