@@ -6,7 +6,11 @@ import os
 import sys
 
 # Our commands spelled with dashes (``huiyuan verify-ledger``) → Django's names.
-ALIASES = {"verify-ledger": "verify_ledger", "check-deploy": "check_deploy"}
+ALIASES = {
+    "verify-ledger": "verify_ledger",
+    "verify-stock": "verify_stock",
+    "check-deploy": "check_deploy",
+}
 # Background processes that prove they are alive with a heartbeat (huiyuan.core.readiness).
 HEARTBEAT_ROLES = ("worker", "scheduler")
 
@@ -19,6 +23,7 @@ usage: huiyuan <command> [options]
   scheduler       enqueue periodic jobs
   demo            load the demo chain (idempotent)
   verify-ledger   re-derive every balance from the ledger
+  verify-stock    re-derive every store's stock on hand from its movements
   backup          dump the database with a manifest (--output PATH, --prune)
   restore PATH    restore a dump into an empty database (--database-url URL, --force),
                   then verify the ledger and the manifest

@@ -60,10 +60,23 @@ INSTALLED_APPS = [
     "huiyuan.tiers",
     "huiyuan.catalog",
     "huiyuan.checkout",
+    "huiyuan.coupons",
+    "huiyuan.stock",
+    "huiyuan.gifts",
+    "huiyuan.checkin",
+    "huiyuan.shifts",
+    "huiyuan.commission",
+    "huiyuan.settlement",
+    "huiyuan.packages",
     "huiyuan.jobs",
+    "huiyuan.imports",
+    "huiyuan.webhooks",
     "huiyuan.api",
     "huiyuan.console",
 ]
+
+# Error pages in the console's layout and language (huiyuan/console/errors.py).
+CSRF_FAILURE_VIEW = "huiyuan.console.errors.csrf_failure"
 
 MIDDLEWARE = [
     # First: a request id, timing, the request log line and the request metrics cover
@@ -135,6 +148,15 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'huiyuan.sqlite3'}")
 DATABASES = {"default": _database_from_url(DATABASE_URL)}
+# A streaming replica for reports, analytics and exports (never money paths): the router
+# sends reads made inside ``huiyuan.core.replica.on_replica`` there (docs/scale.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **_database_from_url(DATABASE_REPLICA_URL),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["huiyuan.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "stores.Staff"
@@ -234,6 +256,9 @@ TASKS = {
 # Idempotency keys are kept this many days (longer than any offline POS queue), then
 # purged by the daily job.
 IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("HUIYUAN_IDEMPOTENCY_RETENTION_DAYS", "30"))
+# Offline POS batches (huiyuan/ledger/offline.py): a sale made offline is priced at the
+# prices in force when it was made ("original") or when it is sent ("submission").
+OFFLINE_PRICES = os.environ.get("HUIYUAN_OFFLINE_PRICES", "original")
 # Delivered domain events are kept this many days for the feed (GET /api/v1/events).
 EVENTS_RETENTION_DAYS = int(os.environ.get("HUIYUAN_EVENTS_RETENTION_DAYS", "90"))
 

@@ -11,3 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("huiyuan.console.urls")),
 ]
+
+handler400 = "huiyuan.console.errors.bad_request"
+handler403 = "huiyuan.console.errors.permission_denied"
+handler404 = "huiyuan.console.errors.page_not_found"
+handler500 = "huiyuan.console.errors.server_error"

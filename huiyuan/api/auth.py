@@ -1,4 +1,9 @@
-"""API authentication: a staff session (with CSRF) or a terminal's API key."""
+"""API authentication: a staff session (with CSRF) or a terminal's API key.
+
+A key acts with its role narrowed by its scopes (``Actor.scope_perms``: a refusal the role
+would allow answers 403 ``scope_missing``) and within its requests per minute (429
+``rate_limited`` with ``Retry-After``; ``huiyuan/stores/api_rate.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from django.http import HttpRequest
 from ninja.security import APIKeyHeader, SessionAuth
 
 from huiyuan.core.permissions import Actor
+from huiyuan.stores.api_rate import rate_require
 from huiyuan.stores.models import Staff
 from huiyuan.stores.services import api_key_authenticate
 
@@ -31,7 +37,11 @@ class TerminalKeyAuth(APIKeyHeader):
         if not key or len(key) > 200:
             return None
         api_key = api_key_authenticate(key)
-        return api_key.as_actor() if api_key else None
+        if api_key is None:
+            return None
+        # Counted by the key's public prefix: raises RateLimited (429) over the limit.
+        rate_require(key=api_key.prefix, limit=api_key.rate_limit_per_minute)
+        return api_key.as_actor()
 
 
 class StaffSessionAuth(SessionAuth):

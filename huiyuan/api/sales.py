@@ -74,6 +74,16 @@ def _basket(payload: BasketQuoteIn) -> services.BasketSaleInput:
             for p in getattr(payload, "payments", ())
         ),
         associate_id=getattr(payload, "associate_id", None),
+        enrol=(
+            services.EnrolRequest(
+                mobile=payload.enrol.mobile,
+                name=payload.enrol.name,
+                explicit=payload.enrol.explicit,
+            )
+            if payload.enrol is not None
+            else None
+        ),
+        coupon_codes=tuple(payload.coupon_codes),
     )
 
 

@@ -69,7 +69,11 @@ def _error(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+    response = api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)  # a rate limit (429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # The steps pydantic adds to a location inside a union or a validator chain
@@ -202,28 +206,56 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
 from huiyuan.api import card_batches as _card_batches  # noqa: E402
 from huiyuan.api import cards as _cards  # noqa: E402
 from huiyuan.api import catalog as _catalog  # noqa: E402
+from huiyuan.api import checkin as _checkin  # noqa: E402
+from huiyuan.api import commission as _commission  # noqa: E402
+from huiyuan.api import config as _config  # noqa: E402
+from huiyuan.api import coupons as _coupons  # noqa: E402
 from huiyuan.api import events as _events  # noqa: E402
+from huiyuan.api import gifts as _gifts  # noqa: E402
+from huiyuan.api import imports as _imports  # noqa: E402
+from huiyuan.api import lotteries as _lotteries  # noqa: E402
 from huiyuan.api import members as _members  # noqa: E402
+from huiyuan.api import offline as _offline  # noqa: E402
+from huiyuan.api import packages as _packages  # noqa: E402
 from huiyuan.api import points as _points  # noqa: E402
+from huiyuan.api import promotions as _promotions  # noqa: E402
 from huiyuan.api import reports as _reports  # noqa: E402
 from huiyuan.api import sales as _sales  # noqa: E402
+from huiyuan.api import settlement as _settlement  # noqa: E402
+from huiyuan.api import shifts as _shifts  # noqa: E402
+from huiyuan.api import stock as _stock  # noqa: E402
 from huiyuan.api import stores as _stores  # noqa: E402
 from huiyuan.api import tiers as _tiers  # noqa: E402
 from huiyuan.api import wallet as _wallet  # noqa: E402
+from huiyuan.api import webhooks as _webhooks  # noqa: E402
 
 api.add_router("/members", _members.router)
 api.add_router("/me", _stores.me_router)
 api.add_router("/stores", _stores.stores_router)
 api.add_router("/catalog", _catalog.router)
+api.add_router("/coupons", _coupons.router)
+api.add_router("/stock", _stock.router)
 # Money routers carry full paths (/cards/…, /members/{id}/cards, /sales/…).
 api.add_router("", _cards.router)
 api.add_router("", _card_batches.router)
 api.add_router("", _wallet.router)
+api.add_router("", _imports.router)
 api.add_router("", _sales.router)
 api.add_router("", _points.router)
 api.add_router("", _tiers.router)
+api.add_router("", _config.router)
+api.add_router("", _offline.router)
 api.add_router("", _reports.router)
 api.add_router("", _events.router)
+api.add_router("", _webhooks.router)
+api.add_router("/shifts", _shifts.router)
+api.add_router("/commission", _commission.router)
+api.add_router("/settlement", _settlement.router)
+api.add_router("", _gifts.router)
+api.add_router("", _lotteries.router)
+api.add_router("", _checkin.router)
+api.add_router("", _packages.router)
+api.add_router("", _promotions.router)
 
 # Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
 _fallback = Router()

@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "staff.backup_codes_renewed": _("Backup codes renewed"),
     "api_key.created": _("API key created"),
     "api_key.revoked": _("API key revoked"),
+    "api_key.updated": _("API key scopes or limit changed"),
     "tag.created": _("Tag created"),
     "custom_field.created": _("Custom field created"),
     "custom_field.enabled": _("Custom field enabled"),

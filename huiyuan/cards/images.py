@@ -22,6 +22,7 @@ def barcode_svg(text: str) -> bytes:
     """A Code 128 barcode of ``text``, readable by any counter scanner."""
     out = io.BytesIO()
     barcode.get("code128", text, writer=SVGWriter()).write(
-        out, options={"module_height": 12.0, "font_size": 8, "text_distance": 4.0, "quiet_zone": 2.0}
+        out,
+        options={"module_height": 12.0, "font_size": 8, "text_distance": 4.0, "quiet_zone": 2.0},
     )
     return out.getvalue()

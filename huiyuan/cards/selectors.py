@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,8 @@ class CardBalances:
     points: int
     bonus_available: int
     points_available: int
+    points_pending: int = 0  # earned, waiting out the return window (P1)
+    points_pending_next: dt.datetime | None = None  # when the next pending points mature
 
     @property
     def stored_value(self) -> int:
@@ -39,15 +41,24 @@ class CardBalances:
 def _balances_for(cards: list[Card], now: dt.datetime) -> list[CardBalances]:
     ids = [c.pk for c in cards]
     accounts = {(a.card_id, a.kind): a for a in Account.objects.filter(card_id__in=ids)}
-    # What expired lots still hold until the sweep takes it: summed per card and kind.
-    expired = {
-        (row["account__card_id"], row["account__kind"]): row["held"]
-        for row in Lot.objects.filter(
-            account__card_id__in=ids, remaining__gt=0, expires_at__lte=now
-        )
+    # What expired lots still hold until the sweep takes it, and what pending lots hold
+    # until they mature: summed per card and kind, in one query.
+    expired: dict[tuple[int, str], int] = {}
+    pending: dict[tuple[int, str], tuple[int, dt.datetime | None]] = {}
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    for row in (
+        Lot.objects.filter(account__card_id__in=ids, remaining__gt=0)
+        .filter(Q(expires_at__lte=now) | Q(matures_at__gt=now))
         .values("account__card_id", "account__kind")
-        .annotate(held=Sum("remaining"))
-    }
+        .annotate(
+            expired=Sum("remaining", filter=Q(expires_at__lte=now)),
+            pending=Sum("remaining", filter=Q(matures_at__gt=now) & live),
+            next=Min("matures_at", filter=Q(matures_at__gt=now) & live),
+        )
+    ):
+        key = (row["account__card_id"], row["account__kind"])
+        expired[key] = row["expired"] or 0
+        pending[key] = (row["pending"] or 0, row["next"])
     result = []
     for card in cards:
 
@@ -64,7 +75,10 @@ def _balances_for(cards: list[Card], now: dt.datetime) -> list[CardBalances]:
                 bonus_available=bal(Account.Kind.BONUS)
                 - expired.get((card.pk, Account.Kind.BONUS), 0),
                 points_available=bal(Account.Kind.POINTS)
-                - expired.get((card.pk, Account.Kind.POINTS), 0),
+                - expired.get((card.pk, Account.Kind.POINTS), 0)
+                - pending.get((card.pk, Account.Kind.POINTS), (0, None))[0],
+                points_pending=pending.get((card.pk, Account.Kind.POINTS), (0, None))[0],
+                points_pending_next=pending.get((card.pk, Account.Kind.POINTS), (0, None))[1],
             )
         )
     return result

@@ -20,7 +20,6 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from decimal import Decimal
 from typing import IO, Any
 
 from django.db import transaction
@@ -52,6 +51,7 @@ from huiyuan.catalog.services.products import (
 from huiyuan.core.errors import DomainError, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.sheets import cell_text
 
 MAX_ROWS = 5_000
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -163,20 +163,11 @@ _ROW_FIELDS = tuple(f.name for f in fields(ImportRow))
 
 
 def _cell_text(value: object) -> str:
-    """A cell as the text a person typed; whole numbers without ``.0``; never via float maths."""
-    if value is None:
-        return ""
+    """A cell as the text a person typed (``huiyuan.core.sheets.cell_text``); a yes/no
+    cell as 是 or 否, the words the flag columns take."""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)  # the shortest text that reads back as this float: 7.89
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value).strip()
+    return cell_text(value)
 
 
 def _header_key(text: str) -> str:

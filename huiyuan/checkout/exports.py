@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from huiyuan.checkout.models import Sale
 from huiyuan.checkout.selectors import SaleFilters, sale_list, sale_status
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.replica import on_replica
 
 
 def status_label(status: str) -> str:
@@ -72,6 +73,7 @@ def _row(sale: Sale) -> list[object]:
     ]
 
 
+@on_replica
 def sales_export(*, actor: Actor, filters: SaleFilters) -> IO[bytes]:
     """The filtered sales as an .xlsx file opened for reading (its name already unlinked:
     the open handle keeps the data until it is closed)."""

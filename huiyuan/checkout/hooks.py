@@ -154,3 +154,37 @@ def sale_returned(done: ReturnDone) -> None:
 def sale_reversed(done: ReversalDone) -> None:
     for participant in _PARTICIPANTS:
         participant.sale_reversed(done)
+
+
+# ------------------------------------------------------------------- coupon source
+#
+# Coupons are a pricing input, not a participant after the fact: the sale must know them
+# before it calls the engine. Checkout never imports the coupons app; the coupons app
+# registers one source here (AppConfig.ready), and the sale asks it for the terms of the
+# codes the cashier chose — under row locks while completing — and, for a quote, for the
+# coupons the member holds. Marking them used is the same app's ``sale_completed``.
+
+
+class CouponSource(Protocol):
+    def coupons_held(self, *, member_id: int, now: dt.datetime) -> Sequence[pricing.CouponTerms]:
+        """The member's unused coupons that are not past their validity (no locks)."""
+        ...
+
+    def coupons_by_code(
+        self, *, codes: Sequence[str], member_id: int | None, now: dt.datetime, lock: bool
+    ) -> Sequence[pricing.CouponTerms]:
+        """The terms of these codes (locked FOR UPDATE when ``lock``); raises a
+        ``DomainError`` for an unknown, used, expired or another member's coupon."""
+        ...
+
+
+_COUPON_SOURCE: list[CouponSource] = []
+
+
+def register_coupon_source(source: CouponSource) -> None:
+    """Set the one coupon source (again: replaces it)."""
+    _COUPON_SOURCE[:] = [source]
+
+
+def coupon_source() -> CouponSource | None:
+    return _COUPON_SOURCE[0] if _COUPON_SOURCE else None

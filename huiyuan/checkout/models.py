@@ -290,3 +290,39 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class JoiningPolicy(models.Model):
+    """Automatic joining (M2, 自动入会): when a walk-in customer who gives a mobile becomes a
+    member at the counter, and the joining fee (工本费) charged then. One row per chain."""
+
+    class Mode(models.TextChoices):
+        OFF = "off", _("Only when the cashier enrols the customer")
+        FIRST_PURCHASE = "first_purchase", _("On the first purchase")
+        PAY_TO_JOIN = "pay_to_join", _("On paying by WeChat or Alipay (支付即会员)")
+        SPEND_THRESHOLD = "spend_threshold", _("When one purchase reaches a threshold (满额入会)")
+
+    mode = models.CharField(_("joining"), max_length=20, choices=Mode.choices, default=Mode.OFF)
+    threshold_fen = models.BigIntegerField(_("threshold"), default=0)
+    fee_fen = models.BigIntegerField(_("joining fee"), default=0)
+    card_type = models.ForeignKey(
+        "cards.CardType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("card type issued"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("joining policy")  # 入会规则
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(threshold_fen__gte=0, fee_fen__gte=0),
+                name="checkout_joining_policy_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_mode_display())

@@ -104,6 +104,45 @@ def promotion_list(*, actor: Actor, include_ended: bool = False) -> list[Promoti
     return list(qs)
 
 
+def promotion_state(row: Promotion, at: dt.datetime) -> str:
+    """``scheduled``, ``current`` or ``ended`` at ``at`` (a version ended before it
+    started — withdrawn — is ``ended``)."""
+    end = row.effective_to
+    if end is not None and (end <= at or end <= row.effective_from):
+        return "ended"
+    if row.effective_from > at:
+        return "scheduled"
+    return "current"
+
+
+def promotion_versions(
+    *, actor: Actor, code: str = "", active_at: dt.datetime | None = None
+) -> list[Promotion]:
+    """Promotion versions, by code then newest version first: one code's, those in force
+    at ``active_at``, or all."""
+    require(actor, Perm.CATALOG_VIEW)
+    qs = Promotion.objects.select_related("created_by").order_by("code", "-version")
+    if code:
+        qs = qs.filter(code=code)
+    if active_at is not None:
+        qs = qs.filter(promotions_in_force_q(active_at))
+    return list(qs)
+
+
+def promotion_get(*, actor: Actor, promotion_id: int) -> Promotion | None:
+    require(actor, Perm.CATALOG_VIEW)
+    return Promotion.objects.select_related("created_by").filter(pk=promotion_id).first()
+
+
+def holiday_list(*, actor: Actor, year: int | None = None) -> list[Holiday]:
+    """The holiday calendar, by date (one year's, or all)."""
+    require(actor, Perm.CATALOG_VIEW)
+    qs = Holiday.objects.order_by("date")
+    if year is not None:
+        qs = qs.filter(date__year=year)
+    return list(qs)
+
+
 # ----------------------------------------------------------------------- sales list
 
 
@@ -190,6 +229,18 @@ def render_reason(reason: dict[str, Any]) -> str:
                 "now": fen_to_yuan_str(int(params["price_fen"])),
             }
         )
+    if code == "member.enrolled":
+        if params.get("new"):
+            return str(_("The customer joined as a member with this sale."))
+        return str(_("The customer's mobile belongs to a member: the sale is on their card."))
+    if code == "sale.offline":
+        moment = dt.datetime.fromisoformat(str(params["occurred_at"]))
+        return str(
+            _("Recorded offline at %(at)s; sent later.")
+            % {"at": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")}
+        )
+    if "message" in params:  # a sale participant's note (stock, count cards…), as written
+        return str(params["message"])
     engine_reason = pricing.Reason(code=code, params=params)
     if (get_language() or "").lower().startswith("zh"):
         return pricing.render_reason_zh(engine_reason)

@@ -13,7 +13,8 @@ from huiyuan.audit.selectors import action_choices
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import ROLE_LABELS, Actor, Role
 from huiyuan.members.models import CustomField
-from huiyuan.stores.models import Staff, Store, Terminal
+from huiyuan.stores.api_scopes import SCOPE_LABELS, Scope
+from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
 
 # Roles a terminal's API key may carry (never owner or head-office admin).
 API_KEY_ROLES = (Role.CASHIER, Role.STORE_MANAGER, Role.CALL_CENTER, Role.MARKETER)
@@ -166,12 +167,47 @@ class ApiKeyForm(TablerForm):
         initial=Role.CASHIER.value,
         help_text=_("What the key may do, like a staff member with this role at that store."),
     )
+    # Optional here (none chosen: everything the role allows, 600 a minute); required when
+    # changed later (ApiKeyLimitsForm).
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=[(s.value, SCOPE_LABELS[s]) for s in Scope],
+        initial=[Scope.ALL.value],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The key may do only what its role and one of its scopes allow."),
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        label=_("Requests per minute"),
+        min_value=1,
+        max_value=100_000,
+        initial=ApiKey.DEFAULT_RATE_LIMIT,
+        required=False,
+        help_text=_("Beyond this the API answers 429 and says when to retry."),
+    )
 
     def __init__(self, *args: Any, terminals: Iterable[Terminal], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["terminal"].choices = [("", _("Choose a terminal"))] + [  # type: ignore[attr-defined]
             (str(t.pk), f"{t.store.name} / {t.name} ({t.code})") for t in terminals
         ]
+
+
+class ApiKeyLimitsForm(TablerForm):
+    """A key's scopes and requests per minute (huiyuan/console/api_key_limits.py)."""
+
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=[(s.value, SCOPE_LABELS[s]) for s in Scope],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The key may do only what its role and one of its scopes allow."),
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        label=_("Requests per minute"),
+        min_value=1,
+        max_value=100_000,
+        help_text=_("Beyond this the API answers 429 and says when to retry."),
+    )
 
 
 class TagForm(TablerForm):

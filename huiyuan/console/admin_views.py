@@ -44,6 +44,8 @@ from huiyuan.members import selectors as member_selectors
 from huiyuan.members import services as member_services
 from huiyuan.stores import selectors as store_selectors
 from huiyuan.stores import services as store_services
+from huiyuan.stores.api_scopes import SCOPE_LABELS
+from huiyuan.stores.models import ApiKey
 
 AUDIT_PAGE_SIZE = 50
 LIST_PAGE_SIZE = 50
@@ -281,7 +283,12 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             new_api_key, new_key = store_services.api_key_create(
-                actor=actor, terminal_id=data["terminal"], name=data["name"], role=data["role"]
+                actor=actor,
+                terminal_id=data["terminal"],
+                name=data["name"],
+                role=data["role"],
+                scopes=data["scopes"] or None,  # none chosen: everything the role allows
+                rate_limit_per_minute=data["rate_limit_per_minute"] or ApiKey.DEFAULT_RATE_LIMIT,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -299,6 +306,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             "new_key": new_key,
             "new_api_key": new_api_key,
             "role_labels": {r.value: ROLE_LABELS[r] for r in Role},
+            "scope_labels": {s.value: label for s, label in SCOPE_LABELS.items()},
             "open_form": request.method == "POST" and new_key is None,
         },
     )

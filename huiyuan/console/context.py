@@ -61,12 +61,25 @@ UI_PERMS = {
     "tier_configure": Perm.TIER_CONFIGURE,
     "report_view": Perm.REPORT_VIEW,
     "event_view": Perm.EVENT_VIEW,
+    "webhook_manage": Perm.WEBHOOK_MANAGE,
     "sale_create": Perm.SALE_CREATE,
     "wallet_recharge": Perm.WALLET_RECHARGE,
     "catalog_view": Perm.CATALOG_VIEW,
     "catalog_manage": Perm.CATALOG_MANAGE,
+    "stock_view": Perm.STOCK_VIEW,
+    "stock_manage": Perm.STOCK_MANAGE,
+    "stock_configure": Perm.STOCK_CONFIGURE,
     "card_activate": Perm.CARD_ACTIVATE,
     "card_batch_view": Perm.CARD_BATCH_VIEW,
+    "gift_view": Perm.GIFT_VIEW,
+    "gift_manage": Perm.GIFT_MANAGE,
+    "gift_redeem": Perm.GIFT_REDEEM,
+    "checkin_record": Perm.CHECKIN_RECORD,
+    "coupon_view": Perm.COUPON_VIEW,
+    "coupon_manage": Perm.COUPON_MANAGE,
+    "coupon_issue": Perm.COUPON_ISSUE,
+    "import_members": Perm.IMPORT_MEMBERS,
+    "import_legacy": Perm.IMPORT_LEGACY,
 }
 
 
@@ -90,6 +103,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
             "points_configure",
             "tier_configure",
             "event_view",
+            "webhook_manage",
             "report_view",
         )
     )

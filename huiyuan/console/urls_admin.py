@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from huiyuan.console import admin_views
+from huiyuan.console import admin_views, api_key_limits
 
 urlpatterns = [
     path("audit/", admin_views.audit, name="audit"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("staff/<int:staff_id>/active/", admin_views.staff_set_active, name="staff_set_active"),
     path("api-keys/", admin_views.api_keys, name="api_keys"),
     path("api-keys/<int:api_key_id>/revoke/", admin_views.api_key_revoke, name="api_key_revoke"),
+    path("api-keys/<int:api_key_id>/limits/", api_key_limits.api_key_limits, name="api_key_limits"),
     path("tags/", admin_views.tags, name="tags"),
     path("custom-fields/", admin_views.custom_fields, name="custom_fields"),
     path(

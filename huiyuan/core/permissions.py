@@ -80,6 +80,20 @@ class Perm(StrEnum):
     CATALOG_VIEW = "catalog.view"  # products, categories, prices, bundles
     CATALOG_MANAGE = "catalog.manage"  # the chain's catalog and chain-wide prices
     CATALOG_STORE_PRICE = "catalog.store_price"  # a store's own prices
+    WEBHOOK_MANAGE = "webhook.manage"  # webhook subscriptions, their delivery log, replay
+    IMPORT_MEMBERS = "import.members"  # import members from a spreadsheet (bulk)
+    IMPORT_LEGACY = "import.legacy"  # opening balances from a legacy system (owner, head office)
+    COMMISSION_CONFIGURE = "commission.configure"  # staff commission rules (导购提成)
+    GIFT_VIEW = "gift.view"  # gift catalog, stock movements, redemption records, lotteries
+    GIFT_MANAGE = "gift.manage"  # gifts, restock, delist, batch distribution, lotteries
+    GIFT_REDEEM = "gift.redeem"  # redeem a gift or draw a lottery for a member at the counter
+    CHECKIN_RECORD = "checkin.record"  # record a member's daily check-in (签到)
+    STOCK_VIEW = "stock.view"  # stock on hand, movements, stocktakes, transfers
+    STOCK_MANAGE = "stock.manage"  # purchase-in, adjust, stocktake, transfer (own stores)
+    STOCK_CONFIGURE = "stock.configure"  # tracked products, selling-below-zero policy
+    COUPON_VIEW = "coupon.view"  # coupon templates, coupons, statistics, dry runs
+    COUPON_MANAGE = "coupon.manage"  # create, edit, stop templates; batch issues
+    COUPON_ISSUE = "coupon.issue"  # issue a coupon to a member by hand, claim, group-buy
 
 
 _ALL = frozenset(Perm)
@@ -97,6 +111,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_MERGE,
             Perm.MEMBER_EXPORT,
             Perm.MEMBER_VIEW_PII,
+            Perm.IMPORT_MEMBERS,
             Perm.AUDIT_VIEW,
             Perm.STORE_VIEW,
             Perm.APIKEY_MANAGE,
@@ -115,6 +130,13 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.REPORT_VIEW,
             Perm.CATALOG_VIEW,
             Perm.CATALOG_STORE_PRICE,
+            Perm.GIFT_VIEW,
+            Perm.GIFT_REDEEM,
+            Perm.CHECKIN_RECORD,
+            Perm.STOCK_VIEW,
+            Perm.STOCK_MANAGE,
+            Perm.COUPON_VIEW,
+            Perm.COUPON_ISSUE,
         }
     ),
     Role.CASHIER: frozenset(
@@ -129,6 +151,12 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.WALLET_RECHARGE,
             Perm.SALE_CREATE,
             Perm.CATALOG_VIEW,
+            Perm.GIFT_VIEW,
+            Perm.GIFT_REDEEM,
+            Perm.CHECKIN_RECORD,
+            Perm.STOCK_VIEW,
+            Perm.COUPON_VIEW,
+            Perm.COUPON_ISSUE,
         }
     ),
     Role.CALL_CENTER: frozenset(
@@ -142,6 +170,11 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.REPORT_VIEW,
             Perm.CATALOG_VIEW,
+            Perm.GIFT_VIEW,
+            Perm.GIFT_MANAGE,
+            Perm.COUPON_VIEW,
+            Perm.COUPON_MANAGE,
+            Perm.COUPON_ISSUE,
         }
     ),
 }
@@ -161,10 +194,15 @@ class Actor:
     store_ids: frozenset[int] | None = field(default=None)
     # The store the operation happens at (a terminal's store, a cashier's current store).
     store_id: int | None = None
+    # An API key's scopes, as the permissions they allow (None: not limited by scopes).
+    # The actor holds what its role AND its scopes allow (huiyuan/stores/api_scopes.py).
+    scope_perms: frozenset[Perm] | None = None
 
     @property
     def perms(self) -> frozenset[Perm]:
-        return ROLE_PERMS[self.role]
+        if self.scope_perms is None:
+            return ROLE_PERMS[self.role]
+        return ROLE_PERMS[self.role] & self.scope_perms
 
     def has(self, perm: Perm) -> bool:
         return perm in self.perms
@@ -185,6 +223,13 @@ def require(
     actor: Actor, perm: Perm, *, store_id: int | None = None, check_store: bool = False
 ) -> None:
     """Refuse unless ``actor`` holds ``perm`` (and, when asked, acts in ``store_id``)."""
+    if not actor.has(perm) and perm in ROLE_PERMS[actor.role]:
+        # The role would allow it; the API key's scopes do not.
+        raise PermissionDenied(
+            _("This API key's scopes do not allow this."),
+            code="scope_missing",
+            details={"permission": perm.value},
+        )
     if not actor.has(perm):
         raise PermissionDenied(
             _("You do not have permission to do this."),

@@ -90,6 +90,77 @@ EVENTS: dict[str, EventSpec] = {
         _("Card batch cards voided"), "batch_id", "void_id", "cards", "refund_fen", "method"
     ),
     "points.adjusted": _spec(_("Points adjusted"), "card_id", "operation_id", "delta"),
+    "points.matured": _spec(_("Pending points matured"), "card_id", "points", "lots"),
+    # Count, period and course cards (huiyuan/packages, docs/packages.md).
+    "package.opened": _spec(
+        _("Package opened"), "package_id", "plan_id", "sale_id", "card_id", "paid_fen"
+    ),
+    "package.used": _spec(_("Package used"), "package_id", "use_id", "item_id", "remaining"),
+    "package.use_undone": _spec(
+        _("Package use undone"), "package_id", "use_id", "undo_id", "remaining"
+    ),
+    "package.refunded": _spec(
+        _("Package refunded"), "package_id", "refund_id", "amount_fen", "fee_fen", "method"
+    ),
+    "package.cancelled": _spec(_("Package cancelled"), "package_id", "sale_id", "return_id"),
+    "package.expiring": _spec(
+        _("Package expiring"), "package_id", "plan_id", "days_left", "remaining"
+    ),
+    "package.expired": _spec(_("Package expired"), "package_id", "plan_id", "remaining"),
+    "shift.opened": _spec(
+        _("Shift opened"),
+        "shift_id",
+        "cashier_id",
+        "terminal_id",
+        "float_fen",
+        "previous_shift_id",
+    ),
+    "shift.closed": _spec(
+        _("Shift closed"),
+        "shift_id",
+        "cashier_id",
+        "expected_cash_fen",
+        "counted_cash_fen",
+        "cash_difference_fen",
+    ),
+    "gift.redeemed": _spec(
+        _("Gift redeemed"),
+        "redemption_id",
+        "gift_id",
+        "card_id",
+        "operation_id",
+        "quantity",
+        "points",
+        "cash_fen",
+        "channel",
+    ),
+    "gift.redemption_cancelled": _spec(
+        _("Gift redemption cancelled"),
+        "redemption_id",
+        "gift_id",
+        "card_id",
+        "operation_id",
+        "quantity",
+        "points",
+    ),
+    "lottery.drawn": _spec(
+        _("Lottery drawn"),
+        "draw_id",
+        "lottery_id",
+        "card_id",
+        "operation_id",
+        "prize_id",
+        "prize_kind",
+        "points_cost",
+        "points_won",
+    ),
+    "checkin.recorded": _spec(
+        _("Daily check-in"), "checkin_id", "card_id", "operation_id", "streak", "points"
+    ),
+    # Coupons (huiyuan/coupons, docs/coupons.md).
+    "coupon.issued": _spec(_("Coupon issued"), "coupon_id", "template_id", "channel"),
+    "coupon.used": _spec(_("Coupon used"), "coupon_id", "template_id", "sale_id", "discount_fen"),
+    "coupon.restored": _spec(_("Coupon restored"), "coupon_id", "template_id", "sale_id"),
 }
 
 # Keys that would carry personal data; no payload may use them, whatever the catalogue says.

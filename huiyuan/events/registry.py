@@ -33,14 +33,24 @@ Handler = Callable[["OutboxEvent"], object]
 class Subscriber:
     name: str
     handler: Handler
+    # Optional: asked whether this subscriber wants an event of this name right now (the
+    # webhooks want only the names some active subscription lists). It runs inside the
+    # emitting transaction, so it must be cheap (a cache, no query on the hot path); an
+    # event nobody wants is recorded as delivered at once, as with no subscriber.
+    wants: Callable[[str], bool] | None = None
+
+    def wanted(self, event_name: str) -> bool:
+        return self.wants is None or self.wants(event_name)
 
 
 # event name → subscriber name → subscriber
 _REGISTRY: dict[str, dict[str, Subscriber]] = {}
 
 
-def subscriber(*event_names: str, name: str = "") -> Callable[[Handler], Handler]:
-    """Register the decorated function for ``event_names``."""
+def subscriber(
+    *event_names: str, name: str = "", wants: Callable[[str], bool] | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the decorated function for ``event_names`` (``wants``: see Subscriber)."""
     if not event_names:
         raise ValueError("subscribe to at least one event name")
     unknown = [n for n in event_names if n not in EVENTS]
@@ -56,15 +66,16 @@ def subscriber(*event_names: str, name: str = "") -> Callable[[Handler], Handler
             existing = registered.get(key)
             if existing is not None and existing.handler is not handler:
                 raise ValueError(f"two subscribers named {key} for {event_name}")
-            registered[key] = Subscriber(name=key, handler=handler)
+            registered[key] = Subscriber(name=key, handler=handler, wants=wants)
         return handler
 
     return register
 
 
 def subscribers_for(event_name: str) -> list[Subscriber]:
-    """The subscribers of ``event_name``, by name."""
-    return sorted(_REGISTRY.get(event_name, {}).values(), key=lambda s: s.name)
+    """The subscribers of ``event_name`` that want it now, by name."""
+    subs = [s for s in _REGISTRY.get(event_name, {}).values() if s.wanted(event_name)]
+    return sorted(subs, key=lambda s: s.name)
 
 
 def subscriber_named(event_name: str, name: str) -> Subscriber | None:
@@ -72,7 +83,7 @@ def subscriber_named(event_name: str, name: str) -> Subscriber | None:
 
 
 def has_subscribers(event_name: str) -> bool:
-    return bool(_REGISTRY.get(event_name))
+    return any(s.wanted(event_name) for s in _REGISTRY.get(event_name, {}).values())
 
 
 def registry_snapshot() -> dict[str, dict[str, Subscriber]]:

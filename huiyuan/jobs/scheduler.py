@@ -23,6 +23,9 @@ from huiyuan.events.selectors import events_due
 from huiyuan.events.tasks import dispatch_events
 from huiyuan.jobs import tasks
 from huiyuan.jobs.models import ScheduledRun
+from huiyuan.packages.tasks import package_expiry
+from huiyuan.webhooks.delivery import deliveries_due
+from huiyuan.webhooks.tasks import send_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,10 @@ class Job:
 
 JOBS = [
     Job("expire_lots", daily, tasks.expire_lots),
+    Job("mature_points", daily, tasks.mature_points),
     Job("purge_idempotency_keys", daily, tasks.purge_idempotency_keys),
     Job("purge_events", daily, tasks.purge_events),
+    Job("package_expiry", daily, package_expiry),
     Job("evaluate_tiers", monthly, tasks.evaluate_tiers),
     Job("terminate_inactive_members", monthly, tasks.terminate_inactive_members),
 ]
@@ -85,4 +90,8 @@ def tick(now: dt.datetime | None = None, who: str | None = None) -> list[str]:
     if events_due(now):
         dispatch_events.enqueue()
         started.append("dispatch_events")
+    # Likewise webhook deliveries whose retry is due (docs/webhooks.md).
+    if deliveries_due(now):
+        send_webhooks.enqueue()
+        started.append("send_webhooks")
     return started

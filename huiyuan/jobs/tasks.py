@@ -11,6 +11,7 @@ from huiyuan.core.permissions import Actor, Role
 from huiyuan.events.services import events_purge
 from huiyuan.ledger.commands import idempotency_keys_purge
 from huiyuan.members.services import members_terminate_inactive
+from huiyuan.points.maturation import points_mature_due
 from huiyuan.points.services import lots_expire_due
 from huiyuan.tiers.models import TierPolicy
 from huiyuan.tiers.services import tiers_evaluate_period
@@ -23,6 +24,12 @@ SYSTEM = Actor(role=Role.OWNER)
 def expire_lots() -> dict[str, Any]:
     """Sweep expired points and bonus lots to the expiry accounts."""
     return {"lots": lots_expire_due(actor=SYSTEM)}
+
+
+@task()
+def mature_points() -> dict[str, Any]:
+    """Mark pending points whose return window has passed as matured (P1), once per lot."""
+    return {"lots": points_mature_due(actor=SYSTEM)}
 
 
 @task()

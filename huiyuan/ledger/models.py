@@ -10,6 +10,8 @@ oldest-expiry first and records each ``LotUse`` so that a reversal gives back ex
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -38,6 +40,9 @@ class Account(models.Model):
         POINTS_EXPIRED = "points_expired", _("Points expired")
         BONUS_EXPIRED = "bonus_expired", _("Bonus expired")
         POINTS_ADJUSTMENTS = "points_adjustments", _("Points adjusted by hand")
+        # System: balances brought over from a legacy system (huiyuan.imports.opening).
+        OPENING_BALANCE = "opening_balance", _("Opening balances migrated (fen)")
+        OPENING_POINTS = "opening_points", _("Opening points migrated")
 
     MEMBER_KINDS = (Kind.PRINCIPAL, Kind.BONUS, Kind.POINTS)
     LOTTED_KINDS = (Kind.BONUS, Kind.POINTS)
@@ -156,7 +161,12 @@ class Entry(models.Model):
 
 
 class Lot(models.Model):
-    """A parcel of bonus or points with its own expiry, consumed oldest-expiry first."""
+    """A parcel of bonus or points with its own expiry, consumed oldest-expiry first.
+
+    A lot with ``matures_at`` in the future is pending (P1, 待生效积分): counted in the
+    account's balance but not spendable until then; a return within the window takes it
+    back without touching spendable points. ``matured_at`` is set once by the maturation
+    job (which announces it); spendability follows ``matures_at`` alone."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
     source = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lots")
@@ -166,6 +176,8 @@ class Lot(models.Model):
     store_id = models.BigIntegerField(null=True, blank=True)
     source_kind = models.CharField(max_length=30)
     created_at = models.DateTimeField()
+    matures_at = models.DateTimeField(null=True, blank=True)
+    matured_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lot")
@@ -175,7 +187,17 @@ class Lot(models.Model):
                 name="ledger_lot_remaining_in_range",
             ),
         ]
-        indexes = [models.Index(fields=["account", "remaining", "expires_at"])]
+        indexes = [
+            models.Index(fields=["account", "remaining", "expires_at"]),
+            models.Index(
+                fields=["matures_at"],
+                name="ledger_lot_pending",
+                condition=Q(matured_at__isnull=True, matures_at__isnull=False),
+            ),
+        ]
+
+    def is_pending(self, now: dt.datetime) -> bool:
+        return self.matures_at is not None and self.matures_at > now
 
 
 class LotUse(models.Model):

@@ -48,6 +48,8 @@ KIND_UNIT: dict[str, str] = {
     Account.Kind.POINTS_EXPIRED: Unit.POINT,
     Account.Kind.BONUS_EXPIRED: Unit.FEN,
     Account.Kind.POINTS_ADJUSTMENTS: Unit.POINT,
+    Account.Kind.OPENING_BALANCE: Unit.FEN,
+    Account.Kind.OPENING_POINTS: Unit.POINT,
 }
 
 
@@ -70,6 +72,7 @@ class Move:
     reverses: Transfer | None = None
     lot_store_id: int | None = None
     named_lots_only: bool = False  # take only from ``take_lots``; never from other lots
+    matures_at: dt.datetime | None = None  # the lot opened is pending until then (P1)
 
 
 @dataclass
@@ -157,13 +160,16 @@ def spendable_lots(account: Account, now: dt.datetime) -> list[Lot]:
 
 
 def spendable_lots_of(account_ids: Iterable[int], now: dt.datetime) -> dict[int, list[Lot]]:
-    """Spendable lots of several accounts in one query, each list oldest expiry first."""
+    """Spendable lots of several accounts in one query, each list oldest expiry first
+    (pending lots — not matured yet — are not spendable)."""
     ids = sorted(set(account_ids))
     by_account: dict[int, list[Lot]] = {pk: [] for pk in ids}
     if not ids:
         return by_account
-    lots = Lot.objects.filter(account_id__in=ids, remaining__gt=0).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    lots = (
+        Lot.objects.filter(account_id__in=ids, remaining__gt=0)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(matures_at__isnull=True) | Q(matures_at__lte=now))
     )
     for lot in lots:
         by_account[lot.account_id].append(lot)
@@ -175,7 +181,8 @@ def spendable_lots_of(account_ids: Iterable[int], now: dt.datetime) -> dict[int,
 def available(
     account: Account, now: dt.datetime | None = None, lots: Sequence[Lot] | None = None
 ) -> int:
-    """What can be spent now: the balance, less lots that expired but are not swept yet."""
+    """What can be spent now: the balance, less lots that expired but are not swept yet
+    and lots still pending."""
     if not account.is_lotted:
         return account.balance
     now = now or timezone.now()
@@ -217,6 +224,7 @@ class _Posting:
             and lot.pk not in listed
             and lot.remaining > 0
             and (lot.expires_at is None or lot.expires_at > self.now)
+            and not lot.is_pending(self.now)
         ]
         if restored:
             self.spendable[account.pk] = sorted(
@@ -396,6 +404,7 @@ def _credit(account: Account, transfer: Transfer, move: Move, posting: _Posting)
         store_id=move.lot_store_id,
         source_kind=move.kind,
         created_at=posting.now,
+        matures_at=move.matures_at,
     )
     posting.new_lots.append(lot)
 

@@ -27,6 +27,9 @@ class PointsPolicy(models.Model):
     supplement_days = models.PositiveIntegerField(
         _("supplementary points allowed within days"), default=7
     )
+    # P1: points earned on a sale are pending for this many days (the return window) before
+    # they can be spent; 0: spendable at once.
+    pending_days = models.PositiveIntegerField(_("earned points pending for days"), default=0)
 
     class Meta:
         verbose_name = _("points policy")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from huiyuan.cards.models import Card
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.replica import on_replica
 from huiyuan.ledger.models import Account, Entry
+from huiyuan.points.maturation import points_pending_total
 from huiyuan.points.models import EarnRule, PointsPolicy
 from huiyuan.stores.scope import stores_in_view
 
@@ -18,6 +21,7 @@ _FLOW_KINDS = [
 ]
 
 
+@on_replica
 def points_liability(*, actor: Actor, store_id: int | None = None) -> dict[str, int]:
     """Points outstanding on member cards and their value in fen at the offset rate.
 
@@ -40,12 +44,15 @@ def points_liability(*, actor: Actor, store_id: int | None = None) -> dict[str, 
         )
     row = accounts.aggregate(points=Sum("balance"), cards=Count("id"))
     points = row["points"] or 0
+    pending = points_pending_total(store_ids, timezone.now())
     policy = PointsPolicy.current()
     flows = dict(
         entries.values("account__kind").annotate(s=Sum("delta")).values_list("account__kind", "s")
     )
     return {
         "points": points,
+        "pending": pending,  # earned, not spendable until the return window ends (P1)
+        "spendable": points - pending,
         "cards": row["cards"] or 0,
         "value_fen": points * 100 // policy.points_per_yuan,
         "issued": -(flows.get(Account.Kind.STORE_POINTS_ISSUED) or 0),

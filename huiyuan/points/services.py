@@ -178,6 +178,13 @@ def points_expires_at(
     return _end_of(due, policy.expiry)
 
 
+def points_matures_at(earned_at: dt.datetime, policy: PointsPolicy) -> dt.datetime | None:
+    """When points earned on a sale at ``earned_at`` become spendable (see ``maturation``)."""
+    from huiyuan.points.maturation import points_matures_at as matures_at
+
+    return matures_at(earned_at, policy)
+
+
 def points_adjust(
     *, actor: Actor, card_id: int, delta: int, reason: str, idempotency_key: str
 ) -> Operation:
@@ -381,6 +388,7 @@ POLICY_FIELDS = (
     "expiry",
     "expiry_days",
     "supplement_days",
+    "pending_days",
 )
 
 
@@ -392,7 +400,13 @@ def points_policy_update(*, actor: Actor, **changes: Any) -> PointsPolicy:
         raise ValidationFailed(
             _("Unknown setting."), code="unknown_setting", details={"fields": sorted(unknown)}
         )
-    for key in ("points_per_yuan", "max_offset_percent", "expiry_days", "supplement_days"):
+    for key in (
+        "points_per_yuan",
+        "max_offset_percent",
+        "expiry_days",
+        "supplement_days",
+        "pending_days",
+    ):
         if key in changes and (not isinstance(changes[key], int) or changes[key] < 0):
             raise ValidationFailed(
                 _("Enter a whole number, zero or more."), code="invalid_setting", field=key

@@ -16,8 +16,11 @@ Guarantees, for any input the engine accepts:
 
 Public API::
 
-    price_basket(basket, *, context, member=None, promotions=(), payment=PaymentRequest())
+    price_basket(basket, *, context, member=None, promotions=(), payment=PaymentRequest(),
+                 coupons=())
         -> PricedBasket                       # raises PricingError(code, **params)
+    propose_coupons(basket, *, context, member=None, promotions=(), coupons=())
+        -> ({coupon id: why not or None}, best combination, its worth in fen)
     allocate_earned_points(priced, earned_by_category_path) -> {line_id: points}
     line_refund(amounts, *, returned_before_milli, returning_milli) -> LineAmounts
     allocate(total, weights) -> list[int]     # largest remainder, ties by position
@@ -27,7 +30,8 @@ Public API::
 """
 
 from huiyuan.pricing.allocation import allocate
-from huiyuan.pricing.engine import allocate_earned_points, price_basket
+from huiyuan.pricing.coupons import CouponKind, CouponLine, CouponTerms, combination_key
+from huiyuan.pricing.engine import allocate_earned_points, price_basket, propose_coupons
 from huiyuan.pricing.errors import PricingError
 from huiyuan.pricing.inputs import (
     Basket,
@@ -67,6 +71,9 @@ __all__ = [
     "Basket",
     "BundleComponent",
     "BundleItem",
+    "CouponKind",
+    "CouponLine",
+    "CouponTerms",
     "EligibleAmount",
     "Line",
     "LineAmounts",
@@ -86,9 +93,11 @@ __all__ = [
     "TierTerms",
     "allocate",
     "allocate_earned_points",
+    "combination_key",
     "line_refund",
     "points_max",
     "price_basket",
+    "propose_coupons",
     "render_error_en",
     "render_error_zh",
     "render_reason_en",

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from huiyuan.pricing import coupons as coupon_rules
 from huiyuan.pricing.allocation import allocate, round_half_up_div
+from huiyuan.pricing.coupons import CouponLine, CouponTerms
 from huiyuan.pricing.discounts import LineDiscounts, Measured, discount_lines
 from huiyuan.pricing.errors import PricingError
 from huiyuan.pricing.inputs import (
@@ -122,19 +124,13 @@ def _by_category(lines: Sequence[PricedLine]) -> tuple[EligibleAmount, ...]:
     )
 
 
-def price_basket(
+def _discounted(
     basket: Basket,
-    *,
     context: PricingContext,
-    member: MemberSnapshot | None = None,
-    promotions: Sequence[Promotion] = (),
-    payment: PaymentRequest = NO_PAYMENT,
-) -> PricedBasket:
-    """Price ``basket`` for ``member`` (None: walk-in) at ``context`` and pay by ``payment``.
-
-    Raises ``PricingError`` (with a stable ``code``) for a line, rule or payment request
-    that cannot be honoured; nothing else.
-    """
+    member: MemberSnapshot | None,
+    promotions: Sequence[Promotion],
+) -> tuple[list[Measured], list[list[Reason]], list[LineDiscounts]]:
+    """Steps 1 and 2: the lines measured, with their promotions and tier rate."""
     line_ids = [line.line_id for line in basket.lines]
     if len(set(line_ids)) != len(line_ids):
         raise PricingError("duplicate_line")
@@ -144,9 +140,58 @@ def price_basket(
         item, line_notes = _measure(line)
         measured.append(item)
         notes.append(line_notes)
-    discounts: list[LineDiscounts] = discount_lines(
-        measured, member=member, promotions=promotions, context=context
-    )
+    discounts = discount_lines(measured, member=member, promotions=promotions, context=context)
+    return measured, notes, discounts
+
+
+def _coupon_lines(
+    measured: Sequence[Measured], discounts: Sequence[LineDiscounts]
+) -> list[CouponLine]:
+    return [
+        CouponLine(item.line, item.quantity_milli, item.list_fen - d.total_fen)
+        for item, d in zip(measured, discounts, strict=True)
+    ]
+
+
+def propose_coupons(
+    basket: Basket,
+    *,
+    context: PricingContext,
+    member: MemberSnapshot | None = None,
+    promotions: Sequence[Promotion] = (),
+    coupons: Sequence[CouponTerms] = (),
+) -> tuple[dict[int, str | None], tuple[CouponTerms, ...], int]:
+    """For the quote screen: each coupon's ``why_not`` (None: applies), the best allowed
+    combination (``coupons.best_combination``) and what it is worth."""
+    measured, _notes, discounts = _discounted(basket, context, member, promotions)
+    lines = _coupon_lines(measured, discounts)
+    verdicts = coupon_rules.applicable(lines, coupons, context=context, member=member)
+    best, worth = coupon_rules.best_combination(lines, coupons, context=context, member=member)
+    return verdicts, best, worth
+
+
+def price_basket(
+    basket: Basket,
+    *,
+    context: PricingContext,
+    member: MemberSnapshot | None = None,
+    promotions: Sequence[Promotion] = (),
+    payment: PaymentRequest = NO_PAYMENT,
+    coupons: Sequence[CouponTerms] = (),
+) -> PricedBasket:
+    """Price ``basket`` for ``member`` (None: walk-in) at ``context`` and pay by ``payment``.
+
+    ``coupons`` are applied after promotions and the tier rate, all of them or none
+    (``coupons.apply_coupons``). Raises ``PricingError`` (with a stable ``code``) for a
+    line, rule, coupon or payment request that cannot be honoured; nothing else.
+    """
+    measured, notes, discounts = _discounted(basket, context, member, promotions)
+    if coupons:
+        applied = coupon_rules.apply_coupons(
+            _coupon_lines(measured, discounts), coupons, context=context, member=member
+        )
+        for discount, extra in zip(discounts, applied.adjustments, strict=True):
+            discount.adjustments.extend(extra)
     payables = [item.list_fen - d.total_fen for item, d in zip(measured, discounts, strict=True)]
     plan = plan_payment(payables, member, payment)
     earn_frozen = member is not None and member.earn_frozen

@@ -111,6 +111,21 @@ ZH: dict[str, Render] = {
         f"赠送金 {_yuan(p, 'bonus_fen')}（{_ZH_ORDER.get(str(p['spend_order']), '')}）"
     ),
     "points.earn_frozen": lambda p: "该会员积分已冻结，本单不积分",
+    "coupon.cash": lambda p: (
+        f"优惠券「{p['name']}」代金 {_yuan(p, 'value')}，优惠 {_yuan(p, 'amount_fen')}"
+    ),
+    "coupon.threshold": lambda p: (
+        f"优惠券「{p['name']}」满 {_yuan(p, 'min_spend_fen')} 减 {_yuan(p, 'value')}，"
+        f"优惠 {_yuan(p, 'amount_fen')}"
+    ),
+    "coupon.percent": lambda p: (
+        f"优惠券「{p['name']}」{zhe(int(p['value']))}"
+        + (f"（最多减 {_yuan(p, 'cap_fen')}）" if int(p["cap_fen"]) else "")
+        + f"，优惠 {_yuan(p, 'amount_fen')}"
+    ),
+    "coupon.gift": lambda p: (
+        f"兑换券「{p['name']}」免费兑换{p['product']}一件，优惠 {_yuan(p, 'amount_fen')}"
+    ),
 }
 
 EN: dict[str, Render] = {
@@ -157,6 +172,21 @@ EN: dict[str, Render] = {
         f" {_yuan(p, 'bonus_fen')} ({_EN_ORDER.get(str(p['spend_order']), '')})"
     ),
     "points.earn_frozen": lambda p: "Earning is frozen for this member: no points",
+    "coupon.cash": lambda p: (
+        f"Coupon {p['name']}: {_yuan(p, 'value')} voucher, {_yuan(p, 'amount_fen')} off"
+    ),
+    "coupon.threshold": lambda p: (
+        f"Coupon {p['name']}: {_yuan(p, 'value')} off from {_yuan(p, 'min_spend_fen')},"
+        f" {_yuan(p, 'amount_fen')}"
+    ),
+    "coupon.percent": lambda p: (
+        f"Coupon {p['name']}: {_percent(int(p['value']))} off"
+        + (f" (at most {_yuan(p, 'cap_fen')})" if int(p["cap_fen"]) else "")
+        + f", {_yuan(p, 'amount_fen')}"
+    ),
+    "coupon.gift": lambda p: (
+        f"Gift coupon {p['name']}: one {p['product']} free, {_yuan(p, 'amount_fen')} off"
+    ),
 }
 
 
@@ -169,6 +199,23 @@ def render_reason_en(reason: Reason) -> str:
     render = EN.get(reason.code)
     return render(reason.params) if render else reason.code
 
+
+COUPON_WHY_ZH = {
+    "not_yet_valid": "未到使用日期",
+    "expired": "已过期",
+    "other_store": "本门店不可用",
+    "other_day": "今天不可用",
+    "other_tier": "会员等级不符",
+    "no_line": "没有适用的商品",
+    "gift_missing": "请先把兑换商品加入购物篮",
+    "below_min_spend": "未达到使用门槛",
+}
+_COMBO_ZH = {
+    "duplicate": "同一张券用了两次",
+    "too_many": "张数过多",
+    "exclusive": "含不可叠加的券",
+    "same_group": "同组的券只能用一张",
+}
 
 ERRORS_ZH: dict[str, Render] = {
     "duplicate_line": lambda p: "同一行出现了两次。",
@@ -195,6 +242,13 @@ ERRORS_ZH: dict[str, Render] = {
         f"余额不足：需 {_yuan(p, 'requested')}，可用 {_yuan(p, 'available')}。"
     ),
     "return_exceeds_sold": lambda p: "退货数量超过可退数量。",
+    "coupon_combination": lambda p: (
+        f"这些优惠券不能同时使用（{_COMBO_ZH.get(str(p.get('why')), str(p.get('why')))}）。"
+    ),
+    "coupon_not_applicable": lambda p: (
+        f"优惠券 {p.get('coupon', '')} 本单不可用（"
+        f"{COUPON_WHY_ZH.get(str(p.get('why')), str(p.get('why')))}）。"
+    ),
 }
 
 ERRORS_EN: dict[str, Render] = {
@@ -226,6 +280,10 @@ ERRORS_EN: dict[str, Render] = {
         f"Not enough balance: {_yuan(p, 'requested')} asked, {_yuan(p, 'available')} available."
     ),
     "return_exceeds_sold": lambda p: "More would be returned than was sold.",
+    "coupon_combination": lambda p: f"These coupons cannot be used together ({p.get('why')}).",
+    "coupon_not_applicable": lambda p: (
+        f"Coupon {p.get('coupon', '')} does not apply to this sale ({p.get('why')})."
+    ),
 }
 
 

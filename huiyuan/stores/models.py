@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.core.permissions import CHAIN_WIDE_ROLES, ROLE_LABELS, Actor, Role
+from huiyuan.stores.api_scopes import scope_perms
 
 
 class Store(models.Model):
@@ -87,8 +88,18 @@ class Staff(AbstractUser):
         return Actor(role=self.role_enum, staff=self, store_ids=store_ids, store_id=store_id)
 
 
+def api_key_default_scopes() -> list[str]:
+    return ["all"]
+
+
 class ApiKey(models.Model):
-    """A terminal's key for the API. Only a hash is stored; the key is shown once."""
+    """A terminal's key for the API. Only a hash is stored; the key is shown once.
+
+    ``scopes`` narrow what the role allows (``huiyuan/stores/api_scopes.py``; ``all``: the
+    role's every permission); ``rate_limit_per_minute`` caps its requests (429 beyond).
+    """
+
+    DEFAULT_RATE_LIMIT = 600
 
     terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="api_keys")
     name = models.CharField(_("name"), max_length=100)
@@ -101,6 +112,10 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(_("scopes"), default=api_key_default_scopes)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("requests per minute"), default=DEFAULT_RATE_LIMIT
+    )
 
     class Meta:
         verbose_name = _("API key")
@@ -117,6 +132,7 @@ class ApiKey(models.Model):
             terminal=self.terminal,
             store_ids=frozenset({store_id}),
             store_id=store_id,
+            scope_perms=scope_perms(self.scopes or []),
         )
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
+from huiyuan.stores.api_scopes import Scope, scopes_clean
 from huiyuan.stores.models import (
     ApiKey,
     Staff,
@@ -236,10 +237,40 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+MAX_RATE_LIMIT = 100_000
+
+
+def _api_key_limits(scopes: list[str] | None, rate_limit_per_minute: int | None) -> list[str]:
+    """Check scopes and a rate limit; returns the scopes, cleaned."""
+    if scopes is not None:
+        unknown = sorted(set(scopes) - {s.value for s in Scope})
+        if unknown or not scopes:
+            raise ValidationFailed(
+                _("Choose at least one scope from the list."),
+                code="invalid_scope",
+                field="scopes",
+                details={"unknown": unknown},
+            )
+    if rate_limit_per_minute is not None and not 1 <= rate_limit_per_minute <= MAX_RATE_LIMIT:
+        raise ValidationFailed(
+            _("The limit is 1 to 100000 requests per minute."),
+            code="invalid_rate_limit",
+            field="rate_limit_per_minute",
+        )
+    return scopes_clean(scopes) if scopes is not None else []
+
+
 def api_key_create(
-    *, actor: Actor, terminal_id: int, name: str, role: str = Role.CASHIER
+    *,
+    actor: Actor,
+    terminal_id: int,
+    name: str,
+    role: str = Role.CASHIER,
+    scopes: list[str] | None = None,
+    rate_limit_per_minute: int = ApiKey.DEFAULT_RATE_LIMIT,
 ) -> tuple[ApiKey, str]:
-    """Create a key for a terminal; returns the row and the key, which is shown only once."""
+    """Create a key for a terminal; returns the row and the key, which is shown only once.
+    ``scopes`` default to ``all`` (everything the role allows)."""
     terminal = Terminal.objects.select_related("store").filter(pk=terminal_id).first()
     if terminal is None:
         raise NotFound(_("Unknown terminal."), code="unknown_terminal")
@@ -248,6 +279,7 @@ def api_key_create(
         raise ValidationFailed(
             _("A terminal key cannot have this role."), code="invalid_role", field="role"
         )
+    scopes = _api_key_limits(scopes if scopes is not None else [Scope.ALL], rate_limit_per_minute)
     prefix = secrets.token_hex(4)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -258,16 +290,65 @@ def api_key_create(
             key_hash=_hash_key(key),
             role=role,
             created_by=actor.staff,
+            scopes=scopes,
+            rate_limit_per_minute=rate_limit_per_minute,
         )
         audit_record(
             actor=actor,
             action="api_key.created",
             subject_type="api_key",
             subject_id=api_key.pk,
-            after={"terminal": terminal.code, "role": role, "prefix": prefix},
+            after={
+                "terminal": terminal.code,
+                "role": role,
+                "prefix": prefix,
+                "scopes": scopes,
+                "rate_limit_per_minute": rate_limit_per_minute,
+            },
             store_id=terminal.store_id,
         )
     return api_key, key
+
+
+def api_key_update(
+    *,
+    actor: Actor,
+    api_key_id: int,
+    scopes: list[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+) -> ApiKey:
+    """Change a key's scopes and/or its requests per minute (None: keep)."""
+    cleaned = _api_key_limits(scopes, rate_limit_per_minute)
+    with transaction.atomic():
+        api_key = (
+            ApiKey.objects.select_for_update()
+            .select_related("terminal")
+            .filter(pk=api_key_id)
+            .first()
+        )
+        if api_key is None:
+            raise NotFound(_("Unknown API key."), code="unknown_api_key")
+        require(actor, Perm.APIKEY_MANAGE, store_id=api_key.terminal.store_id, check_store=True)
+        if api_key.revoked_at is not None:
+            raise Conflict(_("This key is already revoked."), code="already_revoked")
+        before = {"scopes": api_key.scopes, "rate_limit_per_minute": api_key.rate_limit_per_minute}
+        if scopes is not None:
+            api_key.scopes = cleaned
+        if rate_limit_per_minute is not None:
+            api_key.rate_limit_per_minute = rate_limit_per_minute
+        after = {"scopes": api_key.scopes, "rate_limit_per_minute": api_key.rate_limit_per_minute}
+        if after != before:
+            api_key.save(update_fields=["scopes", "rate_limit_per_minute"])
+            audit_record(
+                actor=actor,
+                action="api_key.updated",
+                subject_type="api_key",
+                subject_id=api_key.pk,
+                before=before,
+                after=after,
+                store_id=api_key.terminal.store_id,
+            )
+    return api_key
 
 
 def api_key_revoke(*, actor: Actor, api_key_id: int) -> ApiKey:

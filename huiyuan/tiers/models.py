@@ -26,6 +26,9 @@ class Tier(models.Model):
         _("price paid (‰): 950 = 95折"), default=1000
     )
     points_multiplier_pct = models.PositiveSmallIntegerField(_("points multiplier %"), default=100)
+    # Per-category price paid in ‰ ({"drinks": 880}): the most specific category on a line's
+    # path wins over ``discount_permille`` (docs/pricing.md).
+    category_discounts = models.JSONField(_("discount by category"), default=dict, blank=True)
     privileges = models.TextField(_("privileges"), blank=True)
 
     class Meta:

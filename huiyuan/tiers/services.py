@@ -32,8 +32,23 @@ def tier_create(
     discount_permille: int = 1000,
     points_multiplier_pct: int = 100,
     privileges: str = "",
+    category_discounts: dict[str, int] | None = None,
 ) -> Tier:
     require(actor, Perm.TIER_CONFIGURE)
+    category_discounts = dict(category_discounts or {})
+    for category, permille in category_discounts.items():
+        if (
+            not isinstance(category, str)
+            or not category
+            or not isinstance(permille, int)
+            or isinstance(permille, bool)
+            or not 1 <= permille <= 1000
+        ):
+            raise ValidationFailed(
+                _("The price paid is 1‰ to 1000‰."),
+                code="invalid_discount",
+                details={"category": str(category)},
+            )
     if basis not in Tier.Basis.values:
         raise ValidationFailed(_("Unknown threshold basis."), code="invalid_basis")
     if not 1 <= discount_permille <= 1000:
@@ -54,13 +69,21 @@ def tier_create(
             discount_permille=discount_permille,
             points_multiplier_pct=points_multiplier_pct,
             privileges=privileges,
+            category_discounts=category_discounts,
         )
         audit_record(
             actor=actor,
             action="tier.created",
             subject_type="tier",
             subject_id=tier.pk,
-            after={"code": code, "name": name, "level": level, "threshold": threshold},
+            after={
+                "code": code,
+                "name": name,
+                "level": level,
+                "threshold": threshold,
+                "discount": discount_permille,
+                "category_discounts": category_discounts,
+            },
         )
     return tier
 

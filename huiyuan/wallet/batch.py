@@ -25,7 +25,6 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from decimal import Decimal
 from typing import IO, Any
 
 from django.db import connection
@@ -40,6 +39,7 @@ from huiyuan.core.errors import Conflict, DomainError, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
+from huiyuan.core.sheets import cell_text
 from huiyuan.ledger.commands import actor_scope
 from huiyuan.ledger.errors import IdempotencyConflict
 from huiyuan.ledger.models import Account, IdempotencyKey
@@ -148,21 +148,8 @@ class BatchResult:
 # ----------------------------------------------------------------------------- reading
 
 
-def _cell_text(value: object) -> str:
-    """A cell as the text a person typed; whole numbers without ``.0``; never via float maths."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)  # shortest text that reads back as this float: 100.1, not 100.0999…
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value).strip()
+# A cell as the text a person typed (shared by every import: ``huiyuan.core.sheets``).
+_cell_text = cell_text
 
 
 def _header_map(cells: Iterable[object]) -> tuple[dict[str, int], list[str]]:

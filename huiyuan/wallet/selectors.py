@@ -15,10 +15,11 @@ from django.utils import timezone
 from huiyuan.cards.models import Card
 from huiyuan.core.clock import local_day_start
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.replica import on_replica
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.stores.models import Store
 from huiyuan.stores.scope import stores_in_view
-from huiyuan.wallet.models import RechargePackage
+from huiyuan.wallet.models import Recharge, RechargePackage
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def _flows(
     return {(r["account__store_id"], r["account__kind"]): r["s"] or 0 for r in rows}
 
 
+@on_replica
 def outstanding_by_store(
     *, actor: Actor, until: dt.datetime | None = None, store_id: int | None = None
 ) -> list[StoreOutstanding]:
@@ -69,6 +71,7 @@ def outstanding_by_store(
     ]
 
 
+@on_replica
 def outstanding_total(*, actor: Actor, store_id: int | None = None) -> dict[str, int]:
     """Stored value held for members right now (the prepaid liability) on the cards of the
     stores in view: a card counts at its home store, where it was issued."""
@@ -94,6 +97,7 @@ def quarter_ends(year: int) -> list[dt.datetime]:
     return [local_day_start(dt.date(y, m, 1)) for y, m in firsts]
 
 
+@on_replica
 def outstanding_by_quarter(
     *, actor: Actor, year: int, store_id: int | None = None
 ) -> list[tuple[str, list[StoreOutstanding]]]:
@@ -108,3 +112,21 @@ def outstanding_by_quarter(
 def recharge_packages(*, active_only: bool = True) -> list[RechargePackage]:
     qs = RechargePackage.objects.all()
     return list(qs.filter(is_active=True) if active_only else qs)
+
+
+def recharge_for_slip(*, actor: Actor, recharge_id: int) -> Recharge | None:
+    """A recharge with what its slip prints (None: unknown, or another store's recharge of a
+    member outside the actor's stores)."""
+    require(actor, Perm.MEMBER_VIEW)
+    recharge = (
+        Recharge.objects.select_related(
+            "card", "card__member", "store", "package", "operation", "operation__operator"
+        )
+        .filter(pk=recharge_id)
+        .first()
+    )
+    if recharge is None:
+        return None
+    if not (actor.covers_store(recharge.store_id) or actor.covers_store(recharge.card.store_id)):
+        return None
+    return recharge

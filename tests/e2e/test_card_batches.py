@@ -121,7 +121,7 @@ def test_generate_a_batch_then_activate_one_card_at_the_counter(
     cashier.fill("#id_username", "cashier")
     cashier.fill("#id_password", PASSWORD)
     cashier.click("button[type=submit]")
-    expect(cashier.locator(".page-title")).to_have_text("概览")
+    expect(cashier.locator(".page-title")).to_have_text("刷卡")  # a cashier lands at the counter
     cashier.locator('[data-testid="nav-card-activate"]').click()
     expect(cashier.locator(".page-title")).to_have_text("激活预制卡")
     cashier.fill("#id_card", number)

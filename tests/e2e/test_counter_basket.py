@@ -1,6 +1,7 @@
 """收银 in the browser: a cashier scans a card, scans three products (one twice by barcode),
 pays part with points and part with stored value, completes with F9 and sees the receipt
-with the card number and the name masked, on 80 mm and 58 mm paper; no CSP violation."""
+with the card number and the name masked, on 80 mm and 58 mm paper, then returns one item
+with the manager's password and sees the balances restored; no CSP violation."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from playwright.sync_api import expect
 
 from huiyuan.cards import services as card_services
 from huiyuan.catalog import services as catalog
-from huiyuan.checkout.models import Sale
+from huiyuan.checkout.models import Sale, SaleLine, SaleReturn
 from huiyuan.core.permissions import Role
-from huiyuan.ledger.tests.factories import card_type, default_rule
+from huiyuan.ledger.tests.factories import balances, card_type, default_rule
 from huiyuan.members import services as member_services
 from huiyuan.members.services import MemberInput
 from huiyuan.points.services import points_adjust
@@ -137,4 +138,25 @@ def test_scan_a_card_and_three_items_pay_by_points_and_balance_print(page, count
     )
     assert 175 < width < 190, width  # 48 mm printable at 96 dpi ≈ 181 px
     shot(page, "counter-basket-receipt-58mm")
+    page.emulate_media(media="screen")
+
+    # One latte comes back, with the store manager's password entered at the counter.
+    latte = SaleLine.objects.get(sale=sale, sku="A001")
+    page.locator('[data-testid="return-toggle"]').click()
+    page.fill(f"#id_qty_{latte.pk}", "1")
+    page.fill("#id_reason", "顾客不要了")
+    page.fill("#id_manager_username", "manager")
+    page.fill("#id_manager_password", PASSWORD)
+    page.locator('[data-testid="return-submit"]').click()
+    page.wait_for_load_state("load")
+    expect(page.locator('[data-testid="r-returned"]')).to_have_count(1)
+    expect(page.locator('[data-testid="r-return"]')).to_contain_text("顾客不要了")
+    back = SaleReturn.objects.get(sale=sale)
+    # What one latte (¥28.00, no discount) took comes back: stored value and points offset.
+    assert back.payable_fen == 2800
+    assert back.principal_fen + back.points_offset_fen == 2800 and back.external_fen == 0
+    now = balances(counter)
+    assert now["principal"] == 42160 + back.principal_fen
+    assert now["points"] == sale.points_earned + back.points_returned - back.points_taken_back
+    shot(page, "counter-basket-return")
     assert page.evaluate("() => window.__csp || []") == []

@@ -70,6 +70,12 @@ class CardBalancesOut(Schema):
     points: int = Field(..., description="Points, including lots expired but not swept.")
     bonus_available_fen: int = Field(..., description="Bonus that can be spent now.")
     points_available: int = Field(..., description="Points that can be spent now.")
+    points_pending: int = Field(
+        0, description="Points earned but pending until the return window ends (P1)."
+    )
+    points_pending_next: dt.datetime | None = Field(
+        None, description="When the next pending points become spendable."
+    )
     available_fen: int = Field(..., description="Stored value that can pay a bill now.")
 
 
@@ -129,13 +135,15 @@ class CardOut(Schema):
         return b.card.status_reason
 
     @staticmethod
-    def resolve_balances(b: CardBalances) -> dict[str, int]:
+    def resolve_balances(b: CardBalances) -> dict[str, object]:
         return {
             "principal_fen": b.principal,
             "bonus_fen": b.bonus,
             "points": b.points,
             "bonus_available_fen": b.bonus_available,
             "points_available": b.points_available,
+            "points_pending": b.points_pending,
+            "points_pending_next": b.points_pending_next,
             "available_fen": b.principal + b.bonus_available,
         }
 

@@ -226,6 +226,7 @@ ERRORS: dict[int, type[Schema]] = {
     413: ErrorOut,
     415: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,  # an API key over its requests per minute (with Retry-After)
 }
 
 

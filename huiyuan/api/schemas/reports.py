@@ -47,6 +47,8 @@ class OutstandingOut(Schema):
 
 class PointsLiabilityOut(Schema):
     points: int = Field(..., description="Points outstanding on member cards.")
+    pending: int = Field(0, description="Of which pending: earned, in the return window (P1).")
+    spendable: int = Field(0, description="Of which spendable now (points less pending).")
     cards: int = Field(..., description="Cards holding points.")
     value_fen: int = Field(..., description="Their value at the offset rate.")
     issued: int

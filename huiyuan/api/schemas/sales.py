@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictInt
+from pydantic import StrictInt, StringConstraints
 
 from huiyuan.api.schemas.common import Date, Id, In, QueryId, QueryInt, Reason, StoreRef
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero, PointsOrZero, balances_out
@@ -175,11 +175,39 @@ class PaymentIn(In):
     amount_fen: Fen
 
 
+class EnrolIn(In):
+    mobile: str = Field(..., min_length=1, max_length=20, description="The customer's mobile.")
+    name: str = Field("", max_length=50, description="The customer's name, if given.")
+    explicit: bool = Field(
+        False,
+        description=(
+            "Enrol the customer now whatever the joining policy (登记为会员); otherwise the "
+            "policy decides (first purchase, pay-to-join, spend threshold)."
+        ),
+    )
+
+
 class BasketQuoteIn(In):
     lines: list[SaleLineIn] = Field(..., min_length=1, max_length=200)
     card_id: Id | None = Field(None, description="The member's card; left out: a walk-in sale.")
     points: PointsOrZero = Field(0, description="Points to offset part of the bill.")
     balance_fen: FenOrZero = Field(0, description="To pay from stored value, in fen.")
+    enrol: EnrolIn | None = Field(
+        None,
+        description=(
+            "A walk-in customer's mobile: the sale registers them (or finds them) and goes on "
+            "their card when the joining policy or `explicit` says so; a new member pays the "
+            "joining fee as a line. Not with `card_id`."
+        ),
+    )
+    coupon_codes: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        [],
+        max_length=5,
+        description=(
+            "Coupons chosen (scanned or typed), applied after promotions and the tier rate; "
+            "the quote lists the member's coupons and proposes the best allowed combination."
+        ),
+    )
 
 
 class BasketSaleIn(BasketQuoteIn):
@@ -283,6 +311,17 @@ class SaleReturnOut(Schema):
     created_at: dt.datetime
 
 
+class QuoteCouponOut(Schema):
+    code: str
+    name: str
+    kind: str
+    valid_to: dt.date | None
+    stack_group: str = Field(..., description="Empty: used alone.")
+    applies: bool
+    why_not: str = Field(..., description="Why it does not apply to this basket, in words.")
+    chosen: bool
+
+
 class QuoteOut(Schema):
     tier_code: str
     list_fen: int
@@ -298,6 +337,20 @@ class QuoteOut(Schema):
     balance_available_fen: int
     lines: list[PricedLineOut]
     notes: list[str]
+    joining: str = Field(
+        "",
+        description=(
+            "What the sale will do with `enrol`: empty (nothing), `new` (registers the customer, "
+            "fee line included), `existing` (the mobile's member card), `new_card`."
+        ),
+    )
+    coupons: list[QuoteCouponOut] = Field(
+        [], description="The member's coupons (and those chosen), with whether each applies."
+    )
+    coupon_proposal: list[str] = Field(
+        [], description="The best allowed combination of coupons for this basket (codes)."
+    )
+    coupon_proposal_fen: int = Field(0, description="What the proposed coupons take off.")
 
 
 class ManagerIn(In):
@@ -497,7 +550,37 @@ def quote_out(quote: Any) -> dict[str, Any]:
             }
             for line in priced.lines
         ],
-        "notes": [render_reason({"code": n.code, "params": n.params}) for n in priced.notes],
+        "notes": [
+            *(render_reason({"code": n.code, "params": n.params}) for n in priced.notes),
+            *(str(n.message) for n in quote.participant_notes),
+        ],
+        "joining": quote.joining,
+        **coupons_out(quote.coupons),
+    }
+
+
+def coupons_out(coupons: Any) -> dict[str, Any]:
+    """The quote's coupon part (``checkout.services.coupon_seam.CouponQuote``)."""
+    if coupons is None:
+        return {"coupons": [], "coupon_proposal": [], "coupon_proposal_fen": 0}
+    from huiyuan.pricing.reasons import COUPON_WHY_ZH
+
+    return {
+        "coupons": [
+            {
+                "code": held.terms.code,
+                "name": held.terms.name,
+                "kind": str(held.terms.kind),
+                "valid_to": held.terms.valid_to,
+                "stack_group": held.terms.group,
+                "applies": held.why_not is None,
+                "why_not": COUPON_WHY_ZH.get(held.why_not or "", held.why_not or ""),
+                "chosen": held.terms.code in coupons.chosen,
+            }
+            for held in coupons.held
+        ],
+        "coupon_proposal": list(coupons.proposal),
+        "coupon_proposal_fen": coupons.proposal_fen,
     }
 
 

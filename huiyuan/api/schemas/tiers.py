@@ -21,6 +21,9 @@ class TierOut(Schema):
     discount_permille: int = Field(..., description="Price paid in ‰: 950 = 95折.")
     points_multiplier_pct: int
     privileges: str
+    category_discounts: dict[str, int] = Field(
+        ..., description="Price paid in ‰ per category code; overrides `discount_permille`."
+    )
 
 
 class TierMoveIn(In):

@@ -54,6 +54,9 @@ class ApiClient:
     def patch(self, path: str, body: Any = None, **headers: str) -> Any:
         return self.call("PATCH", path, body if body is not None else {}, **headers)
 
+    def put(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.call("PUT", path, body if body is not None else {}, **headers)
+
 
 def staff_client(staff: Staff) -> ApiClient:
     client = new_client()

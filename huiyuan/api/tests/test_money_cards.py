@@ -60,6 +60,8 @@ def test_issue_an_electronic_card(pos, chain, holder, stores):
             "points": 0,
             "bonus_available_fen": 0,
             "points_available": 0,
+            "points_pending": 0,
+            "points_pending_next": None,
             "available_fen": 0,
         },
     }
@@ -104,6 +106,8 @@ def test_card_by_id_and_number_with_balances(pos, funded, holder):
         "points": 1000,
         "bonus_available_fen": 5000,
         "points_available": 1000,
+        "points_pending": 0,
+        "points_pending_next": None,
         "available_fen": 55000,
     }
     by_id = pos.get(f"/cards/{funded.pk}")
@@ -233,6 +237,8 @@ def test_reissue_moves_everything_once(pos, funded):
         "points": 1000,
         "bonus_available_fen": 5000,
         "points_available": 1000,
+        "points_pending": 0,
+        "points_pending_next": None,
         "available_fen": 55000,
     }
     old = pos.get(f"/cards/{funded.pk}").json()

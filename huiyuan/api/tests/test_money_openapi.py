@@ -7,10 +7,18 @@ import json
 import pytest
 
 from huiyuan.api.tests.test_card_batches import CARD_BATCH_KEYED
+from huiyuan.api.tests.test_config import CONFIG_KEYED
+from huiyuan.api.tests.test_coupons import COUPON_KEYED
+from huiyuan.api.tests.test_gifts import GIFT_KEYED
+from huiyuan.api.tests.test_imports import IMPORT_KEYED
+from huiyuan.api.tests.test_packages import PACKAGE_KEYED
+from huiyuan.api.tests.test_stock import STOCK_KEYED
+from huiyuan.api.tests.test_storeops import STOREOPS_KEYED
+from huiyuan.api.tests.test_webhooks import WEBHOOK_KEYED
 
 MONEY_PATHS = {
     "/api/v1/cards": {"post"},
-    "/api/v1/card-types": {"get"},
+    "/api/v1/card-types": {"get", "post"},
     "/api/v1/cards/by-number/{number}": {"get"},
     "/api/v1/cards/{card_id}": {"get"},
     "/api/v1/members/{member_id}/cards": {"get"},
@@ -26,7 +34,7 @@ MONEY_PATHS = {
     "/api/v1/cards/{card_id}/cancel": {"post"},
     "/api/v1/cards/{card_id}/recharge": {"post"},
     "/api/v1/cards/{card_id}/refund": {"post"},
-    "/api/v1/recharge-packages": {"get"},
+    "/api/v1/recharge-packages": {"get", "post"},
     "/api/v1/sales/quick": {"post"},
     "/api/v1/sales": {"get", "post"},
     "/api/v1/sales/quote": {"post"},
@@ -40,8 +48,8 @@ MONEY_PATHS = {
     "/api/v1/cards/{card_id}/points/revoke": {"post"},
     "/api/v1/points/rules": {"get", "post"},
     "/api/v1/points/dry-run": {"post"},
-    "/api/v1/tiers": {"get"},
-    "/api/v1/members/{member_id}/tier": {"post"},
+    "/api/v1/tiers": {"get", "post"},
+    "/api/v1/members/{member_id}/tier": {"get", "post"},
     "/api/v1/reports/outstanding": {"get"},
     "/api/v1/reports/points-liability": {"get"},
 }
@@ -60,6 +68,18 @@ KEYED = {
     ("post", "/api/v1/cards/{card_id}/points/adjust"),
     ("post", "/api/v1/cards/{card_id}/points/revoke"),
     *CARD_BATCH_KEYED,  # pre-made card batches: generate, sell, void, activate
+    *GIFT_KEYED,  # gifts, lotteries, check-in: every write (docs/gifts.md)
+    *CONFIG_KEYED,
+    *COUPON_KEYED,  # coupon templates, issue, claim, batches, group-buy redemption
+    (
+        "post",
+        "/api/v1/promotions",
+    ),  # publishing a promotion (version) once per key  # configuration creates (card types, packages, tiers, stores, staff…)
+    *PACKAGE_KEYED,  # count cards: plans, a use, its undo, a refund (docs/packages.md)
+    *STOREOPS_KEYED,  # shifts open/close/handover, commission rules (docs/shifts.md)
+    *STOCK_KEYED,  # stock: purchase-in, adjust, stocktake, transfer (docs/stock.md)
+    *IMPORT_KEYED,  # imports: uploads, parts, mapping, run (docs/import.md)
+    *WEBHOOK_KEYED,  # webhooks: every POST and PATCH (docs/webhooks.md)
     # Catalog writes that create something take a key too (a retried create makes one row).
     ("post", "/api/v1/catalog/categories"),
     ("post", "/api/v1/catalog/products"),

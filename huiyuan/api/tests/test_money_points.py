@@ -244,6 +244,8 @@ def test_reports(as_staff, pos, owner, staff, stores, card):
     assert liability.status_code == 200
     assert liability.json() == {
         "points": 1050,
+        "pending": 0,
+        "spendable": 1050,
         "cards": 2,
         "value_fen": 1050,
         "issued": 50,

@@ -10,7 +10,17 @@ import pytest
 from huiyuan.api.tests.conftest import error_of
 from huiyuan.api.tests.test_card_batches import CARD_BATCH_PATHS
 from huiyuan.api.tests.test_catalog_permissions import CATALOG_PATHS
+from huiyuan.api.tests.test_config import CONFIG_PATHS
+from huiyuan.api.tests.test_coupons import COUPON_PATHS
+from huiyuan.api.tests.test_gifts import GIFT_PATHS
+from huiyuan.api.tests.test_imports import IMPORT_PATHS
 from huiyuan.api.tests.test_money_openapi import MONEY_PATHS
+from huiyuan.api.tests.test_offline import OFFLINE_PATHS
+from huiyuan.api.tests.test_packages import PACKAGE_PATHS
+from huiyuan.api.tests.test_promotions import PROMOTION_PATHS
+from huiyuan.api.tests.test_stock import STOCK_PATHS
+from huiyuan.api.tests.test_storeops import STOREOPS_PATHS
+from huiyuan.api.tests.test_webhooks import WEBHOOK_PATHS
 
 EXPECTED = {
     "/api/v1/members": {"get", "post"},
@@ -26,12 +36,22 @@ EXPECTED = {
     "/api/v1/members/{member_id}/merge": {"post"},
     "/api/v1/members/{member_id}/reveal": {"post"},
     "/api/v1/me": {"get"},
-    "/api/v1/stores": {"get"},
+    "/api/v1/stores": {"get", "post"},
     "/api/v1/events": {"get"},
 }
 EXPECTED.update(MONEY_PATHS)
 EXPECTED.update(CATALOG_PATHS)
 EXPECTED.update(CARD_BATCH_PATHS)
+EXPECTED.update(GIFT_PATHS)
+EXPECTED.update(CONFIG_PATHS)
+EXPECTED.update(OFFLINE_PATHS)
+EXPECTED.update(PACKAGE_PATHS)
+EXPECTED.update(STOREOPS_PATHS)
+EXPECTED.update(COUPON_PATHS)
+EXPECTED.update(PROMOTION_PATHS)
+EXPECTED.update(STOCK_PATHS)
+EXPECTED.update(IMPORT_PATHS)
+EXPECTED.update(WEBHOOK_PATHS)
 
 
 @pytest.fixture

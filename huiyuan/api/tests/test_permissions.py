@@ -204,12 +204,32 @@ def test_every_routed_operation_is_in_the_matrix():
     }
     from huiyuan.api.tests.test_card_batches import CARD_BATCH_ROUTES
     from huiyuan.api.tests.test_catalog_permissions import CATALOG_ENDPOINTS
+    from huiyuan.api.tests.test_config import CONFIG_ROUTES
+    from huiyuan.api.tests.test_coupons import COUPON_ROUTES
+    from huiyuan.api.tests.test_gifts import GIFT_ROUTES
+    from huiyuan.api.tests.test_imports import IMPORT_ROUTES
     from huiyuan.api.tests.test_money_permissions import MONEY_ENDPOINTS
+    from huiyuan.api.tests.test_offline import OFFLINE_ROUTES
+    from huiyuan.api.tests.test_packages import PACKAGE_ROUTES
+    from huiyuan.api.tests.test_promotions import PROMOTION_ROUTES
     from huiyuan.api.tests.test_sales_basket import SALES_ROUTES_TESTED_BY_ROLE
+    from huiyuan.api.tests.test_stock import STOCK_ROUTES
+    from huiyuan.api.tests.test_storeops import STOREOPS_ROUTES
+    from huiyuan.api.tests.test_webhooks import WEBHOOK_ROUTES
 
     covered = {(e.method, e.path.replace("{id}", "{member_id}")) for e in ENDPOINTS}
     covered |= {(e.method, e.path) for e in MONEY_ENDPOINTS}
     covered |= {(e.method, e.route) for e in CATALOG_ENDPOINTS}
     covered |= CARD_BATCH_ROUTES
     covered |= SALES_ROUTES_TESTED_BY_ROLE
+    covered |= PACKAGE_ROUTES
+    covered |= STOREOPS_ROUTES
+    covered |= STOCK_ROUTES
+    covered |= GIFT_ROUTES
+    covered |= CONFIG_ROUTES
+    covered |= COUPON_ROUTES
+    covered |= IMPORT_ROUTES
+    covered |= PROMOTION_ROUTES
+    covered |= OFFLINE_ROUTES
+    covered |= WEBHOOK_ROUTES
     assert routed == covered

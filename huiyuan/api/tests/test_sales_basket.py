@@ -166,3 +166,28 @@ def test_the_list_its_filters_scope_and_export(pos, staff, stores, shop):  # noq
     assert cashier.get("/sales").json()["count"] == 3
     denied = cashier.get("/sales/export.xlsx")
     assert (denied.status_code, error_of(denied)["code"]) == (403, "permission_denied")
+
+
+def test_a_walk_in_customer_joins_with_the_sale_over_http(pos, owner, shop):  # noqa: F811
+    from huiyuan.checkout.models import JoiningPolicy
+    from huiyuan.checkout.services import joining_policy_set
+    from huiyuan.ledger.tests.factories import card_type
+    from huiyuan.members.models import Member
+
+    card_type(owner)
+    joining_policy_set(actor=owner, mode=JoiningPolicy.Mode.FIRST_PURCHASE, fee_fen=500)
+    body = {
+        "lines": [{"product_id": shop.tea.pk, "quantity_milli": 1000}],
+        "enrol": {"mobile": "139 1234 5678", "name": "韩梅梅"},
+    }
+    quote = pos.post("/sales/quote", body)
+    assert quote.status_code == 200, quote.content
+    assert (quote.json()["joining"], quote.json()["payable_fen"]) == ("new", 1750)
+    payments = [{"method": "cash", "amount_fen": 1750}]
+    sale = pos.post("/sales", {**body, "payments": payments}, **{"Idempotency-Key": "join-1"})
+    assert sale.status_code == 201, sale.content
+    member = Member.objects.get()
+    assert member.name == "韩梅梅"
+    assert sale.json()["member"]["code"] == member.code
+    bad = pos.post("/sales/quote", {**body, "enrol": {"mobile": "12"}})
+    assert (bad.status_code, error_of(bad)["code"]) == (422, "invalid_mobile")

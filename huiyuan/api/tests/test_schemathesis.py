@@ -81,6 +81,51 @@ RULES_BEYOND_SCHEMA = {
     "invalid_card_or_code",
     "activate_by_in_past",
     "card_not_in_batch",
+    # webhooks: a target URL on a private, loopback or link-local address (SSRF guard)
+    "invalid_webhook_url",
+    # count, period and course cards: how many items a kind of card has, what each item
+    # needs, a validity within the unit's bound, a product that sells whole units and no
+    # other plan, stores that exist, the item a course card's use names
+    "invalid_items",
+    "item_name_duplicate",
+    "invalid_uses",
+    "validity_required",
+    "invalid_validity",
+    "stores_required",
+    "store_not_found",
+    "product_not_a_unit",
+    "product_has_plan",
+    "item_required",
+    # imports: a file's content must be a workbook or CSV with a header, and a mapping
+    # must name the columns that file has
+    "file_unreadable",
+    "file_empty",
+    "invalid_mapping",
+    # gifts and check-in: a lottery needs some weight above zero in all; a gift with a cash
+    # top-up needs its payment method; check-in rewards start at day 1, each day once
+    "invalid_weights",
+    "cash_method_required",
+    "rewards_need_day_one",
+    "duplicate_reward_day",
+    # coupons: a template's rules across fields (a threshold at least the amount off, dates
+    # of a fixed validity, a cap with a budget…), a batch that finds members, a coupon code
+    # given once, a group-buy code that is not blank
+    "invalid_template",
+    "batch_no_members",
+    "coupon_duplicate",
+    "groupbuy_code",
+    # stock: a product once per document, a transfer between two different stores
+    "duplicate_product",
+    "same_store",
+    # promotions: a value in range for its kind (‰ for a percentage, fen otherwise), a
+    # date range that ends after it starts, an end after the start and not in the past;
+    # the joining policy: a threshold for spend_threshold, a card type that exists
+    "invalid_value",
+    "invalid_dates",
+    "invalid_effective_to",
+    "effective_to_in_past",
+    "threshold_required",
+    "unknown_card_type",
 }
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))

@@ -2,6 +2,7 @@
 points and promotions. One module per noun; everything is re-exported here."""
 
 from huiyuan.checkout.services.common import _STORE_CACHE, MAX_SALE_FEN, split_balance
+from huiyuan.checkout.services.joining import EnrolRequest, joining_policy, joining_policy_set
 from huiyuan.checkout.services.promotions import (
     PromotionInput,
     holiday_set,
@@ -27,6 +28,7 @@ __all__ = [
     "_STORE_CACHE",
     "BasketQuote",
     "BasketSaleInput",
+    "EnrolRequest",
     "ExternalPayment",
     "ManagerAuthorisation",
     "PromotionInput",
@@ -35,6 +37,8 @@ __all__ = [
     "SaleLineInput",
     "SaleQuote",
     "holiday_set",
+    "joining_policy",
+    "joining_policy_set",
     "promotion_end",
     "promotion_publish",
     "sale_complete",

@@ -53,7 +53,7 @@ def receipt_number(store: Store, now: dt.datetime, prefix: str = "") -> str:
 
 # ---------------------------------------------------------------------- configuration
 
-_POLICY_FIELDS = ("points_per_yuan", "max_offset_percent", "expiry", "expiry_days")
+_POLICY_FIELDS = ("points_per_yuan", "max_offset_percent", "expiry", "expiry_days", "pending_days")
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,14 @@ _LINE_MESSAGES = {
 }
 
 
+def _why(params: dict[str, int | str]) -> str:
+    """Why a coupon was refused, in the words the counter uses (the engine's words)."""
+    from huiyuan.pricing.reasons import COUPON_WHY_ZH
+
+    why = str(params.get("why", ""))
+    return COUPON_WHY_ZH.get(why, why)
+
+
 def pricing_refusal(error: PricingError) -> DomainError:
     """The engine's refusal as the domain error the API and the console show."""
     code, p = error.code, error.params
@@ -188,6 +196,14 @@ def pricing_refusal(error: PricingError) -> DomainError:
             _("The payments exceed the amount due (%(due)s).")
             % {"due": fen_to_yuan_str(int(p["payable_fen"]))},
             code=code,
+        )
+    if code in ("coupon_not_applicable", "coupon_combination"):
+        return ValidationFailed(
+            _("These coupons cannot be used on this sale (%(why)s).")
+            % {"why": " ".join(str(v) for v in (p.get("coupon", ""), _why(p)) if v)},
+            code=code,
+            field="coupons",
+            details=dict(p),
         )
     message = _LINE_MESSAGES.get(code, _("This sale cannot be priced."))
     return ValidationFailed(message, code=code, details=dict(p))

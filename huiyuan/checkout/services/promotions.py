@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.checkout.models import Holiday, Promotion
 from huiyuan.core.bounds import check_business_moment
-from huiyuan.core.errors import NotFound, ValidationFailed
+from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.ledger.commands import command_run
 
 MAX_VALUE_FEN = 100_000_000
 
@@ -79,10 +80,32 @@ def _check(data: PromotionInput, start: dt.datetime) -> None:
 
 
 def promotion_publish(
-    *, actor: Actor, data: PromotionInput, effective_from: dt.datetime | None = None
+    *,
+    actor: Actor,
+    data: PromotionInput,
+    effective_from: dt.datetime | None = None,
+    idempotency_key: str = "",
 ) -> Promotion:
-    """Publish a promotion, or a new version of one, from now or later."""
+    """Publish a promotion, or a new version of one, from now or later.
+
+    With ``idempotency_key`` a retried request returns the version the first one published
+    (it never publishes a second version)."""
     require(actor, Perm.CATALOG_MANAGE)
+    if idempotency_key:
+        return command_run(
+            actor=actor,
+            key=idempotency_key,
+            kind="promotion.publish",
+            payload={**asdict(data), "effective_from": effective_from},
+            perform=lambda: _publish(actor=actor, data=data, effective_from=effective_from),
+            load=lambda pk: Promotion.objects.get(pk=pk),
+        )
+    return _publish(actor=actor, data=data, effective_from=effective_from)
+
+
+def _publish(
+    *, actor: Actor, data: PromotionInput, effective_from: dt.datetime | None
+) -> Promotion:
     check_business_moment(effective_from, field="effective_from")
     now = timezone.now()
     start = effective_from or now
@@ -110,7 +133,7 @@ def promotion_publish(
             if previous.effective_to is None or previous.effective_to > start:
                 previous.effective_to = start
                 previous.save(update_fields=["effective_to"])
-        promotion = Promotion.objects.create(
+        promotion = _create(
             code=data.code.strip(),
             version=(previous.version + 1) if previous else 1,
             name=data.name.strip(),
@@ -140,8 +163,21 @@ def promotion_publish(
     return promotion
 
 
+def _create(**fields: object) -> Promotion:
+    """Insert a version; a twin publishing the same new code at once loses with a 409."""
+    try:
+        with transaction.atomic():
+            return Promotion.objects.create(**fields)
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This promotion was changed at the same time; reload and try again."),
+            code="promotion_changed",
+        ) from exc
+
+
 def promotion_end(*, actor: Actor, code: str, at: dt.datetime | None = None) -> Promotion:
-    """End the promotion's current version at ``at`` (now by default; never in the past)."""
+    """End the promotion at ``at`` (now by default; never in the past): the version in force
+    ends then, and a version scheduled to start later never starts. Returns the latest."""
     require(actor, Perm.CATALOG_MANAGE)
     check_business_moment(at, field="at")
     now = timezone.now()
@@ -149,20 +185,29 @@ def promotion_end(*, actor: Actor, code: str, at: dt.datetime | None = None) -> 
     if end < now:
         raise _invalid(_("A promotion cannot end in the past."), "effective_to_in_past", "at")
     with transaction.atomic():
-        current = (
-            Promotion.objects.select_for_update().filter(code=code).order_by("-version").first()
+        versions = list(
+            Promotion.objects.select_for_update().filter(code=code).order_by("-version")
         )
-        if current is None:
+        if not versions:
             raise NotFound(_("Unknown promotion."), code="promotion_not_found")
-        if current.effective_to is None or current.effective_to > end:
-            current.effective_to = max(end, current.effective_from)
-            current.save(update_fields=["effective_to"])
+        current = versions[0]
+        ended = []
+        for version in versions:
+            if version.effective_to is None or version.effective_to > end:
+                version.effective_to = max(end, version.effective_from)
+                version.save(update_fields=["effective_to"])
+                ended.append(version.version)
         audit_record(
             actor=actor,
             action="promotion.ended",
             subject_type="promotion",
             subject_id=current.pk,
-            after={"code": code, "version": current.version, "effective_to": end.isoformat()},
+            after={
+                "code": code,
+                "version": current.version,
+                "versions_ended": ended,
+                "effective_to": end.isoformat(),
+            },
         )
     return current
 
@@ -184,3 +229,20 @@ def holiday_set(*, actor: Actor, date: dt.date, name: str) -> Holiday:
             after={"date": date.isoformat(), "name": name},
         )
     return holiday
+
+
+def holiday_delete(*, actor: Actor, date: dt.date) -> None:
+    """Take a date off the holiday calendar (audited)."""
+    require(actor, Perm.CATALOG_MANAGE)
+    with transaction.atomic():
+        holiday = Holiday.objects.select_for_update().filter(date=date).first()
+        if holiday is None:
+            raise NotFound(_("No holiday on that date."), code="holiday_not_found")
+        audit_record(
+            actor=actor,
+            action="holiday.deleted",
+            subject_type="holiday",
+            subject_id=holiday.pk,
+            before={"date": date.isoformat(), "name": holiday.name},
+        )
+        holiday.delete()

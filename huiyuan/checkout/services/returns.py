@@ -251,6 +251,12 @@ def _post(
     for lot, amount in points_back:
         if lot.pk in spendable:
             spendable[lot.pk] += amount
+    earn = by_kind.get("earn")
+    # Points the sale earned that are still pending (P1): taken back from their own lot,
+    # before anything spendable is touched.
+    for lot in earn.lots.all() if earn else ():
+        if lot.is_pending(now) and lot.remaining > 0:
+            spendable[lot.pk] = lot.remaining
     taken = min(refund.points_earned, sum(spendable.values()))
     unrecovered = refund.points_earned - taken
     policy = PointsPolicy.current()
@@ -266,7 +272,6 @@ def _post(
     )
     store_id = sale.store_id
     sales_account = ledger.store_account(Account.Kind.STORE_SALES, store_id)
-    earn = by_kind.get("earn")
     earn_lots = [
         (lot, lot.amount) for lot in (earn.lots.all() if earn else ()) if lot.pk in spendable
     ]

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,7 @@ from huiyuan.cards.services import card_require_usable
 from huiyuan.catalog.selectors import LineRequest, pricing_lines_for
 from huiyuan.checkout import hooks, selectors
 from huiyuan.checkout.models import Sale, SaleLine
+from huiyuan.checkout.services import coupon_seam, joining
 from huiyuan.checkout.services.common import (
     MAX_SALE_FEN,
     SaleConfig,
@@ -42,6 +44,7 @@ from huiyuan.checkout.services.common import (
     sale_load,
     store_for_receipt,
 )
+from huiyuan.checkout.services.joining import EnrolRequest
 from huiyuan.core.errors import Conflict, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
@@ -93,6 +96,9 @@ class BasketSaleInput:
     balance_fen: int = 0  # from stored value (principal and bonus)
     payments: tuple[ExternalPayment, ...] = ()  # must cover the external part exactly
     associate_id: int | None = None  # the sales associate (导购) credited with the sale
+    enrol: EnrolRequest | None = None  # a walk-in customer's mobile: join (M2) by policy
+    coupon_codes: tuple[str, ...] = ()  # coupons chosen (scanned or typed), see coupon_seam
+    offline_at: dt.datetime | None = None  # made on a POS while offline (ledger.offline)
 
 
 @dataclass(frozen=True)
@@ -181,12 +187,15 @@ def _check_payments(payments: Sequence[ExternalPayment]) -> None:
 
 
 def tier_terms(tier: Tier | None) -> pricing.TierTerms | None:
-    """A tier as the engine takes it: today one rate (``discount_permille``) for every
-    category."""
+    """A tier as the engine takes it: its default rate and its rates per category."""
     if tier is None:
         return None
     return pricing.TierTerms(
-        code=tier.code, name=tier.name, id=tier.pk, paid_permille=tier.discount_permille
+        code=tier.code,
+        name=tier.name,
+        id=tier.pk,
+        paid_permille=tier.discount_permille,
+        by_category=dict(tier.category_discounts or {}),
     )
 
 
@@ -222,6 +231,7 @@ def price(
     config: SaleConfig,
     points: int,
     balance_fen: int,
+    coupons: Sequence[pricing.CouponTerms] = (),
 ) -> pricing.PricedBasket:
     """The one call to the engine that the quote and the sale share."""
     promotions = selectors.promotions_in_force(now) if config.has_promotions else ()
@@ -240,6 +250,7 @@ def price(
             payment=pricing.PaymentRequest(
                 points=points, balance_fen=balance_fen, policy=config.payment_policy
             ),
+            coupons=coupons,
         )
     except pricing.PricingError as exc:
         raise pricing_refusal(exc) from exc
@@ -467,6 +478,10 @@ class _Request:
     quoted: dict[int, int]  # line id → unit price the quote showed
     quick_category: str | None = None  # a quick sale's category (earn rules match on it)
     associate_id: int | None = None
+    enrol: EnrolRequest | None = None
+    enrolled: tuple[int | None, bool] | None = None  # (member id, registered now)
+    coupon_codes: tuple[str, ...] = ()
+    offline_at: dt.datetime | None = None
 
 
 def _member_checks(actor: Actor, lock: CardLock, request: _Request, now: dt.datetime) -> None:
@@ -496,17 +511,72 @@ def _price_changes(
     return changes
 
 
+def _methods(request: _Request) -> set[str]:
+    return {p.method for p in request.payments or ()} | (
+        {request.rest_method} if request.rest_method else set()
+    )
+
+
+def _walk_in_payable(lines: tuple[pricing.Line, ...], store_id: int, now: dt.datetime) -> int:
+    config = sale_config(now, with_tiers=False)
+    return price(
+        lines, store_id=store_id, now=now, member=None, config=config, points=0, balance_fen=0
+    ).payable_fen
+
+
+def _enrolled(actor: Actor, store_id: int, request: _Request, now: dt.datetime) -> _Request:
+    """A walk-in customer who gave a mobile: joined by the policy (or the cashier), the sale
+    goes on their card, with the joining fee as a line (see ``joining``)."""
+    assert request.enrol is not None
+    policy = joining.joining_policy()
+    lines = request.lines(now)
+    due = joining.is_due(
+        policy,
+        explicit=request.enrol.explicit,
+        walk_in_payable_fen=(
+            _walk_in_payable(lines, store_id, now)
+            if policy.mode == policy.Mode.SPEND_THRESHOLD and not request.enrol.explicit
+            else 0
+        ),
+        methods=_methods(request),
+    )
+    if not due:
+        return request
+    enrolment = joining.enrol(actor=actor, store_id=store_id, enrol=request.enrol, policy=policy)
+    if enrolment.card_id is None:
+        return request
+    if enrolment.fee_fen:
+        lines = (*lines, joining.fee_line(enrolment.fee_fen, len(lines) + 1))
+    return dataclasses.replace(
+        request,
+        card_id=enrolment.card_id,
+        lines=lambda _now: lines,
+        enrolled=(enrolment.member_id, enrolment.is_new),
+    )
+
+
+def _priced_at(request: _Request, now: dt.datetime) -> dt.datetime:
+    """When the basket is priced: now, or — for a sale made offline, when the chain's
+    ``OFFLINE_PRICES`` is ``original`` — the moment it was made."""
+    if request.offline_at is not None and settings.OFFLINE_PRICES == "original":
+        return min(request.offline_at, now)
+    return now
+
+
 def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
     """Everything a sale does, in the caller's transaction (see the module docstring)."""
     now = timezone.now()
     store = store_for_receipt(store_id)
+    if request.card_id is None and request.enrol is not None:
+        request = _enrolled(actor, store.pk, request, now)
     lock = card_lock(request.card_id, tier=True, touch=now) if request.card_id else None
     if lock is not None:
         _member_checks(actor, lock, request, now)
     member = lock.member if lock else None
     config = sale_config(now, with_tiers=member is not None)
     tier = tier_services.tier_of(lock.tier_state, config.tiers) if lock and member else None
-    lines = request.lines(now)
+    priced_at = _priced_at(request, now)
+    lines = request.lines(priced_at)
     lots: dict[int, list[Lot]] = {}
     snapshot = None
     if lock is not None:
@@ -515,14 +585,18 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
         snapshot = member_snapshot(
             member=member, tier=tier, accounts=lock.accounts, lots=lots, now=now
         )
+    coupons = coupon_seam.chosen(
+        request.coupon_codes, member_id=member.pk if member else None, now=now, lock=True
+    )
     priced = price(
         lines,
         store_id=store.pk,
-        now=now,
+        now=priced_at,
         member=snapshot,
         config=config,
         points=request.points,
         balance_fen=request.balance_fen,
+        coupons=coupons,
     )
     payments = _external_payments(priced.external_fen, request.payments, request.rest_method)
     price_notes = _price_changes(lines, request.quoted)
@@ -568,6 +642,7 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
                 amount=sum(earned_by_line.values()),
                 expires_at=points_services.points_expires_at(now, config.points_policy),
                 lot_store_id=store.pk,
+                matures_at=points_services.points_matures_at(now, config.points_policy),
             ),
         ]
         if any(m.amount > 0 for m in moves):
@@ -588,6 +663,12 @@ def _complete(actor: Actor, store_id: int, request: _Request) -> Sale:
     if price_notes:
         notes.append({"code": "price.changed", "params": {"lines": len(price_notes)}})
     notes.extend(_note_dict(n) for n in participant_notes)
+    if request.enrolled is not None:
+        notes.append({"code": "member.enrolled", "params": {"new": request.enrolled[1]}})
+    if request.offline_at is not None:
+        notes.append(
+            {"code": "sale.offline", "params": {"occurred_at": request.offline_at.isoformat()}}
+        )
     points_earned = sum(earned_by_line.values())
     sale = sale_create(
         store=store,
@@ -714,6 +795,9 @@ def _basket_request(data: BasketSaleInput, store_id: int) -> _Request:
             if line.quoted_unit_price_fen is not None
         },
         associate_id=data.associate_id,
+        enrol=data.enrol,
+        coupon_codes=data.coupon_codes,
+        offline_at=data.offline_at,
     )
 
 
@@ -728,7 +812,20 @@ def _basket_payload(data: BasketSaleInput) -> dict[str, Any]:
         "points": data.points,
         "payments": [[p.method, p.amount_fen] for p in data.payments],
         "associate": data.associate_id,
+        "enrol": [data.enrol.mobile, data.enrol.name, data.enrol.explicit] if data.enrol else None,
+        "coupons": list(data.coupon_codes),
+        "offline_at": data.offline_at.isoformat() if data.offline_at else None,
     }
+
+
+def _check_enrol(data: BasketSaleInput) -> BasketSaleInput:
+    if data.enrol is None:
+        return data
+    if data.card_id is not None:
+        raise ValidationFailed(
+            _("A sale on a card needs no enrolment."), code="enrol_with_card", field="enrol"
+        )
+    return dataclasses.replace(data, enrol=joining.clean_enrol(data.enrol))
 
 
 def sale_complete(*, actor: Actor, data: BasketSaleInput, idempotency_key: str) -> Sale:
@@ -740,6 +837,8 @@ def sale_complete(*, actor: Actor, data: BasketSaleInput, idempotency_key: str) 
     _check_payment_request(data.card_id, data.balance_fen, data.points)
     _check_payments(data.payments)
     _check_associate(data.associate_id, store_id)
+    data = _check_enrol(data)
+    data = dataclasses.replace(data, coupon_codes=coupon_seam.clean_codes(data.coupon_codes))
     request = _basket_request(data, store_id)
     return command_run(
         actor=actor,
@@ -830,6 +929,8 @@ class BasketQuote:
     price_changes: dict[int, list[dict[str, Any]]]  # line id → notes
     points_per_yuan: int
     participant_notes: tuple[hooks.Note, ...] = ()  # stock, count cards… (hooks)
+    joining: str = ""  # a walk-in customer joins: "new", "existing" (has a card), "new_card"
+    coupons: coupon_seam.CouponQuote | None = None  # the member's coupons and the proposal
 
 
 def _unlocked_card(card_id: int) -> tuple[Card, MemberTier | None]:
@@ -852,10 +953,16 @@ def sale_quote_basket(*, actor: Actor, data: BasketSaleInput) -> BasketQuote:
     store_id = _acting_store(actor)
     _check_lines(data.lines)
     _check_payment_request(data.card_id, data.balance_fen, data.points)
+    data = _check_enrol(data)
+    data = dataclasses.replace(data, coupon_codes=coupon_seam.clean_codes(data.coupon_codes))
     now = timezone.now()
     request = _basket_request(data, store_id)
     snapshot, tier = None, None
     member = None
+    joins, extra_lines = _quote_joining(request, store_id, now)
+    if joins == "existing":
+        member_card = joining.existing_card(data.enrol.mobile if data.enrol else "")[1]
+        data = dataclasses.replace(data, card_id=member_card.pk if member_card else None)
     if data.card_id is not None:
         card, state = _unlocked_card(data.card_id)
         scope_require(actor, ScopeOp.SPEND, home_store_id=card.store_id)
@@ -871,7 +978,14 @@ def sale_quote_basket(*, actor: Actor, data: BasketSaleInput) -> BasketQuote:
             [accounts[Account.Kind.BONUS].pk, accounts[Account.Kind.POINTS].pk], now
         )
         snapshot = member_snapshot(member=member, tier=tier, accounts=accounts, lots=lots, now=now)
-    lines = request.lines(now)
+    elif joins:  # a new member (or one without a card): the lowest tier, nothing to spend
+        config = sale_config(now, with_tiers=True)
+        tier = tier_services.tier_of(None, config.tiers)
+        snapshot = pricing.MemberSnapshot(tier=tier_terms(tier))
+    lines = (*request.lines(now), *extra_lines)
+    chosen_coupons = coupon_seam.chosen(
+        data.coupon_codes, member_id=member.pk if member else None, now=now, lock=False
+    )
     priced = price(
         lines,
         store_id=store_id,
@@ -880,6 +994,7 @@ def sale_quote_basket(*, actor: Actor, data: BasketSaleInput) -> BasketQuote:
         config=config,
         points=data.points,
         balance_fen=data.balance_fen,
+        coupons=chosen_coupons,
     )
     return BasketQuote(
         priced=priced,
@@ -901,4 +1016,44 @@ def sale_quote_basket(*, actor: Actor, data: BasketSaleInput) -> BasketQuote:
                 card_id=data.card_id,
             )
         ),
+        joining=joins,
+        coupons=coupon_seam.quote(
+            lines,
+            store_id=store_id,
+            now=now,
+            member=snapshot,
+            member_id=member.pk if member else None,
+            chosen_terms=chosen_coupons,
+            has_promotions=config.has_promotions,
+        ),
     )
+
+
+def _quote_joining(
+    request: _Request, store_id: int, now: dt.datetime
+) -> tuple[str, tuple[pricing.Line, ...]]:
+    """What enrolment a walk-in customer's mobile leads to, as the sale would decide it:
+    "" (none), "new" (registered by the sale, with the fee line) or "existing"."""
+    if request.card_id is not None or request.enrol is None:
+        return "", ()
+    policy = joining.joining_policy()
+    member, card = joining.existing_card(request.enrol.mobile)
+    if member is not None and member.status != Member.Status.ACTIVE:
+        return "", ()
+    lines = request.lines(now)
+    due = joining.is_due(
+        policy,
+        explicit=request.enrol.explicit,
+        walk_in_payable_fen=(
+            _walk_in_payable(lines, store_id, now)
+            if policy.mode == policy.Mode.SPEND_THRESHOLD and not request.enrol.explicit
+            else 0
+        ),
+        methods=_methods(request),
+    )
+    if not due:
+        return "", ()
+    if member is not None:
+        return ("existing" if card is not None else "new_card"), ()
+    fee = (joining.fee_line(policy.fee_fen, len(lines) + 1),) if policy.fee_fen else ()
+    return "new", fee

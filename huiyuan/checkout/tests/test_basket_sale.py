@@ -316,4 +316,36 @@ def test_statements_do_not_grow_with_the_basket(
 
     one, ten = count(1), count(10)
     assert one == ten, (one, ten)
-    assert one <= 22  # the quick sale's 20, the products with their prices, the promotions
+    # The quick sale's 20, the products with their prices, the promotions, and one look-up
+    # per sale participant that reads the basket's products (stock items, count-card plans).
+    assert one <= 24
+
+
+def test_a_tier_rate_per_category_beats_its_default(shop, owner, cashier, funded):
+    """Drinks at 90% for the tier, everything else at the tier's default 95%."""
+    tier_create(
+        actor=owner,
+        code="gold",
+        name="金卡",
+        level=1,
+        discount_permille=950,
+        category_discounts={"drinks": 900},
+    )
+    quote = sale_quote_basket(
+        actor=cashier,
+        data=BasketSaleInput(
+            lines=(
+                SaleLineInput(product_id=shop.coffee.pk, quantity_milli=1000),
+                SaleLineInput(product_id=shop.petrol.pk, quantity_milli=10_000),
+            ),
+            card_id=funded.pk,
+        ),
+    )
+    coffee, petrol = quote.priced.lines
+    assert coffee.discount_fen == 280  # ¥28.00 × 10%
+    assert petrol.discount_fen == 395  # ¥78.90 × 5% = 3.945 → 3.95 (half up)
+    with pytest.raises(DomainError) as refused:
+        tier_create(
+            actor=owner, code="bad", name="坏", level=2, category_discounts={"drinks": 1001}
+        )
+    assert refused.value.code == "invalid_discount"

@@ -37,6 +37,7 @@ from huiyuan.console.auth.forms import CodeForm
 from huiyuan.console.forms import LoginForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
+from huiyuan.core.permissions import Role
 from huiyuan.stores import signin, two_factor
 from huiyuan.stores.models import Staff
 from huiyuan.stores.two_factor import Outcome, Verification
@@ -83,6 +84,14 @@ def _safe_target(request: HttpRequest, target: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
+    return home_url(request.user)
+
+
+def home_url(user: object) -> str:
+    """Where a staff member lands: a cashier at the counter, everyone else on the
+    dashboard."""
+    if isinstance(user, Staff) and user.role == Role.CASHIER:
+        return reverse("console:counter")
     return reverse("console:dashboard")
 
 
@@ -198,7 +207,7 @@ def _code_failed(request: HttpRequest, staff: Staff) -> bool:
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponseBase:
     if request.user.is_authenticated:
-        return redirect("console:dashboard")
+        return HttpResponseRedirect(home_url(request.user))
     form = LoginForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next", "")
     context: dict[str, Any] = {"form": form, "next": next_url}

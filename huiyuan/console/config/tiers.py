@@ -35,6 +35,9 @@ def _tiers_page(
             "threshold": _tier_amount(t, t.threshold),
             "retention": _tier_amount(t, t.retention),
             "discount": _zhe(t.discount_permille),
+            "category_discounts": [
+                f"{code} {_zhe(permille)}" for code, permille in t.category_discounts.items()
+            ],
             "privileges": [p.strip() for p in t.privileges.splitlines() if p.strip()],
         }
         for t in tiers

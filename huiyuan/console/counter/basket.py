@@ -23,6 +23,7 @@ from huiyuan.console.context import request_actor
 from huiyuan.console.counter.forms import new_key
 from huiyuan.console.counter.pages import render_page, scan_error
 from huiyuan.console.counter.panel import card_panel, find_card
+from huiyuan.console.coupons import basket as coupon_basket
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, PermissionDenied
 from huiyuan.core.money import yuan_to_fen
@@ -56,6 +57,10 @@ class Basket:
     rest_method: str = "cash"
     errors: list[str] = field(default_factory=list)
     scanned: bool = False  # the last scan added a line (the page clears the scan box)
+    enrol_mobile: str = ""  # a walk-in customer's mobile (joining by policy, M2)
+    enrol_name: str = ""
+    enrol_now: bool = False  # 登记为会员: enrol on the spot whatever the policy
+    coupons: list[str] = field(default_factory=list)  # coupon codes chosen (console/coupons)
 
 
 def _int(text: str) -> int | None:
@@ -91,12 +96,18 @@ def _basket_from(params: Any) -> Basket:
         balance=str(params.get("balance", "")).strip()[:20],
         paid={m: str(params.get(f"pay_{m}", "")).strip()[:20] for m in METHODS},
         rest_method=method if method in METHODS else "cash",
+        enrol_mobile=str(params.get("enrol_mobile", "")).strip()[:20],
+        enrol_name=str(params.get("enrol_name", "")).strip()[:50],
+        enrol_now=params.get("enrol_now") == "1",
+        coupons=coupon_basket.chosen_from(params),
     )
 
 
 def _apply(basket: Basket, params: Any) -> None:
     """The change the cashier asked for: scan a code, add an amount-only line, remove one."""
     op = str(params.get("op", ""))
+    if coupon_basket.coupon_op(basket.coupons, op, params):
+        return
     if op == "scan":
         code = str(params.get("code", "")).strip()[:50]
         if not code:
@@ -216,6 +227,14 @@ def _parse(actor: Actor, basket: Basket, *, due_fen: int | None) -> Parsed:
             points=points,
             balance_fen=balance,
             payments=payments,
+            enrol=(
+                checkout.EnrolRequest(
+                    mobile=basket.enrol_mobile, name=basket.enrol_name, explicit=basket.enrol_now
+                )
+                if basket.enrol_mobile and not basket.card
+                else None
+            ),
+            coupon_codes=tuple(basket.coupons),
         ),
         errors=errors,
         card_found=found is not None,
@@ -271,9 +290,14 @@ def _context(actor: Actor, basket: Basket) -> dict[str, Any]:
         "rows": rows,
         "quote": quote,
         "notes": [
-            sale_selectors.render_reason({"code": n.code, "params": n.params})
-            for n in (quote.priced.notes if quote else ())
+            *(
+                sale_selectors.render_reason({"code": n.code, "params": n.params})
+                for n in (quote.priced.notes if quote else ())
+            ),
+            *(str(n.message) for n in (quote.participant_notes if quote else ())),
         ],
+        "joining": _JOINING.get(quote.joining, "") if quote else "",
+        "coupons": coupon_basket.coupon_panel(quote, basket.coupons),
         "payments": [
             {"label": labels[p.method], "method": p.method, "amount_fen": p.amount_fen}
             for p in parsed.data.payments
@@ -282,6 +306,13 @@ def _context(actor: Actor, basket: Basket) -> dict[str, Any]:
         "errors": errors,
         "has_card": parsed.card_found,
     }
+
+
+_JOINING = {
+    "new": _("The customer becomes a member with this sale."),
+    "existing": _("This mobile belongs to a member: the sale goes on their card."),
+    "new_card": _("This mobile belongs to a member without a card: the sale issues one."),
+}
 
 
 @staff_view

@@ -15,6 +15,7 @@ from huiyuan.console.counter import (
     points,
     sales,
     scan,
+    slips,
     tiers,
     wallet,
 )
@@ -26,6 +27,7 @@ urlpatterns = [
     path("counter/basket/quote/", basket.basket_quote, name="counter_basket_quote"),
     path("counter/sale/quote/", sales.sale_quote, name="counter_sale_quote"),
     path("counter/recharge/", wallet.recharge, name="counter_recharge"),
+    path("recharges/<int:recharge_id>/slip/", slips.recharge_slip, name="recharge_slip"),
     path("counter/refund/", wallet.refund, name="counter_refund"),
     path("counter/points/", points.points_adjust, name="counter_points"),
     path("counter/supplement/", points.supplement_points, name="counter_supplement"),

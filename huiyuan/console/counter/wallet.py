@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from huiyuan.console.context import request_actor
@@ -72,9 +72,7 @@ def recharge(request: HttpRequest) -> HttpResponse:
                 target = safe_next(request)
                 if target:
                     return HttpResponseRedirect(target)
-                return HttpResponseRedirect(
-                    f"{reverse('console:counter_recharge')}?card={found.card.number}"
-                )
+                return redirect("console:recharge_slip", recharge_id=done.pk)
     return render_page(
         request,
         "recharge.html",

@@ -24,9 +24,13 @@ def test_pages_require_login(client: Client, stores) -> None:
 def test_login_success_redirects_and_audits(client: Client, staff) -> None:
     response = client.post("/login/", {"username": "cashier", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/counter/"  # a cashier lands at the counter
     assert AuditEvent.objects.filter(action="staff.logged_in").count() == 1
-    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200  # the dashboard is still there
+    assert client.get("/login/")["Location"] == "/counter/"
+    client.logout()
+    manager = client.post("/login/", {"username": "manager", "password": PASSWORD})
+    assert manager["Location"] == "/"
 
 
 def test_login_follows_safe_next_only(client: Client, staff) -> None:
@@ -39,7 +43,7 @@ def test_login_follows_safe_next_only(client: Client, staff) -> None:
     response = client.post(
         "/login/", {"username": "cashier", "password": PASSWORD, "next": "https://evil.example/"}
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == "/counter/"
 
 
 def test_wrong_password_is_counted_and_shown_in_chinese(client: Client, staff) -> None:

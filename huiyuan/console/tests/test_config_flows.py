@@ -167,6 +167,7 @@ def test_points_policy_saved(hq):
             "expiry": "quarter_end",
             "expiry_days": "180",
             "supplement_days": "14",
+            "pending_days": "0",
         },
     )
     assert response.status_code == 302
@@ -199,6 +200,7 @@ def test_points_policy_service_refusal_is_a_form_error(hq):
             "expiry": "days",
             "expiry_days": "0",
             "supplement_days": "7",
+            "pending_days": "0",
         },
     )
     assert response.status_code == 200

@@ -106,8 +106,16 @@ def test_recharge_with_package(cashier_client: Client, plain, package):
     assert balances(plain) == {"principal": 50000, "bonus": 5000, "points": 0}
     recharge = Recharge.objects.get()
     assert (recharge.method, recharge.principal_fen, recharge.bonus_fen) == ("wechat", 50000, 5000)
+    assert response["Location"] == f"/recharges/{recharge.pk}/slip/"
     page = cashier_client.get(response["Location"]).content.decode()
-    assert "¥500.00" in page and "¥50.00" in page
+    # The slip: paid, bonus, balances after, the card masked (first digit, last four).
+    assert 'data-testid="recharge-slip"' in page
+    assert re.search(r'data-testid="s-paid">¥500\.00<', page)
+    assert re.search(r'data-testid="s-bonus">\+¥50\.00<', page)
+    assert re.search(r'data-testid="s-after-principal">¥500\.00<', page)
+    masked = plain.number[0] + "*" * (len(plain.number) - 5) + plain.number[-4:]
+    slip = page.split('data-testid="recharge-slip"', 1)[1]
+    assert f'data-testid="s-card">{masked}<' in slip and plain.number not in slip
 
 
 def test_recharge_twice_with_one_key_has_one_effect(cashier_client, plain):

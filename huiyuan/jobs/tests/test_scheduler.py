@@ -23,8 +23,10 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     now = dt.datetime(2026, 11, 10, 23, 30, tzinfo=dt.UTC)  # 07:30 on 11-11 in Shanghai
     assert scheduler.tick(now, who="a") == [
         "expire_lots",
+        "mature_points",
         "purge_idempotency_keys",
         "purge_events",
+        "package_expiry",
         "evaluate_tiers",
         "terminate_inactive_members",
     ]
@@ -35,8 +37,10 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
     tomorrow = now + dt.timedelta(days=1)
     assert scheduler.tick(tomorrow, who="b") == [
         "expire_lots",
+        "mature_points",
         "purge_idempotency_keys",
         "purge_events",
+        "package_expiry",
     ]
     assert list(
         ScheduledRun.objects.filter(job="expire_lots")

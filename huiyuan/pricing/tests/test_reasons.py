@@ -6,6 +6,8 @@ import pytest
 
 from huiyuan.pricing import (
     BundleItem,
+    CouponKind,
+    CouponTerms,
     PaymentRequest,
     PricingError,
     PromotionKind,
@@ -118,8 +120,28 @@ def _every_reason() -> list[Reason]:
         promotions=promotions,
         payment=PaymentRequest(points=100, balance_fen=100),
     )
+    with_coupons = price_basket(
+        basket(line(1, unit_price_fen=20_000), line(2, category_path=("b",))),
+        context=context(THURSDAY),
+        coupons=[
+            CouponTerms(
+                id=1, code="G", name="兑换", kind=CouponKind.GIFT, gift_product_id=102, group="g"
+            ),
+            CouponTerms(id=2, code="P", name="折扣", kind=CouponKind.PERCENT, value=900, group="p"),
+            CouponTerms(
+                id=3,
+                code="T",
+                name="满减",
+                kind=CouponKind.THRESHOLD,
+                value=100,
+                min_spend_fen=100,
+                group="t",
+            ),
+            CouponTerms(id=4, code="C", name="代金", kind=CouponKind.CASH, value=100, group="c"),
+        ],
+    )
     reasons = list(result.notes)
-    for priced_line in result.lines:
+    for priced_line in (*result.lines, *with_coupons.lines):
         reasons += [a.reason for a in priced_line.adjustments]
         reasons += priced_line.notes
     return reasons

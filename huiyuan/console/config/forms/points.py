@@ -67,6 +67,15 @@ class PointsPolicyForm(TablerForm):
         max_value=365,
         help_text=_("How long after a purchase a member may still ask for its points (补积分)."),
     )
+    pending_days = forms.IntegerField(
+        label=_("Earned points pending for days"),
+        min_value=0,
+        max_value=90,
+        help_text=_(
+            "The return window: points earned on a sale become spendable after this many "
+            "days; a return within it cancels them. 0: spendable at once."
+        ),
+    )
 
     @classmethod
     def initial_for(cls, policy: PointsPolicy) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,6 +76,16 @@ class TierForm(TablerForm):
         widget=forms.TextInput(attrs={"placeholder": "9.5"}),
         help_text=_("9.5 = 95折 (pay 95%); 10 or empty = no discount."),
     )
+    category_discounts = forms.CharField(
+        label=_("Discount by category"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "drinks=9, fuel=10"}),
+        help_text=_(
+            "Category code = 折 per category, e.g. drinks=9, fuel=10 (no discount); "
+            "the most specific category of a product wins over the discount above."
+        ),
+    )
     points_multiplier_pct = forms.IntegerField(
         label=_("Points multiplier %"), initial=100, min_value=1, max_value=10_000
     )
@@ -116,20 +127,21 @@ class TierForm(TablerForm):
             raise forms.ValidationError(_("Enter a whole number, zero or more."))
         return fen
 
+    def clean_category_discounts(self) -> dict[str, int]:
+        text = self.cleaned_data.get("category_discounts") or ""
+        rates: dict[str, int] = {}
+        for part in re.split(r"[,，、;；\s]+", text.strip()):
+            if not part:
+                continue
+            code, sep, rate = part.partition("=")
+            code = code.strip()
+            if not sep or not code:
+                raise forms.ValidationError(_("Write each category as code=折, e.g. drinks=9."))
+            rates[code] = _permille(rate)
+        return rates
+
     def clean_discount(self) -> int:
-        text = (self.cleaned_data.get("discount") or "").strip().rstrip("折")
-        if not text:
-            return 1000
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise forms.ValidationError(_("Enter a discount like 9.5 (95折).")) from None
-        permille = value * 100
-        if not value.is_finite() or permille != permille.to_integral_value():
-            raise forms.ValidationError(_("Enter a discount like 9.5 (95折).")) from None
-        if not 1 <= permille <= 1000:
-            raise forms.ValidationError(_("A discount is between 0.01 and 10 (no discount)."))
-        return int(permille)
+        return _permille(self.cleaned_data.get("discount") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -155,4 +167,22 @@ class TierForm(TablerForm):
             "discount_permille": data["discount"],
             "points_multiplier_pct": data["points_multiplier_pct"],
             "privileges": data["privileges"].strip(),
+            "category_discounts": data["category_discounts"],
         }
+
+
+def _permille(typed: str) -> int:
+    """折 as typed (9.5, 9.5折; empty: no discount) → price paid in ‰."""
+    text = typed.strip().rstrip("折")
+    if not text:
+        return 1000
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise forms.ValidationError(_("Enter a discount like 9.5 (95折).")) from None
+    permille = value * 100
+    if not value.is_finite() or permille != permille.to_integral_value():
+        raise forms.ValidationError(_("Enter a discount like 9.5 (95折).")) from None
+    if not 1 <= permille <= 1000:
+        raise forms.ValidationError(_("A discount is between 0.01 and 10 (no discount)."))
+    return int(permille)

@@ -29,6 +29,7 @@
     // Enter never completes the sale by accident: it adds what was scanned or refreshes.
     e.preventDefault();
     if (e.target.hasAttribute("data-basket-scan")) { refresh("scan"); }
+    else if (e.target.hasAttribute("data-basket-coupon")) { refresh("coupon_add"); }
     else if (e.target.hasAttribute("data-basket-amount") || e.target.id === "basket-amount-code") { refresh("amount"); }
     else { clearTimeout(timer); refresh(""); }
   });

@@ -1,0 +1,346 @@
+"""Configuration endpoints (O4, a complete API): what the console's settings pages do —
+card types, recharge packages, tiers and the tier policy, the points and stored-value
+policies, stores, terminals and staff — and a member's current tier.
+
+Every create takes an ``Idempotency-Key``: a retried request returns what the first one
+created (``command_run``). Updates are ``PUT``/``POST`` of the whole setting and may be
+repeated. Each call checks its permission in the service, as the console does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Router, Status
+
+from huiyuan.api import cards as cards_api
+from huiyuan.api import stores as stores_api
+from huiyuan.api import tiers as tiers_api
+from huiyuan.api import wallet as wallet_api
+from huiyuan.api.auth import actor_of
+from huiyuan.api.schemas.cards import CardTypeOut
+from huiyuan.api.schemas.common import ERRORS, MAX_ID
+from huiyuan.api.schemas.config import (
+    ActiveIn,
+    CardTypeIn,
+    PointsPolicyIn,
+    PointsPolicyOut,
+    RechargePackageIn,
+    StaffIn,
+    StaffOut,
+    StoreIn,
+    TerminalIn,
+    TerminalOut,
+    TierIn,
+    TierPolicyIn,
+    TierPolicyOut,
+    WalletPolicyIn,
+    WalletPolicyOut,
+)
+from huiyuan.api.schemas.money import IdempotencyKey, require_key
+from huiyuan.api.schemas.stores import StoreOut
+from huiyuan.api.schemas.tiers import MemberTierOut, TierOut
+from huiyuan.api.schemas.wallet import RechargePackageOut
+from huiyuan.cards import services as card_services
+from huiyuan.cards.models import CardType
+from huiyuan.core.errors import NotFound
+from huiyuan.core.permissions import Perm, require
+from huiyuan.ledger.commands import command_run
+from huiyuan.members.selectors import member_get
+from huiyuan.points import services as points_services
+from huiyuan.points.models import PointsPolicy
+from huiyuan.stores import selectors as store_selectors
+from huiyuan.stores import services as store_services
+from huiyuan.stores.models import Staff, Store, Terminal
+from huiyuan.tiers import services as tier_services
+from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
+from huiyuan.wallet import services as wallet_services
+from huiyuan.wallet.models import RechargePackage, WalletPolicy
+
+router = Router(tags=["configuration"])
+# A path with a GET elsewhere takes its POST on the same router (one URL pattern per path).
+cards_router, wallet_router = cards_api.router, wallet_api.router
+tiers_router, stores_router = tiers_api.router, stores_api.stores_router
+
+M = TypeVar("M", bound=Model)
+PackageId = Path(..., ge=1, le=MAX_ID, description="Recharge package id.")
+StoreId = Path(..., ge=1, le=MAX_ID, description="Store id.")
+StaffId = Path(..., ge=1, le=MAX_ID, description="Staff id.")
+MemberId = Path(..., ge=1, le=MAX_ID, description="Member id.")
+
+
+def _created_once(
+    request: HttpRequest,
+    key: str,
+    kind: str,
+    payload: Any,
+    perform: Callable[[], M],
+    model: type[M],
+) -> Status[M]:
+    """Create once per Idempotency-Key; a replay answers with what the first call made."""
+    obj = command_run(
+        actor=actor_of(request),
+        key=require_key(key),
+        kind=kind,
+        payload=payload.dict(),
+        perform=perform,
+        load=lambda pk: model._default_manager.get(pk=pk),
+    )
+    return Status(201, obj)
+
+
+# ------------------------------------------------------------------- cards and wallet
+
+
+@cards_router.post("/card-types", response={201: CardTypeOut, **ERRORS}, summary="Add a card type")
+def card_type_create(
+    request: HttpRequest, payload: CardTypeIn, idempotency_key: str = IdempotencyKey
+) -> Status[CardType]:
+    return _created_once(
+        request,
+        idempotency_key,
+        "config.card_type",
+        payload,
+        lambda: card_services.card_type_create(actor=actor_of(request), **payload.dict()),
+        CardType,
+    )
+
+
+@wallet_router.post(
+    "/recharge-packages",
+    response={201: RechargePackageOut, **ERRORS},
+    summary="Add a recharge package (充值套餐)",
+)
+def recharge_package_create(
+    request: HttpRequest, payload: RechargePackageIn, idempotency_key: str = IdempotencyKey
+) -> Status[RechargePackage]:
+    return _created_once(
+        request,
+        idempotency_key,
+        "config.recharge_package",
+        payload,
+        lambda: wallet_services.recharge_package_create(actor=actor_of(request), **payload.dict()),
+        RechargePackage,
+    )
+
+
+@router.post(
+    "/recharge-packages/{int:package_id}/active",
+    response={200: RechargePackageOut, **ERRORS},
+    summary="Offer a recharge package again, or stop offering it",
+)
+def recharge_package_set_active(
+    request: HttpRequest, payload: ActiveIn, package_id: int = PackageId
+) -> RechargePackage:
+    return wallet_services.recharge_package_set_active(
+        actor=actor_of(request), package_id=package_id, active=payload.active
+    )
+
+
+def _wallet_policy(policy: WalletPolicy) -> dict[str, Any]:
+    return {
+        "spend_order": policy.spend_order,
+        "named_limit_fen": policy.named_limit_fen,
+        "anonymous_limit_fen": policy.anonymous_limit_fen,
+        "bonus_valid_days": policy.bonus_valid_days,
+    }
+
+
+@router.get(
+    "/wallet-policy", response={200: WalletPolicyOut, **ERRORS}, summary="The stored-value policy"
+)
+def wallet_policy(request: HttpRequest) -> dict[str, Any]:
+    require(actor_of(request), Perm.WALLET_CONFIGURE)
+    return _wallet_policy(WalletPolicy.current())
+
+
+@router.put(
+    "/wallet-policy",
+    response={200: WalletPolicyOut, **ERRORS},
+    summary="Change the stored-value policy (only the fields sent)",
+)
+def wallet_policy_update(request: HttpRequest, payload: WalletPolicyIn) -> dict[str, Any]:
+    changes = payload.dict(exclude_unset=True)
+    policy = wallet_services.wallet_policy_update(actor=actor_of(request), **changes)
+    return _wallet_policy(policy)
+
+
+# --------------------------------------------------------------------- points, tiers
+
+
+def _points_policy(policy: PointsPolicy) -> dict[str, Any]:
+    return {name: getattr(policy, name) for name in points_services.POLICY_FIELDS}
+
+
+@router.get(
+    "/points-policy", response={200: PointsPolicyOut, **ERRORS}, summary="The points policy"
+)
+def points_policy(request: HttpRequest) -> dict[str, Any]:
+    require(actor_of(request), Perm.POINTS_CONFIGURE)
+    return _points_policy(PointsPolicy.current())
+
+
+@router.put(
+    "/points-policy",
+    response={200: PointsPolicyOut, **ERRORS},
+    summary="Change the points policy (only the fields sent)",
+)
+def points_policy_update(request: HttpRequest, payload: PointsPolicyIn) -> dict[str, Any]:
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    policy = points_services.points_policy_update(actor=actor_of(request), **changes)
+    return _points_policy(policy)
+
+
+@tiers_router.post("/tiers", response={201: TierOut, **ERRORS}, summary="Add a tier")
+def tier_create(
+    request: HttpRequest, payload: TierIn, idempotency_key: str = IdempotencyKey
+) -> Status[Tier]:
+    return _created_once(
+        request,
+        idempotency_key,
+        "config.tier",
+        payload,
+        lambda: tier_services.tier_create(actor=actor_of(request), **payload.dict()),
+        Tier,
+    )
+
+
+def _tier_policy(policy: TierPolicy) -> dict[str, Any]:
+    return {
+        "evaluation_period": policy.evaluation_period,
+        "inactive_termination_days": policy.inactive_termination_days,
+    }
+
+
+@router.get(
+    "/tier-policy",
+    response={200: TierPolicyOut, **ERRORS},
+    summary="When tiers are evaluated; when inactive members end",
+)
+def tier_policy(request: HttpRequest) -> dict[str, Any]:
+    require(actor_of(request), Perm.TIER_CONFIGURE)
+    return _tier_policy(TierPolicy.current())
+
+
+@router.put(
+    "/tier-policy", response={200: TierPolicyOut, **ERRORS}, summary="Change the tier policy"
+)
+def tier_policy_update(request: HttpRequest, payload: TierPolicyIn) -> dict[str, Any]:
+    policy = tier_services.tier_policy_update(
+        actor=actor_of(request),
+        evaluation_period=payload.evaluation_period,
+        inactive_termination_days=payload.inactive_termination_days,
+    )
+    return _tier_policy(policy)
+
+
+@tiers_router.get(
+    "/members/{int:member_id}/tier",
+    response={200: MemberTierOut, **ERRORS},
+    summary="A member's current tier",
+)
+def member_tier(request: HttpRequest, member_id: int = MemberId) -> dict[str, Any]:
+    member = member_get(actor=actor_of(request), member_id=member_id)
+    if member is None:
+        raise NotFound(_("Member not found."), code="member_not_found")
+    state = MemberTier.objects.select_related("tier").filter(member=member).first()
+    tier = state.tier if state else tier_services.tier_of(None, tier_services.tiers_ordered())
+    if tier is None:
+        raise NotFound(_("No tiers are set up."), code="no_tiers")
+    return {
+        "member_id": member.pk,
+        "tier": tier,
+        "protected_until": state.protected_until if state else None,
+    }
+
+
+# ------------------------------------------------------------ stores, terminals, staff
+
+
+@stores_router.post("", response={201: StoreOut, **ERRORS}, summary="Open a store")
+def store_create(
+    request: HttpRequest, payload: StoreIn, idempotency_key: str = IdempotencyKey
+) -> Status[Store]:
+    actor = actor_of(request)
+    created = _created_once(
+        request,
+        idempotency_key,
+        "config.store",
+        payload,
+        lambda: store_services.store_create(actor=actor, **payload.dict()),
+        Store,
+    )
+    store = store_selectors.store_list(actor=actor).get(pk=created.value.pk)
+    return Status(201, store)
+
+
+@router.post(
+    "/stores/{int:store_id}/terminals",
+    response={201: TerminalOut, **ERRORS},
+    summary="Add a terminal (POS) to a store",
+)
+def terminal_create(
+    request: HttpRequest,
+    payload: TerminalIn,
+    store_id: int = StoreId,
+    idempotency_key: str = IdempotencyKey,
+) -> Status[Terminal]:
+    return _created_once(
+        request,
+        idempotency_key,
+        f"config.terminal.{store_id}",
+        payload,
+        lambda: store_services.terminal_create(
+            actor=actor_of(request), store_id=store_id, **payload.dict()
+        ),
+        Terminal,
+    )
+
+
+def _staff(staff: Staff) -> dict[str, Any]:
+    return {
+        "id": staff.pk,
+        "username": staff.username,
+        "display_name": staff.display_name,
+        "role": staff.role,
+        "is_active": staff.is_active,
+        "store_ids": sorted(s.pk for s in staff.stores.all()),
+    }
+
+
+@router.get("/staff", response={200: list[StaffOut], **ERRORS}, summary="Staff in my scope")
+def staff_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_staff(s) for s in store_selectors.staff_list(actor=actor_of(request))]
+
+
+@router.post("/staff", response={201: StaffOut, **ERRORS}, summary="Add a staff member")
+def staff_create(
+    request: HttpRequest, payload: StaffIn, idempotency_key: str = IdempotencyKey
+) -> Status[dict[str, Any]]:
+    created = _created_once(
+        request,
+        idempotency_key,
+        "config.staff",
+        payload,
+        lambda: store_services.staff_create(actor=actor_of(request), **payload.dict()),
+        Staff,
+    )
+    return Status(201, _staff(created.value))
+
+
+@router.post(
+    "/staff/{int:staff_id}/active",
+    response={200: StaffOut, **ERRORS},
+    summary="Enable or disable a staff member",
+)
+def staff_set_active(
+    request: HttpRequest, payload: ActiveIn, staff_id: int = StaffId
+) -> dict[str, Any]:
+    staff = store_services.staff_set_active(
+        actor=actor_of(request), staff_id=staff_id, active=payload.active
+    )
+    return _staff(staff)

@@ -1,0 +1,158 @@
+"""Gift catalog pages (积分礼品): list, add, edit, delist, restock, movement history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyuan.console.context import request_actor
+from huiyuan.console.gifts.common import or_404, show_error
+from huiyuan.console.gifts.forms import GiftCreateForm, GiftForm, GiftSearchForm, RestockForm
+from huiyuan.console.views import staff_view
+from huiyuan.core.errors import DomainError, NotFound
+from huiyuan.core.money import fen_to_yuan_str
+from huiyuan.core.permissions import Perm, require
+from huiyuan.gifts import selectors, services
+from huiyuan.gifts.models import Gift
+
+PAGE_SIZE = 25
+
+
+def _input(data: dict[str, object]) -> services.GiftInput:
+    return services.GiftInput(
+        code=str(data["code"]),
+        name=str(data["name"]),
+        points_price=int(data["points_price"]),  # type: ignore[call-overload]
+        cash_fen=int(data.get("cash") or 0),  # type: ignore[call-overload]
+        description=str(data.get("description") or ""),
+    )
+
+
+@staff_view
+def gift_list(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    form = GiftSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.gift_list(
+        actor=actor, query=filters.get("q") or "", status=filters.get("status") or ""
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/gifts/gifts.html",
+        {"form": form, "page": page, "manage": actor.has(Perm.GIFT_MANAGE)},
+    )
+
+
+@staff_view
+def gift_create(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    require(actor, Perm.GIFT_MANAGE)
+    form = GiftCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gift = services.gift_create(
+                actor=actor,
+                data=_input(form.cleaned_data),
+                stock=form.cleaned_data["stock"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, _("Gift %(name)s added.") % {"name": gift.name})
+            return redirect("console:gift_detail", gift_id=gift.pk)
+    return render(request, "console/gifts/gift_form.html", {"form": form, "gift": None})
+
+
+@staff_view
+def gift_edit(request: HttpRequest, gift_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    require(actor, Perm.GIFT_MANAGE)
+    try:
+        gift = selectors.gift_get(actor=actor, gift_id=gift_id)
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    initial = {
+        "code": gift.code,
+        "name": gift.name,
+        "points_price": gift.points_price,
+        "cash": fen_to_yuan_str(gift.cash_fen).lstrip("¥").replace(",", "")
+        if gift.cash_fen
+        else "",
+        "description": gift.description,
+    }
+    form = GiftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.gift_update(
+                actor=actor,
+                gift_id=gift.pk,
+                data=_input(form.cleaned_data),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, _("Gift saved."))
+            return redirect("console:gift_detail", gift_id=gift.pk)
+    return render(request, "console/gifts/gift_form.html", {"form": form, "gift": gift})
+
+
+@staff_view
+def gift_detail(request: HttpRequest, gift_id: int) -> HttpResponse:
+    """The gift, its stock movements (出入库流水) and the restock form."""
+    actor = request_actor(request)
+    try:
+        gift = selectors.gift_get(actor=actor, gift_id=gift_id)
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    manage = actor.has(Perm.GIFT_MANAGE)
+    form = RestockForm(request.POST or None)
+    if request.method == "POST":
+        require(actor, Perm.GIFT_MANAGE)
+        if form.is_valid():
+            try:
+                services.gift_restock(
+                    actor=actor,
+                    gift_id=gift.pk,
+                    delta=form.cleaned_data["delta"],
+                    reason=form.cleaned_data["reason"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except DomainError as exc:
+                show_error(form, exc)
+            else:
+                messages.success(request, _("Stock updated."))
+                return redirect("console:gift_detail", gift_id=gift.pk)
+    movements = Paginator(selectors.gift_movements(actor=actor, gift_id=gift.pk), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "console/gifts/gift_detail.html",
+        {"gift": gift, "form": form, "movements": movements, "manage": manage},
+    )
+
+
+@staff_view
+@require_POST
+def gift_status(request: HttpRequest, gift_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    status = request.POST.get("status", "")
+    try:
+        gift = services.gift_set_status(actor=actor, gift_id=gift_id, status=status)
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("console:gift_detail", gift_id=gift_id)
+    if gift.status == Gift.Status.DELISTED:
+        messages.success(request, _("Gift delisted."))
+    else:
+        messages.success(request, _("Gift back on offer."))
+    return redirect("console:gift_detail", gift_id=gift_id)

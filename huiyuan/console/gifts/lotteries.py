@@ -1,0 +1,134 @@
+"""Points lottery pages (积分抽奖): set up, start and end, draw for a card, the draw log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from huiyuan.console.context import request_actor
+from huiyuan.console.counter.pages import counter_perms, posted_card_text, scan_error
+from huiyuan.console.counter.panel import card_panel, find_card
+from huiyuan.console.gifts.common import or_404, show_error
+from huiyuan.console.gifts.forms import DrawForm, LotteryForm
+from huiyuan.console.views import staff_view
+from huiyuan.core.errors import DomainError, NotFound
+from huiyuan.core.permissions import Perm, require
+from huiyuan.gifts import selectors, services
+from huiyuan.gifts.models import Gift, Lottery
+
+
+@staff_view
+def lottery_list(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    return render(
+        request,
+        "console/gifts/lotteries.html",
+        {"rows": selectors.lottery_list(actor=actor)[:100], "manage": actor.has(Perm.GIFT_MANAGE)},
+    )
+
+
+@staff_view
+def lottery_create(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    require(actor, Perm.GIFT_MANAGE)
+    gifts = list(Gift.objects.filter(status=Gift.Status.ACTIVE).order_by("code"))
+    form = LotteryForm(request.POST or None, gifts=gifts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lottery = services.lottery_create(
+                actor=actor,
+                name=form.cleaned_data["name"],
+                cost_points=form.cleaned_data["cost_points"],
+                prizes=[services.PrizeInput(**row) for row in form.prizes()],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, _("Lottery saved as a draft."))
+            return redirect("console:lottery_detail", lottery_id=lottery.pk)
+    return render(request, "console/gifts/lottery_form.html", {"form": form})
+
+
+@staff_view
+def lottery_detail(request: HttpRequest, lottery_id: int) -> HttpResponse:
+    """The lottery, its prizes and commitment, the draw form and the draw log."""
+    actor = request_actor(request)
+    try:
+        lottery = selectors.lottery_get(actor=actor, lottery_id=lottery_id)
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    form = DrawForm(request.POST or None, initial={"card": request.GET.get("card", "")})
+    card_text = posted_card_text(request)
+    found = find_card(actor, card_text) if card_text else None
+    panel = card_panel(found)
+    if request.method == "POST" and form.is_valid():
+        require(actor, Perm.GIFT_REDEEM)
+        if found is None:
+            form.add_error("card", _("No card with this number."))
+        else:
+            try:
+                draw = services.lottery_draw(
+                    actor=actor,
+                    lottery_id=lottery.pk,
+                    card_id=found.card.pk,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except DomainError as exc:
+                show_error(form, exc)
+            else:
+                won = draw.prize.name if draw.prize else _("Thanks for playing")
+                messages.success(request, _("Drawn: %(prize)s.") % {"prize": won})
+                url = reverse("console:lottery_detail", args=[lottery.pk])
+                return HttpResponseRedirect(f"{url}?card={found.card.number}")
+    draws = Paginator(selectors.draw_list(actor=actor, lottery_id=lottery.pk), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "console/gifts/lottery.html",
+        {
+            "lottery": lottery,
+            "prizes": list(lottery.prizes.all()),
+            "form": form,
+            "panel": panel,
+            "may": counter_perms(actor),
+            "scan_error": scan_error(card_text, panel, form),
+            "draws": draws,
+            "manage": actor.has(Perm.GIFT_MANAGE),
+            "may_draw": actor.has(Perm.GIFT_REDEEM) and lottery.status == Lottery.Status.ACTIVE,
+        },
+    )
+
+
+@staff_view
+@require_POST
+def lottery_status(request: HttpRequest, lottery_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    try:
+        services.lottery_set_status(
+            actor=actor, lottery_id=lottery_id, status=request.POST.get("status", "")
+        )
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Lottery status changed."))
+    return redirect("console:lottery_detail", lottery_id=lottery_id)
+
+
+@staff_view
+def draw_verify(request: HttpRequest, draw_id: int) -> HttpResponse:
+    actor = request_actor(request)
+    try:
+        draw = selectors.draw_get(actor=actor, draw_id=draw_id)
+    except NotFound as exc:
+        raise or_404(exc) from exc
+    check = services.draw_verify(draw)
+    return render(request, "console/gifts/draw_verify.html", {"draw": draw, "check": check})

@@ -1,0 +1,1 @@
+"""Console pages for promotions (促销) and the holiday calendar."""

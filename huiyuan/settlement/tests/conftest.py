@@ -1,0 +1,1 @@
+from huiyuan.checkout.tests.conftest import funded, shop  # noqa: F401

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShiftsConfig(AppConfig):
+    name = "huiyuan.shifts"
+    label = "shifts"
