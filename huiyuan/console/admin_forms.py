@@ -54,7 +54,9 @@ class TablerForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+            if isinstance(
+                widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.RadioSelect
+            ):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from huiyuan.checkout.services.basket_quote import unlocked_card
 from huiyuan.checkout.services.common import sale_config
-from huiyuan.checkout.services.sale import _unlocked_card, member_snapshot, price, quick_line
+from huiyuan.checkout.services.sale import quick_line
+from huiyuan.checkout.services.sale_pricing import member_snapshot, price
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.models import Account
@@ -59,7 +61,7 @@ def sale_quote(
     amount_fen = max(0, amount_fen)
     points, balance_fen = max(0, points), max(0, balance_fen)
     now = timezone.now()
-    card, state = _unlocked_card(card_id) if card_id is not None else (None, None)
+    card, state = unlocked_card(card_id) if card_id is not None else (None, None)
     member = card.member if card is not None else None
     config = sale_config(now, with_tiers=member is not None)
     tier = tier_services.tier_of(state, config.tiers) if member is not None else None
