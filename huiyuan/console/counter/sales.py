@@ -37,6 +37,7 @@ from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.points.explain import render_steps
+from huiyuan.points.models import EarnRule
 from huiyuan.wallet.models import PaymentMethod
 
 
@@ -142,6 +143,14 @@ def _sale_or_404(actor: Actor, sale_id: int) -> Sale:
     return sale
 
 
+def _rule_name(explanation: dict[str, Any]) -> str:
+    """The earn rule by the name the merchant gave it ("每消费1元积1分"), not its code."""
+    rule_id = explanation.get("rule_id")
+    if not isinstance(rule_id, int):
+        return ""
+    return EarnRule.objects.filter(pk=rule_id).values_list("name", flat=True).first() or ""
+
+
 def _receipt(
     request: HttpRequest,
     actor: Actor,
@@ -171,7 +180,7 @@ def _receipt(
             "after": sale_selectors.sale_balances_after(sale),
             "now": now,
             "steps": render_steps(explanation.get("steps")),
-            "rule": explanation.get("rule"),
+            "rule": _rule_name(explanation),
             "reverse_form": form or ReverseSaleForm(),
             "items": [
                 {

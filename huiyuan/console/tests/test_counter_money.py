@@ -386,6 +386,8 @@ def test_sale_by_balance_and_points_then_receipt(cashier_client, funded):
     assert 'data-testid="after-bonus">¥10.00' in html
     assert 'data-testid="after-points">1015' in html
     assert "base v1" in html and "实付" in html  # the explanation, in Chinese
+    assert "积分规则 每消费1元积1分" in html  # the rule by the name the merchant gave it
+    assert "积分规则 base v1" not in html
 
 
 def test_sale_double_submit_records_one_sale(cashier_client, funded):
