@@ -7,18 +7,17 @@ sale is never recorded on a lost, void or cancelled card), and the ledger stays 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from huiyuan.cards import services as card_services
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale
 from huiyuan.checkout.services import QuickSaleInput, sale_quick
-from huiyuan.core.errors import DomainError
+from huiyuan.core.races import race
 from huiyuan.ledger.tests.factories import balances, card, default_rule, key, member
 from huiyuan.ledger.verify import verify_ledger
 from huiyuan.members import services as member_services
@@ -35,31 +34,6 @@ SALES_PER_ROUND = 6
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock races are tested on PostgreSQL (SQLite serialises writers)")
-
-
-def race(*sides: Callable[[], object]) -> list[object]:
-    """Start every side at the same moment; collect results, domain codes or crashes."""
-    barrier = threading.Barrier(len(sides))
-    results: list[object] = [None] * len(sides)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = sides[i]()
-        except DomainError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - asserted below: nothing else may escape
-            results[i] = f"crash: {exc!r}"
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(sides))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def no_crash(results: list[object]) -> None:

@@ -4,14 +4,12 @@ under concurrent issues. Exactly what exists is issued, never one more."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
-from huiyuan.core.errors import DomainError
+from huiyuan.core.races import race
 from huiyuan.coupons.models import Coupon, CouponTemplate
 from huiyuan.coupons.services import coupon_claim, coupon_issue
 from huiyuan.ledger.tests.factories import key
@@ -24,38 +22,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock races are tested on PostgreSQL (SQLite serialises writers)")
-
-
-MAX_THREADS = 20  # the test server's connections are shared with the other test worker
-
-
-def race(sides: list[Callable[[], object]]) -> list[object]:
-    """Run every side at once from at most MAX_THREADS threads (each its own connection),
-    released together by a barrier; each thread runs its share of the sides in turn."""
-    count = min(len(sides), MAX_THREADS)
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * len(sides)
-
-    def worker(t: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(t, len(sides), count):
-                try:
-                    results[i] = sides[i]()
-                except DomainError as exc:
-                    results[i] = exc.code
-                except Exception as exc:  # noqa: BLE001 - asserted: nothing else may escape
-                    results[i] = f"crash: {exc!r}"
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    return results
 
 
 def members(count: int, stores) -> list[Member]:
@@ -84,7 +50,7 @@ def test_100_concurrent_claims_of_a_stock_of_10_issue_exactly_10(make_template, 
     template = make_template(stock=10, claimable=True)
     people = members(100, stores)
     results = race(
-        [
+        *[
             lambda m=m: coupon_claim(
                 actor=owner, template_id=template.pk, member_id=m.pk, idempotency_key=key()
             )
@@ -105,7 +71,7 @@ def test_concurrent_issues_never_exceed_the_budget_nor_the_member_limit(
     template = make_template(budget_fen=7500, per_member_limit=0)
     people = members(30, stores)
     results = race(
-        [
+        *[
             lambda m=m: coupon_issue(
                 actor=owner, template_id=template.pk, member_id=m.pk, idempotency_key=key()
             )
@@ -120,7 +86,7 @@ def test_concurrent_issues_never_exceed_the_budget_nor_the_member_limit(
     limited = make_template(per_member_limit=3)
     one = people[0]
     results = race(
-        [
+        *[
             lambda: coupon_issue(
                 actor=owner, template_id=limited.pk, member_id=one.pk, idempotency_key=key()
             )

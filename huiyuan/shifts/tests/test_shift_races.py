@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
-from huiyuan.core.errors import DomainError
+from huiyuan.core.races import race
 from huiyuan.events.models import OutboxEvent
 from huiyuan.ledger.tests.factories import key
 from huiyuan.shifts.models import Shift
@@ -22,30 +20,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock races are tested on PostgreSQL (SQLite serialises writers)")
-
-
-def race(*sides: Callable[[], object]) -> list[object]:
-    barrier = threading.Barrier(len(sides))
-    results: list[object] = [None] * len(sides)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = sides[i]()
-        except DomainError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            results[i] = f"crash: {exc!r}"
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(sides))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_concurrent_opens_leave_one_open_shift(stores, cashier):

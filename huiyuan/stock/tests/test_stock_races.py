@@ -3,15 +3,14 @@ store below zero, and stock stays equal to its movements whatever the interleavi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from huiyuan.checkout.models import Sale
 from huiyuan.checkout.services import sale_complete
-from huiyuan.core.errors import DomainError
+from huiyuan.core.races import race
 from huiyuan.ledger.tests.factories import key
 from huiyuan.stock import services
 from huiyuan.stock.models import Movement
@@ -27,30 +26,6 @@ SELLERS = 8
 def _needs_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock races are tested on PostgreSQL (SQLite serialises writers)")
-
-
-def race(*sides: Callable[[], object]) -> list[object]:
-    barrier = threading.Barrier(len(sides))
-    results: list[object] = [None] * len(sides)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = sides[i]()
-        except DomainError as exc:
-            results[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - asserted below: nothing else may escape
-            results[i] = f"crash: {exc!r}"
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(sides))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
 
 
 def test_concurrent_sales_under_refuse_never_go_below_zero(owner, cashier, stores, goods):
