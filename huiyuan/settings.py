@@ -71,8 +71,19 @@ INSTALLED_APPS = [
     "huiyuan.jobs",
     "huiyuan.imports",
     "huiyuan.webhooks",
+    "huiyuan.benefits",
+    "huiyuan.activities",
+    "huiyuan.referrals",
+    "huiyuan.selfservice",
+    "huiyuan.payments",
+    "huiyuan.care",
+    "huiyuan.followups",
+    "huiyuan.surveys",
+    "huiyuan.segments",
+    "huiyuan.analytics",
     "huiyuan.api",
     "huiyuan.console",
+    "huiyuan.portal",
 ]
 
 # Error pages in the console's layout and language (huiyuan/console/errors.py).

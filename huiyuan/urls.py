@@ -9,6 +9,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("m/", include("huiyuan.portal.urls")),
+    path("pay/", include("huiyuan.payments.urls")),
     path("", include("huiyuan.console.urls")),
 ]
 

@@ -1,0 +1,6 @@
+"""URLs of payments."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "payments"
+urlpatterns: list[URLPattern | URLResolver] = []
