@@ -15,6 +15,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "template_partials",
     "axes",
     "django_otp",
@@ -253,14 +255,30 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # Background work: the database backend by default (one shop, no extra services);
-# HUIYUAN_TASKS_IMMEDIATE=1 runs tasks inline (tests, demos).
+# Background tasks go to the database queue (django-tasks-db, the default: nothing else to
+# run) or to RQ on Redis with HUIYUAN_TASK_BACKEND=rq (HUIYUAN_REDIS_URL; several workers on
+# several machines). HUIYUAN_TASKS_IMMEDIATE=1 runs tasks inline (tests, demos).
+TASK_BACKEND = os.environ.get("HUIYUAN_TASK_BACKEND", "database")
+if TASK_BACKEND not in ("database", "rq"):
+    raise ImproperlyConfigured("HUIYUAN_TASK_BACKEND must be 'database' or 'rq'")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
 TASKS = {
     "default": {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
             if os.environ.get("HUIYUAN_TASKS_IMMEDIATE") == "1"
-            else "django_tasks_db.DatabaseBackend"
+            else _TASK_BACKENDS[TASK_BACKEND]
         )
+    }
+}
+# The RQ queue (django-rq). Unused with the database backend.
+RQ_QUEUES = {
+    "default": {
+        "URL": os.environ.get("HUIYUAN_REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": 3600,
     }
 }
 
@@ -363,6 +381,15 @@ READY_BACKGROUND = [
 ]
 # Redis, when the deployment has one: /readyz pings it.
 REDIS_URL = os.environ.get("HUIYUAN_REDIS_URL", "")
+# With Redis, the cache is Redis: the API's per-key rate limits then hold across every web
+# process and machine (huiyuan/stores/api_rate.py). Without it, each process counts alone.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
 # /metrics answers requests from this machine without a token; others need
 # ``Authorization: Bearer <HUIYUAN_METRICS_TOKEN>`` (empty: nobody else).
 METRICS_TOKEN = os.environ.get("HUIYUAN_METRICS_TOKEN", "")

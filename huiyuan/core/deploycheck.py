@@ -208,6 +208,15 @@ def _background() -> list[Finding]:
                 "inside requests (for tests and demos only)",
             )
         )
+    if settings.TASK_BACKEND == "rq" and not settings.REDIS_URL:
+        found.append(
+            Finding(
+                ERROR,
+                "rq_without_redis",
+                "HUIYUAN_TASK_BACKEND=rq needs HUIYUAN_REDIS_URL (the queue would be on "
+                "127.0.0.1:6379 of each machine)",
+            )
+        )
     return found
 
 

@@ -142,6 +142,9 @@ class ScrapeCollector:
 
     def _queue(self) -> Iterator[Metric]:
         backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+        if backend.startswith("django_tasks_rq"):
+            yield from self._rq_queue()
+            return
         if not backend.startswith("django_tasks_db"):
             return
         from django.db.models import Count
@@ -166,6 +169,27 @@ class ScrapeCollector:
             return
         for queue, n in sorted(queues.items()):
             depth.add_metric([queue], n)
+        running.add_metric([], busy)
+        yield depth
+        yield running
+
+    def _rq_queue(self) -> Iterator[Metric]:
+        """The same two gauges from RQ: jobs waiting in each queue, jobs started."""
+        import django_rq
+
+        depth = GaugeMetricFamily(
+            "huiyuan_task_queue_depth", "Background tasks waiting to run.", labels=["queue"]
+        )
+        running = GaugeMetricFamily("huiyuan_tasks_running", "Background tasks running now.")
+        try:
+            busy = 0
+            for name in settings.RQ_QUEUES:
+                queue = django_rq.get_queue(name)
+                depth.add_metric([name], queue.count)
+                busy += queue.started_job_registry.count
+        except Exception:  # a scrape reports what it can
+            log.warning("task queue depth unavailable", exc_info=True)
+            return
         running.add_metric([], busy)
         yield depth
         yield running

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import connection
@@ -155,43 +153,19 @@ def check_migrations(*, clock: Callable[[], float] = time.monotonic) -> dict[str
 
 
 def redis_ping(url: str, *, timeout: float = 2.0) -> None:
-    """PING Redis at ``url``; raise when it does not answer PONG. Uses redis-py when
-    installed (TLS, sentinels…), else a plain RESP exchange over TCP."""
+    """PING Redis at ``url``; raise when it does not answer."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
-        import redis  # type: ignore[import-not-found]
-    except ImportError:
-        redis = None
-    if redis is not None:
-        redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout).ping()
-        return
-    parts = urlparse(url)
-    if parts.scheme != "redis":
-        raise ValueError(f"cannot ping a {parts.scheme} URL without the redis package")
-    with socket.create_connection(
-        (parts.hostname or "localhost", parts.port or 6379), timeout
-    ) as s:
-        commands = []
-        if parts.password:
-            auth = [parts.username, parts.password] if parts.username else [parts.password]
-            commands.append(["AUTH", *auth])
-        commands.append(["PING"])
-        for command in commands:
-            s.sendall(
-                b"".join(
-                    [f"*{len(command)}\r\n".encode()]
-                    + [f"${len(a.encode())}\r\n{a}\r\n".encode() for a in command]
-                )
-            )
-            reply = s.recv(64)
-            if reply.startswith(b"-"):
-                raise ConnectionError(reply.decode(errors="replace").strip()[:100])
-        if not reply.startswith(b"+PONG"):
-            raise ConnectionError("no PONG")
+        client.ping()
+    finally:
+        client.close()
 
 
 def check_redis() -> dict[str, Any]:
     try:
-        redis_ping(settings.REDIS_URL)
+        redis_ping(settings.REDIS_URL or str(settings.RQ_QUEUES["default"]["URL"]))
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True}
@@ -205,6 +179,6 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     )
     for role in settings.READY_BACKGROUND:
         checks[role] = background_status(role)
-    if settings.REDIS_URL:
+    if settings.REDIS_URL or settings.TASK_BACKEND == "rq":
         checks["redis"] = check_redis()
     return all(c["ok"] for c in checks.values()), checks

@@ -96,6 +96,7 @@ def test_a_production_configuration_passes(db, production):
             {"TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}},
             "tasks_immediate",
         ),
+        ({"TASK_BACKEND": "rq", "REDIS_URL": ""}, "rq_without_redis"),
     ],
 )
 def test_each_unsafe_setting_is_an_error(db, production, change, code):
