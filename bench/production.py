@@ -113,9 +113,7 @@ def measure(
         until = time.time() + args.warmup + args.seconds
         pool = ctx.Pool(n)
         pending = pool.map_async(_reporter, [(port, key, until)] * n)
-    latencies, errors, warm = base.run_clients(
-        port, info, args.clients, args.warmup, args.seconds
-    )
+    latencies, errors, _warm = base.run_clients(port, info, args.clients, args.warmup, args.seconds)
     result: dict[str, Any] = {
         "tps": len(latencies) / args.seconds,
         "p50": base._percentile(latencies, 50) * 1000,
