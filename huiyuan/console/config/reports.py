@@ -7,7 +7,6 @@ narrowed to one store with the ``store`` filter.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
@@ -142,8 +141,9 @@ def _sheet_outstanding(
 
 
 def _write_yuan(sheet: Any, row: int, col: int, fen: int, fmt: Any) -> None:
-    """A fen amount as yuan in a cell: the formula ``=fen/100`` with its exact decimal value."""
-    sheet.write_formula(row, col, f"={fen}/100", fmt, Decimal(fen) / 100)
+    """A fen amount as yuan in a cell: a number (the double nearest the two-decimal amount,
+    as Excel would store it typed in), never a formula."""
+    sheet.write_number(row, col, fen / 100, fmt)
 
 
 def _formats(workbook: Any) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def test_head_office_sees_the_chain_or_one_store(client_for, stores, two_stores_
         None,
     ]
     assert book.sheetnames[-1] == "所选门店合计"
-    assert book.worksheets[-1]["B2"].value == "=30000/100"
+    assert book.worksheets[-1]["B2"].value == 300
 
 
 def test_a_store_manager_sees_their_store_and_cannot_ask_for_another(
