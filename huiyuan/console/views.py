@@ -309,7 +309,12 @@ def member_register(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     require(actor, Perm.MEMBER_CREATE)
     channel, pick_store = _register_options(actor)
-    initial = {"store": actor.store_id} if pick_store and channel == Member.Channel.STORE else {}
+    initial: dict[str, Any] = (
+        {"store": actor.store_id} if pick_store and channel == Member.Channel.STORE else {}
+    )
+    offered = selectors.search_text(request.GET.get("mobile", ""))[:11]
+    if offered.isdigit():  # the counter's "register a new member" for a scanned mobile
+        initial["mobile"] = offered
     form = MemberForm(request.POST or None, pick_store=pick_store, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

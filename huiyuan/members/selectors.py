@@ -23,6 +23,7 @@ from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.stores.scope import stores_in_view
 
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+MEMBER_CODE_LENGTH = 10  # 8 and nine digits (huiyuan.members.services)
 ID_RE = re.compile(r"^\d{17}[\dXx]$")
 
 
@@ -74,21 +75,52 @@ class MemberSearch:
         return parts[0] | parts[1] if len(parts) == 2 else parts[0]
 
 
+# A mobile as people type it: +86 138 0013 8000, 0086-138…, 86138….
+MOBILE_PREFIX_RE = re.compile(r"^(?:\+86|0086|86)(1\d{10})$")
+
+
+def search_text(query: str) -> str:
+    """A search box text without spaces and dashes, a mobile without its country code."""
+    q = re.sub(r"[\s\-]", "", query.strip())
+    found = MOBILE_PREFIX_RE.match(q)
+    return found.group(1) if found else q
+
+
+def _card_holders(number: str) -> Q:
+    """Members holding the card numbered ``number`` (primary or further holder)."""
+    from django.apps import apps  # cards builds on members: no import at module level
+
+    card = apps.get_model("cards", "Card")
+    holder = apps.get_model("cards", "CardHolder")
+    return Q(pk__in=card.objects.filter(number=number).values("member_id")) | Q(
+        pk__in=holder.objects.filter(card__number=number).values("member_id")
+    )
+
+
 def member_search(query: str, *, cap: int = LETTER_SEARCH_CAP) -> MemberSearch | None:
-    """How a search box text finds members: mobile, member number, ID, name or initials."""
-    q = query.strip().replace(" ", "")
+    """How a search box text finds members: mobile (also +86…), member number (also its
+    first digits), card number, ID number, name (also the given name alone), initials or
+    full pinyin."""
+    q = search_text(query)
     if not q:
         return None
     if ID_RE.match(q):
         return MemberSearch(exact=Q(id_number_hash=pii.keyed_hash(q.upper())))
     if q.isdigit():
         if len(q) == 11 and q.startswith("1"):
-            return MemberSearch(exact=Q(mobile_hash=pii.keyed_hash(q)) | Q(code=q))
+            return MemberSearch(
+                exact=Q(mobile_hash=pii.keyed_hash(q)) | Q(code=q) | _card_holders(q)
+            )
         if len(q) == 4:
             return MemberSearch(exact=Q(code=q), fuzzy=Q(mobile_last4=q))
-        return MemberSearch(exact=Q(code=q))
+        prefix = _prefix_range("code", q) if 5 <= len(q) < MEMBER_CODE_LENGTH else None
+        return MemberSearch(exact=Q(code=q) | _card_holders(q), fuzzy=prefix)
     if CJK_RE.search(q):
-        return MemberSearch(fuzzy=Q(name__startswith=q))
+        # 张三丰 by 张三 or by 三丰: a given name alone is how staff often know a member.
+        fuzzy = Q(name__startswith=q)
+        if len(q) >= 2:
+            fuzzy |= Q(name__contains=q)
+        return MemberSearch(fuzzy=fuzzy)
     if q.isascii() and q.isalpha():
         return MemberSearch(fuzzy=Q(pk__in=_letter_matches(q.lower(), cap)))
     return MemberSearch()
