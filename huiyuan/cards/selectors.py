@@ -84,6 +84,22 @@ def _balances_for(cards: list[Card], now: dt.datetime) -> list[CardBalances]:
     return result
 
 
+def members_money(*, actor: Actor, member_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Stored value (principal + bonus) and points on each member's own cards, in two
+    queries: ``{member_id: {"stored": fen, "points": n}}`` (absent: no card)."""
+    require(actor, Perm.MEMBER_VIEW)
+    owner = dict(Card.objects.filter(member_id__in=list(member_ids)).values_list("pk", "member_id"))
+    rows = Account.objects.filter(
+        card_id__in=list(owner),
+        kind__in=(Account.Kind.PRINCIPAL, Account.Kind.BONUS, Account.Kind.POINTS),
+    ).values_list("card_id", "kind", "balance")
+    found: dict[int, dict[str, int]] = {}
+    for card_id, kind, balance in rows:
+        figures = found.setdefault(owner[card_id], {"stored": 0, "points": 0})
+        figures["points" if kind == Account.Kind.POINTS else "stored"] += balance
+    return found
+
+
 def member_cards(
     *, actor: Actor, member: Member, include_closed: bool = True
 ) -> list[CardBalances]:

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Actor
 from huiyuan.members.models import CustomField, Member, Tag
-from huiyuan.members.selectors import MemberFilters
+from huiyuan.members.selectors import FROZEN, MemberFilters
 from huiyuan.members.services import LunarDate, MemberInput
 from huiyuan.stores.models import Store
+from huiyuan.tiers.models import Tier
 
 # ----------------------------------------------------------------------------- auth
 
@@ -50,6 +51,7 @@ class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50)
     store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    tier = forms.TypedChoiceField(label=_("Tier"), required=False, coerce=int, empty_value=None)
     tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     joined_from = forms.DateField(
@@ -66,7 +68,14 @@ class MemberFilterForm(forms.Form):
         if actor is not None and actor.store_ids is not None:  # only the actor's stores
             stores = [(pk, name) for pk, name in stores if int(pk) in actor.store_ids]
         self.fields["store"].choices = any_choice + stores  # type: ignore[attr-defined]
-        self.fields["status"].choices = any_choice + list(Member.Status.choices)  # type: ignore[attr-defined]
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            *any_choice,
+            *Member.Status.choices,
+            (FROZEN, _("Frozen (earning or spending)")),
+        ]
+        self.fields["tier"].choices = any_choice + [  # type: ignore[attr-defined]
+            (str(t.pk), t.name) for t in Tier.objects.order_by("level")
+        ]
         self.fields["tag"].choices = any_choice + [  # type: ignore[attr-defined]
             (str(t.pk), t.name) for t in Tag.objects.order_by("name")
         ]
@@ -80,6 +89,7 @@ class MemberFilterForm(forms.Form):
             query=data["q"],
             store_id=data["store"],
             status=data["status"],
+            tier_id=data["tier"],
             tag_id=data["tag"],
             channel=data["channel"],
             joined_from=data["joined_from"],

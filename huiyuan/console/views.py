@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.audit.models import AuditEvent
+from huiyuan.cards import selectors as card_selectors
 from huiyuan.console.context import SESSION_STORE_KEY, request_actor, switchable_stores
 from huiyuan.console.forms import (
     FreezeForm,
@@ -208,8 +209,13 @@ def member_list(request: HttpRequest) -> HttpResponse:
     require(actor, Perm.MEMBER_VIEW)
     form = MemberFilterForm(request.GET or None, actor=actor)
     members = selectors.member_list(actor=actor, filters=form.to_filters())
-    page = Paginator(members.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        members.select_related("tier_state__tier").prefetch_related("tags"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     page.object_list = selectors.member_mask(actor, page.object_list)
+    money = card_selectors.members_money(actor=actor, member_ids=[m.pk for m in page.object_list])
+    for member in page.object_list:
+        member.money = money.get(member.pk, {})  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -176,6 +176,11 @@ class MemberFilters:
     channel: str = ""
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
+    tier_id: int | None = None
+
+
+# The status filter's value for members with earning or spending frozen (any status).
+FROZEN = "frozen"
 
 
 def member_list(
@@ -199,10 +204,16 @@ def member_list(
         if exact_elsewhere and search is not None and search.exact is not None:
             in_view |= search.exact
         qs = qs.filter(in_view)
-    if filters.status:
+    if filters.status == FROZEN:
+        qs = qs.filter(Q(earn_frozen=True) | Q(spend_frozen=True)).exclude(
+            status=Member.Status.MERGED
+        )
+    elif filters.status:
         qs = qs.filter(status=filters.status)
     else:
         qs = qs.exclude(status=Member.Status.MERGED)
+    if filters.tier_id:
+        qs = qs.filter(tier_state__tier_id=filters.tier_id)
     if filters.tag_id:
         qs = qs.filter(tags__id=filters.tag_id)
     if filters.channel:

@@ -429,3 +429,40 @@ def test_dashboard_numbers(client_for, make_member, actors) -> None:
 def test_dashboard_requires_permission(client: Client, staff) -> None:
     # Every role holds dashboard.view; an anonymous visitor is sent to the login page.
     assert client.get("/").status_code == 302
+
+
+def test_member_list_shows_tier_stored_value_and_points_and_filters_them(
+    cashier_client: Client, make_member, cashier, owner
+) -> None:
+    from huiyuan.ledger.tests.factories import card, key
+    from huiyuan.members import services
+    from huiyuan.points.services import points_adjust
+    from huiyuan.tiers.services import tier_create, tier_move
+    from huiyuan.wallet.services import wallet_recharge
+
+    gold = tier_create(actor=owner, code="gold", name="金卡", level=2, threshold=100_000)
+    rich = make_member(name="王小明", mobile="13700000001")
+    plain = make_member(name="李小红", mobile="13700000002")
+    frozen = make_member(name="赵冻结", mobile="13700000003")
+    c = card(cashier, owner, holder=rich)
+    wallet_recharge(
+        actor=cashier, card_id=c.pk, amount_fen=12_345, method="cash", idempotency_key=key()
+    )
+    points_adjust(actor=owner, card_id=c.pk, delta=1_234, reason="开卡礼", idempotency_key=key())
+    tier_move(actor=owner, member_id=rich.pk, tier_id=gold.pk, reason="升级")
+    services.member_freeze(
+        actor=owner, member_id=frozen.pk, earning=False, spending=True, reason="争议"
+    )
+
+    page = cashier_client.get("/members/").content.decode()
+    row = page[page.index(rich.code) :].split("</tr>")[0]
+    assert "金卡" in row, row
+    assert "¥123.45" in row and ">1234<" in row, row
+    other = page[page.index(plain.code) :].split("</tr>")[0]
+    assert 'data-testid="member-stored"' in other and "¥" not in other  # no card: a dash
+
+    page = cashier_client.get(f"/members/?tier={gold.pk}").content.decode()
+    assert rich.code in page and plain.code not in page and frozen.code not in page
+    page = cashier_client.get("/members/?status=frozen").content.decode()
+    assert frozen.code in page and rich.code not in page and plain.code not in page
+    assert "已冻结（积分或消费）" in page  # the status filter offers it in words
