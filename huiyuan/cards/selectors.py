@@ -88,13 +88,17 @@ def members_money(*, actor: Actor, member_ids: Sequence[int]) -> dict[int, dict[
     """Stored value (principal + bonus) and points on each member's own cards, in two
     queries: ``{member_id: {"stored": fen, "points": n}}`` (absent: no card)."""
     require(actor, Perm.MEMBER_VIEW)
-    owner = dict(Card.objects.filter(member_id__in=list(member_ids)).values_list("pk", "member_id"))
+    owner: dict[int, int] = dict(
+        Card.objects.filter(member_id__in=list(member_ids)).values_list("pk", "member_id")
+    )
     rows = Account.objects.filter(
         card_id__in=list(owner),
         kind__in=(Account.Kind.PRINCIPAL, Account.Kind.BONUS, Account.Kind.POINTS),
     ).values_list("card_id", "kind", "balance")
     found: dict[int, dict[str, int]] = {}
     for card_id, kind, balance in rows:
+        if card_id is None:  # store-side accounts have no card; none are selected here
+            continue
         figures = found.setdefault(owner[card_id], {"stored": 0, "points": 0})
         figures["points" if kind == Account.Kind.POINTS else "stored"] += balance
     return found
