@@ -73,8 +73,10 @@ class MemberFilterForm(forms.Form):
             *Member.Status.choices,
             (FROZEN, _("Frozen (earning or spending)")),
         ]
+        tiers = list(Tier.objects.order_by("level"))
+        self.lowest_tier = tiers[0] if tiers else None
         self.fields["tier"].choices = any_choice + [  # type: ignore[attr-defined]
-            (str(t.pk), t.name) for t in Tier.objects.order_by("level")
+            (str(t.pk), t.name) for t in tiers
         ]
         self.fields["tag"].choices = any_choice + [  # type: ignore[attr-defined]
             (str(t.pk), t.name) for t in Tag.objects.order_by("name")
@@ -90,6 +92,7 @@ class MemberFilterForm(forms.Form):
             store_id=data["store"],
             status=data["status"],
             tier_id=data["tier"],
+            tier_is_lowest=(self.lowest_tier is not None and data["tier"] == self.lowest_tier.pk),
             tag_id=data["tag"],
             channel=data["channel"],
             joined_from=data["joined_from"],

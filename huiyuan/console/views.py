@@ -221,7 +221,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/members/list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "lowest_tier": form.lowest_tier,
+        },
     )
 
 

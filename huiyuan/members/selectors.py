@@ -177,6 +177,15 @@ class MemberFilters:
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
     tier_id: int | None = None
+    # The tier filtered on is the lowest: members never moved (no tier state) are in it.
+    tier_is_lowest: bool = False
+
+
+def members_unranked() -> int:
+    """Members (not merged away) with no tier state: they are at the lowest tier."""
+    return (
+        Member.objects.exclude(status=Member.Status.MERGED).filter(tier_state__isnull=True).count()
+    )
 
 
 # The status filter's value for members with earning or spending frozen (any status).
@@ -213,7 +222,10 @@ def member_list(
     else:
         qs = qs.exclude(status=Member.Status.MERGED)
     if filters.tier_id:
-        qs = qs.filter(tier_state__tier_id=filters.tier_id)
+        in_tier = Q(tier_state__tier_id=filters.tier_id)
+        if filters.tier_is_lowest:
+            in_tier |= Q(tier_state__isnull=True)
+        qs = qs.filter(in_tier)
     if filters.tag_id:
         qs = qs.filter(tags__id=filters.tag_id)
     if filters.channel:

@@ -11,7 +11,7 @@ class Tier(models.Model):
     class Basis(models.TextChoices):
         POINTS = "points", _("Points earned in the window")
         GROWTH = "growth", _("Growth value in the window")
-        SPEND = "spend", _("Spend in the window (fen)")
+        SPEND = "spend", _("Spend in the window")
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=30)

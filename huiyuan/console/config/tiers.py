@@ -17,6 +17,7 @@ from huiyuan.console.config.forms.tiers import TierForm, TierPolicyForm
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.members import selectors as member_selectors
 from huiyuan.tiers import services as tier_services
 from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
 
@@ -28,6 +29,8 @@ def _tiers_page(
         MemberTier.objects.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
     )
     tiers = list(Tier.objects.order_by("level"))
+    if tiers:  # a member never moved is at the lowest tier (tiers.services.current_tier)
+        counts[tiers[0].pk] = counts.get(tiers[0].pk, 0) + member_selectors.members_unranked()
     rows = [
         {
             "tier": t,

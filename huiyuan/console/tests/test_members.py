@@ -437,9 +437,11 @@ def test_member_list_shows_tier_stored_value_and_points_and_filters_them(
     from huiyuan.ledger.tests.factories import card, key
     from huiyuan.members import services
     from huiyuan.points.services import points_adjust
+    from huiyuan.tiers.models import Tier
     from huiyuan.tiers.services import tier_create, tier_move
     from huiyuan.wallet.services import wallet_recharge
 
+    tier_create(actor=owner, code="base", name="普通会员", level=1)
     gold = tier_create(actor=owner, code="gold", name="金卡", level=2, threshold=100_000)
     rich = make_member(name="王小明", mobile="13700000001")
     plain = make_member(name="李小红", mobile="13700000002")
@@ -460,9 +462,13 @@ def test_member_list_shows_tier_stored_value_and_points_and_filters_them(
     assert "¥123.45" in row and ">1234<" in row, row
     other = page[page.index(plain.code) :].split("</tr>")[0]
     assert 'data-testid="member-stored"' in other and "¥" not in other  # no card: a dash
+    assert "普通会员" in other  # never moved: the lowest tier
 
     page = cashier_client.get(f"/members/?tier={gold.pk}").content.decode()
     assert rich.code in page and plain.code not in page and frozen.code not in page
+    base = Tier.objects.get(code="base")
+    page = cashier_client.get(f"/members/?tier={base.pk}").content.decode()
+    assert plain.code in page and frozen.code in page and rich.code not in page
     page = cashier_client.get("/members/?status=frozen").content.decode()
     assert frozen.code in page and rich.code not in page and plain.code not in page
     assert "已冻结（积分或消费）" in page  # the status filter offers it in words
