@@ -27,17 +27,32 @@
     var hint = document.getElementById("bonus-hint");
     if (!hint) return;
     var active = document.querySelector("[data-package].active");
+    var amount = document.getElementById("id_amount");
+    var chips = document.querySelector("[data-packages-none]");
     if (active) { hint.textContent = active.getAttribute("data-bonus-text"); hint.classList.remove("d-none"); }
+    else if (chips && amount && amount.value.trim() !== "") {
+      hint.textContent = chips.getAttribute("data-packages-none"); hint.classList.remove("d-none");
+    }
     else { hint.classList.add("d-none"); }
+  }
+  function asYuan(text) {  // "500" / "500.0" / "¥500" → "500.00"; "" when not an amount
+    var n = Number(String(text).replace(/[¥,\s]/g, ""));
+    return text.trim() !== "" && isFinite(n) && n > 0 ? n.toFixed(2) : "";
   }
   document.addEventListener("input", function (e) {
     if (e.target.id !== "id_amount") return;
-    var active = document.querySelector("[data-package].active");
-    if (active && e.target.value !== active.getAttribute("data-pay")) {
-      active.classList.remove("active");
-      var pkg = document.getElementById("id_package"); if (pkg) pkg.value = "";
-      showBonus();
-    }
+    // A typed amount that is a package's price selects that package; any other amount
+    // deselects it, and the hint says that no bonus applies.
+    var typed = asYuan(e.target.value);
+    var pkg = document.getElementById("id_package");
+    var match = null;
+    document.querySelectorAll("[data-package]").forEach(function (c) {
+      if (typed && c.getAttribute("data-pay") === typed) match = c;
+      c.classList.remove("active");
+    });
+    if (match) { match.classList.add("active"); if (pkg) pkg.value = match.getAttribute("data-package"); }
+    else if (pkg) { pkg.value = ""; }
+    showBonus();
   });
   document.addEventListener("DOMContentLoaded", function () {
     showBonus();
