@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.core import pii
+from huiyuan.core.china import normalize_id_number, normalize_mobile
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Actor
 from huiyuan.members.models import CustomField, Member, Tag
@@ -186,6 +188,8 @@ class MemberForm(forms.Form):
             self.fields["store"].choices = [("", "—"), *store_choices()]  # type: ignore[attr-defined]
         else:
             del self.fields["store"]
+        if member is None and not self.is_bound:
+            self.fields["name"].widget.attrs["autofocus"] = True  # the first thing asked
         if member is not None:
             del self.fields["consent"]
             del self.fields["referrer_code"]
@@ -235,6 +239,35 @@ class MemberForm(forms.Form):
     @property
     def birthday_errors(self) -> list[str]:
         return [str(e) for name in BIRTH_FIELDS for e in self.errors.get(name, [])]
+
+    # Every field is checked at once, so one submit shows every mistake (the service checks
+    # the same rules again under its transaction).
+    duplicate_of: Member | None = None
+
+    def clean_mobile(self) -> str:
+        raw = self.cleaned_data.get("mobile", "")
+        if not raw and self.member is not None:
+            return raw  # blank on edit keeps the stored number
+        try:
+            mobile = normalize_mobile(raw)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+        taken = Member.objects.filter(mobile_hash=pii.keyed_hash(mobile))
+        if self.member is not None:
+            taken = taken.exclude(pk=self.member.pk)
+        self.duplicate_of = taken.first()
+        if self.duplicate_of is not None:
+            raise forms.ValidationError(_("This mobile number already belongs to a member."))
+        return mobile
+
+    def clean_id_number(self) -> str:
+        raw = (self.cleaned_data.get("id_number") or "").strip()
+        if not raw:
+            return raw
+        try:
+            return normalize_id_number(raw)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import pytest
@@ -472,3 +473,37 @@ def test_member_list_shows_tier_stored_value_and_points_and_filters_them(
     page = cashier_client.get("/members/?status=frozen").content.decode()
     assert frozen.code in page and rich.code not in page and plain.code not in page
     assert "已冻结（积分或消费）" in page  # the status filter offers it in words
+
+
+def test_registration_shows_every_mistake_at_once_and_keeps_what_was_typed(
+    cashier_client: Client, make_member
+) -> None:
+    page = cashier_client.get("/members/new/").content.decode()
+    assert re.search(r'name="name"[^>]*autofocus', page)  # 姓名 first
+    before = Member.objects.count()
+    html = cashier_client.post(
+        "/members/new/",
+        {
+            "name": "王五",
+            "mobile": "1234",
+            "id_number": "110101199003071235",  # a wrong check digit
+            "birth_year": "1990",
+            "birth_month": "2",
+            "birth_day": "30",
+            "calendar": "solar",
+            "consent": "on",
+        },
+    ).content.decode()
+    assert "请输入有效的中国大陆手机号（以 1 开头的 11 位数字）。" in html
+    assert "身份证号校验位不正确，请核对。" in html
+    assert "该日期不存在。" in html
+    assert 'value="王五"' in html and 'value="1234"' in html
+    assert Member.objects.count() == before
+
+    existing = make_member(name="张三丰", mobile="13812345678")
+    html = cashier_client.post(
+        "/members/new/", {"name": "张三", "mobile": "138 1234 5678", "consent": "on"}
+    ).content.decode()
+    assert 'data-testid="duplicate-member"' in html
+    assert f'href="/members/{existing.pk}/"' in html and existing.code in html
+    assert Member.objects.count() == before + 1
