@@ -110,11 +110,20 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(request, "console/password_change.html", {"form": form})
 
 
+# The store switcher's value for "every store" (head-office roles only).
+ALL_STORES = "all"
+
+
 @staff_view
 @require_POST
 def switch_store(request: HttpRequest) -> HttpResponse:
     staff = request.user
     assert isinstance(staff, Staff)
+    next_url = _safe_next(request, reverse("console:dashboard"))
+    if request.POST.get("store_id") == ALL_STORES and staff.is_chain_wide:
+        request.session.pop(SESSION_STORE_KEY, None)
+        messages.info(request, _("You are now working across all stores."))
+        return HttpResponseRedirect(next_url)
     try:
         store_id = int(request.POST.get("store_id", ""))
     except ValueError:
@@ -124,7 +133,7 @@ def switch_store(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("This store is outside your scope."))
     request.session[SESSION_STORE_KEY] = store.pk
     messages.info(request, _("You are now working at %(store)s.") % {"store": store.name})
-    return HttpResponseRedirect(_safe_next(request, reverse("console:dashboard")))
+    return HttpResponseRedirect(next_url)
 
 
 # ------------------------------------------------------------------------ dashboard

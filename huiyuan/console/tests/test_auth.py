@@ -104,6 +104,27 @@ def test_store_switch_within_scope(client_for, staff, stores) -> None:
     assert "东城店" in page
 
 
+def test_head_office_switches_back_to_all_stores(client_for, stores) -> None:
+    client = client_for(Role.HQ_ADMIN)
+    client.post("/store/", {"store_id": stores[1].pk, "next": "/members/"})
+    assert client.session["store_id"] == stores[1].pk
+    page = client.get("/members/").content.decode()
+    assert 'data-testid="switch-all-stores"' in page
+    response = client.post("/store/", {"store_id": "all", "next": "/members/"})
+    assert response["Location"] == "/members/"
+    assert "store_id" not in client.session
+    assert "全部门店" in client.get("/members/").content.decode()
+
+
+def test_a_store_manager_cannot_switch_to_all_stores(client_for, staff, stores) -> None:
+    staff[Role.STORE_MANAGER].stores.add(stores[1])
+    client = client_for(Role.STORE_MANAGER)
+    client.post("/store/", {"store_id": stores[1].pk})
+    assert 'data-testid="switch-all-stores"' not in client.get("/members/").content.decode()
+    assert client.post("/store/", {"store_id": "all"}).status_code == 403
+    assert client.session["store_id"] == stores[1].pk
+
+
 def test_store_switch_outside_scope_is_refused(cashier_client: Client, stores) -> None:
     response = cashier_client.post("/store/", {"store_id": stores[1].pk})
     assert response.status_code == 403
