@@ -83,7 +83,13 @@ class IdempotentForm(forms.Form):
 
 
 def method_choices() -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in PaymentMethod.choices]
+    """How money is taken at the counter: not "online self-service", which is the member
+    paying in the portal (huiyuan/payments), never something a cashier picks."""
+    return [
+        (value, str(label))
+        for value, label in PaymentMethod.choices
+        if value != PaymentMethod.ONLINE
+    ]
 
 
 class RechargeForm(IdempotentForm):

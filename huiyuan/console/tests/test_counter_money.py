@@ -388,6 +388,8 @@ def test_sale_by_balance_and_points_then_receipt(cashier_client, funded):
     assert "base v1" in html and "实付" in html  # the explanation, in Chinese
     assert "积分规则 每消费1元积1分" in html  # the rule by the name the merchant gave it
     assert "积分规则 base v1" not in html
+    # The customer's words: 储值支付 and 赠送金抵扣, not the ledger's 本金支付.
+    assert "储值支付" in html and "赠送金抵扣" in html and "本金支付" not in html
 
 
 def test_sale_double_submit_records_one_sale(cashier_client, funded):
@@ -561,3 +563,13 @@ def test_fresh_key_on_every_form(cashier_client, funded):
         f"/cards/{funded.pk}/reissue/",
     ):
         uuid.UUID(page_key(cashier_client.get(url).content.decode()))
+
+
+def test_the_counter_does_not_offer_online_self_service(cashier_client, funded):
+    html = cashier_client.get(f"/counter/recharge/?card={funded.number}").content.decode()
+    assert 'value="wechat"' in html and 'value="online"' not in html
+    assert "线上自助" not in html
+    data = {"card": funded.number, "amount": "100", "method": "online", "idempotency_key": "k1"}
+    response = cashier_client.post("/counter/recharge/", data)
+    assert response.status_code == 200  # refused, shown again
+    assert balances(funded)["principal"] == 50000  # unchanged
