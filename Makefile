@@ -33,7 +33,7 @@ assets: node_modules/.installed
 run: install
 	$(BIN)/huiyuan migrate --no-input -v 0
 	$(BIN)/huiyuan demo
-	$(BIN)/huiyuan serve --no-migrate --port $(PORT)
+	HUIYUAN_PAYMENTS_PROVIDERS=$${HUIYUAN_PAYMENTS_PROVIDERS-sandbox} $(BIN)/huiyuan serve --no-migrate --port $(PORT)
 
 ## Lint, type-check, layer rules, then pytest on SQLite, PostgreSQL and Chromium.
 test: install-dev

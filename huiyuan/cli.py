@@ -10,6 +10,7 @@ ALIASES = {
     "verify-ledger": "verify_ledger",
     "verify-stock": "verify_stock",
     "check-deploy": "check_deploy",
+    "analytics-rebuild": "analytics_rebuild",
 }
 # Background processes that prove they are alive with a heartbeat (huiyuan.core.readiness).
 HEARTBEAT_ROLES = ("worker", "scheduler")
@@ -28,6 +29,8 @@ usage: huiyuan <command> [options]
   restore PATH    restore a dump into an empty database (--database-url URL, --force),
                   then verify the ledger and the manifest
   check-deploy    report what is missing or unsafe for production (exit 1 when unsafe)
+  analytics-rebuild --from D [--to D]
+                  recompute the analytics daily roll-ups of those dates
   manage …        any Django management command
 """
 

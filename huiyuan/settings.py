@@ -8,6 +8,7 @@ the environment: ``DATABASE_URL``, ``HUIYUAN_SECRET_KEY``, ``HUIYUAN_PII_KEY``,
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -291,6 +292,28 @@ OFFLINE_PRICES = os.environ.get("HUIYUAN_OFFLINE_PRICES", "original")
 # Delivered domain events are kept this many days for the feed (GET /api/v1/events).
 EVENTS_RETENTION_DAYS = int(os.environ.get("HUIYUAN_EVENTS_RETENTION_DAYS", "90"))
 
+# Messages to members (docs/care.md): one backend per channel. The default keeps every
+# SMS, e-mail and WeChat message in the local development outbox (no network); production
+# names its providers in a JSON file (HUIYUAN_CARE_CHANNELS_FILE), e.g.
+# {"sms": {"BACKEND": "huiyuan.care.channels.aliyun.AliyunSmsChannel", "OPTIONS": {...}}}.
+_CARE_OUTBOX = {"BACKEND": "huiyuan.care.channels.outbox.OutboxChannel"}
+HUIYUAN_CARE_CHANNELS: dict[str, Any] = {
+    "sms": _CARE_OUTBOX,
+    "email": _CARE_OUTBOX,
+    "wechat": {"BACKEND": "huiyuan.care.channels.wechat.WechatTestDouble"},
+    "inbox": {"BACKEND": "huiyuan.care.channels.inbox.InboxChannel"},
+    "webhook": _CARE_OUTBOX,
+}
+if os.environ.get("HUIYUAN_CARE_CHANNELS_FILE"):
+    HUIYUAN_CARE_CHANNELS.update(
+        json.loads(Path(os.environ["HUIYUAN_CARE_CHANNELS_FILE"]).read_text(encoding="utf-8"))
+    )
+HUIYUAN_CARE_QUIET_HOURS = (21, 9)  # no marketing from 21:00 to 09:00 local: deferred
+HUIYUAN_CARE_MARKETING_CAP = (3, 7)  # at most 3 marketing messages per member in 7 days
+HUIYUAN_PUBLIC_URL = os.environ.get("HUIYUAN_PUBLIC_URL", "")  # for unsubscribe links
+# The secret path part of the SMS gateway's inbound-reply callback (/care/sms/inbound/<it>/).
+HUIYUAN_CARE_INBOUND_SECRET = os.environ.get("HUIYUAN_CARE_INBOUND_SECRET", "")
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Every log record is redacted as it is made: no mobile, ID number or search text in any
@@ -393,3 +416,25 @@ if REDIS_URL:
 # /metrics answers requests from this machine without a token; others need
 # ``Authorization: Bearer <HUIYUAN_METRICS_TOKEN>`` (empty: nobody else).
 METRICS_TOKEN = os.environ.get("HUIYUAN_METRICS_TOKEN", "")
+# Online payments (huiyuan/payments, docs/payments.md). HUIYUAN_PAYMENTS_PROVIDERS lists the
+# providers offered (sandbox, wechat, alipay); the sandbox pays without money, so it is on
+# by default only with DEBUG. Notifications come back to HUIYUAN_PAYMENTS_NOTIFY_BASE_URL
+# (the public https origin; empty: the origin of the request that created the order).
+PAYMENTS_PROVIDERS = [
+    p.strip()
+    for p in os.environ.get("HUIYUAN_PAYMENTS_PROVIDERS", "sandbox" if DEBUG else "").split(",")
+    if p.strip()
+]
+PAYMENTS_NOTIFY_BASE_URL = os.environ.get("HUIYUAN_PAYMENTS_NOTIFY_BASE_URL", "")
+PAYMENTS_SANDBOX_KEY = os.environ.get("HUIYUAN_PAYMENTS_SANDBOX_KEY", "")
+WECHATPAY_MCHID = os.environ.get("HUIYUAN_WECHATPAY_MCHID", "")
+WECHATPAY_APPID = os.environ.get("HUIYUAN_WECHATPAY_APPID", "")
+WECHATPAY_PRIVATE_KEY = os.environ.get("HUIYUAN_WECHATPAY_PRIVATE_KEY", "")
+WECHATPAY_CERT_SERIAL_NO = os.environ.get("HUIYUAN_WECHATPAY_CERT_SERIAL_NO", "")
+WECHATPAY_APIV3_KEY = os.environ.get("HUIYUAN_WECHATPAY_APIV3_KEY", "")
+WECHATPAY_PUBLIC_KEY = os.environ.get("HUIYUAN_WECHATPAY_PUBLIC_KEY", "")
+WECHATPAY_PUBLIC_KEY_ID = os.environ.get("HUIYUAN_WECHATPAY_PUBLIC_KEY_ID", "")
+ALIPAY_APPID = os.environ.get("HUIYUAN_ALIPAY_APPID", "")
+ALIPAY_PRIVATE_KEY = os.environ.get("HUIYUAN_ALIPAY_PRIVATE_KEY", "")
+ALIPAY_PUBLIC_KEY = os.environ.get("HUIYUAN_ALIPAY_PUBLIC_KEY", "")
+ALIPAY_DEBUG = os.environ.get("HUIYUAN_ALIPAY_DEBUG", "0") == "1"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("m/", include("huiyuan.portal.urls")),
     path("pay/", include("huiyuan.payments.urls")),
+    path("care/", include("huiyuan.care.urls")),
     path("", include("huiyuan.console.urls")),
 ]
 

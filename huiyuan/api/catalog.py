@@ -19,6 +19,7 @@ from huiyuan.api.auth import actor_of
 from huiyuan.api.schemas.catalog import (
     BundleItemOut,
     BundleItemsIn,
+    CatalogReasonIn,
     CategoryCreateIn,
     CategoryOut,
     CategoryPatchIn,
@@ -32,7 +33,6 @@ from huiyuan.api.schemas.catalog import (
     ProductPageOut,
     ProductPatchIn,
     ProductPricesOut,
-    ReasonIn,
     StorePriceIn,
     StoreQuery,
 )
@@ -242,7 +242,7 @@ def product_update(
     summary="Take a product off sale",
 )
 def product_delist(
-    request: HttpRequest, payload: ReasonIn, product_id: int = ProductId
+    request: HttpRequest, payload: CatalogReasonIn, product_id: int = ProductId
 ) -> dict[str, Any]:
     actor = actor_of(request)
     services.product_delist(actor=actor, product_id=product_id, reason=payload.reason)
@@ -255,7 +255,7 @@ def product_delist(
     summary="Put a delisted product back on sale",
 )
 def product_relist(
-    request: HttpRequest, payload: ReasonIn, product_id: int = ProductId
+    request: HttpRequest, payload: CatalogReasonIn, product_id: int = ProductId
 ) -> dict[str, Any]:
     actor = actor_of(request)
     services.product_relist(actor=actor, product_id=product_id, reason=payload.reason)
@@ -336,7 +336,7 @@ def price_change_schedule(
     summary="Withdraw a price change not yet in force",
 )
 def price_change_cancel(
-    request: HttpRequest, payload: ReasonIn, change_id: int = ChangeId
+    request: HttpRequest, payload: CatalogReasonIn, change_id: int = ChangeId
 ) -> PriceChange:
     return services.price_change_cancel(
         actor=actor_of(request), change_id=change_id, reason=payload.reason

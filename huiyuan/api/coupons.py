@@ -14,9 +14,9 @@ from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.coupons import (
     BatchIn,
     BatchOut,
+    CouponDryRunOut,
     CouponOut,
     CouponQuery,
-    DryRunOut,
     DryRunQuery,
     GroupBuyIn,
     GroupBuyOut,
@@ -166,7 +166,7 @@ def template_stats(request: HttpRequest, template_id: int = TemplateId) -> dict[
 
 @router.get(
     "/templates/{int:template_id}/dry-run",
-    response={200: DryRunOut, **ERRORS},
+    response={200: CouponDryRunOut, **ERRORS},
     summary="What the template would have cost on past sales (default: last month)",
 )
 def template_dry_run(

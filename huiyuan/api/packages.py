@@ -14,10 +14,10 @@ from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.money import IdempotencyKey, require_key
 from huiyuan.api.schemas.packages import (
     PackageOut,
-    PlanIn,
+    PackagePlanIn,
+    PackageRefundIn,
+    PackageRefundOut,
     PlanOut,
-    RefundIn,
-    RefundOut,
     RefundQuoteOut,
     UndoIn,
     UseIn,
@@ -142,7 +142,7 @@ def _refund(refund: PackageRefund) -> dict[str, Any]:
     }
 
 
-def _plan_input(payload: PlanIn) -> plans.PlanInput:
+def _plan_input(payload: PackagePlanIn) -> plans.PlanInput:
     return plans.PlanInput(
         **payload.dict(exclude={"items"}),
         items=[plans.ItemInput(name=i.name, uses=i.uses) for i in payload.items],
@@ -158,7 +158,7 @@ def plan_list(request: HttpRequest) -> list[dict[str, Any]]:
     "/packages/plans", response={201: PlanOut, **ERRORS}, summary="Create a plan (次卡方案)"
 )
 def plan_create(
-    request: HttpRequest, payload: PlanIn, idempotency_key: str = IdempotencyKey
+    request: HttpRequest, payload: PackagePlanIn, idempotency_key: str = IdempotencyKey
 ) -> Status[dict[str, Any]]:
     plan = plans.plan_create(
         actor=actor_of(request),
@@ -173,7 +173,7 @@ def plan_create(
 )
 def plan_update(
     request: HttpRequest,
-    payload: PlanIn,
+    payload: PackagePlanIn,
     plan_id: int = PlanId,
     idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
@@ -291,12 +291,12 @@ def package_refund_quote(request: HttpRequest, package_id: int = PackageId) -> d
 
 @router.post(
     "/packages/{int:package_id}/refund",
-    response={201: RefundOut, **ERRORS},
+    response={201: PackageRefundOut, **ERRORS},
     summary="Refund the unused part (退次卡)",
 )
 def package_refund(
     request: HttpRequest,
-    payload: RefundIn,
+    payload: PackageRefundIn,
     package_id: int = PackageId,
     idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, Any]]:

@@ -84,6 +84,7 @@ def _basket(payload: BasketQuoteIn) -> services.BasketSaleInput:
             else None
         ),
         coupon_codes=tuple(payload.coupon_codes),
+        pin=getattr(payload, "pin", ""),
     )
 
 
@@ -200,6 +201,7 @@ def sale_quick(
             points=payload.points,
             external_method=payload.external_method,
             associate_id=payload.associate_id,
+            pin=payload.pin,
         ),
         idempotency_key=require_key(idempotency_key),
     )

@@ -22,7 +22,6 @@ from huiyuan.api.schemas.stock import (
     LevelOut,
     LevelPageOut,
     LevelQuery,
-    MovementOut,
     MovementPageOut,
     MovementQuery,
     PolicyIn,
@@ -31,6 +30,7 @@ from huiyuan.api.schemas.stock import (
     PurchaseOut,
     ReceiveIn,
     ReorderPointIn,
+    StockMovementOut,
     StocktakeIn,
     StocktakeOut,
     StocktakePostIn,
@@ -227,7 +227,7 @@ def purchase_receive(
 
 @router.post(
     "/adjustments",
-    response={201: MovementOut, **ERRORS},
+    response={201: StockMovementOut, **ERRORS},
     summary="Adjust stock by hand, with a reason (库存调整)",
 )
 def stock_adjust(

@@ -203,28 +203,37 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
     return docs_asset(name)
 
 
+from huiyuan.api import activities as _activities  # noqa: E402
+from huiyuan.api import analytics as _analytics  # noqa: E402
+from huiyuan.api import benefits as _benefits  # noqa: E402
 from huiyuan.api import card_batches as _card_batches  # noqa: E402
 from huiyuan.api import cards as _cards  # noqa: E402
+from huiyuan.api import care as _care  # noqa: E402
 from huiyuan.api import catalog as _catalog  # noqa: E402
 from huiyuan.api import checkin as _checkin  # noqa: E402
 from huiyuan.api import commission as _commission  # noqa: E402
 from huiyuan.api import config as _config  # noqa: E402
 from huiyuan.api import coupons as _coupons  # noqa: E402
 from huiyuan.api import events as _events  # noqa: E402
+from huiyuan.api import followups as _followups  # noqa: E402
 from huiyuan.api import gifts as _gifts  # noqa: E402
 from huiyuan.api import imports as _imports  # noqa: E402
 from huiyuan.api import lotteries as _lotteries  # noqa: E402
 from huiyuan.api import members as _members  # noqa: E402
 from huiyuan.api import offline as _offline  # noqa: E402
 from huiyuan.api import packages as _packages  # noqa: E402
+from huiyuan.api import payments as _payments  # noqa: E402
 from huiyuan.api import points as _points  # noqa: E402
 from huiyuan.api import promotions as _promotions  # noqa: E402
+from huiyuan.api import referrals as _referrals  # noqa: E402
 from huiyuan.api import reports as _reports  # noqa: E402
 from huiyuan.api import sales as _sales  # noqa: E402
+from huiyuan.api import segments as _segments  # noqa: E402
 from huiyuan.api import settlement as _settlement  # noqa: E402
 from huiyuan.api import shifts as _shifts  # noqa: E402
 from huiyuan.api import stock as _stock  # noqa: E402
 from huiyuan.api import stores as _stores  # noqa: E402
+from huiyuan.api import surveys as _surveys  # noqa: E402
 from huiyuan.api import tiers as _tiers  # noqa: E402
 from huiyuan.api import wallet as _wallet  # noqa: E402
 from huiyuan.api import webhooks as _webhooks  # noqa: E402
@@ -252,10 +261,19 @@ api.add_router("/shifts", _shifts.router)
 api.add_router("/commission", _commission.router)
 api.add_router("/settlement", _settlement.router)
 api.add_router("", _gifts.router)
+api.add_router("", _activities.router)
 api.add_router("", _lotteries.router)
 api.add_router("", _checkin.router)
 api.add_router("", _packages.router)
+api.add_router("", _benefits.router)
+api.add_router("", _referrals.router)
 api.add_router("", _promotions.router)
+api.add_router("", _followups.router)
+api.add_router("", _surveys.router)
+api.add_router("", _segments.router)
+api.add_router("", _analytics.router)
+api.add_router("", _payments.router)
+api.add_router("", _care.router)
 
 # Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
 _fallback = Router()

@@ -42,6 +42,17 @@ class SaleDone:
     lines: Sequence[SaleLine]
     lock: CardLock | None  # held; None for a walk-in sale
     now: dt.datetime
+    pin: str = ""  # the payment PIN the sale carried (never stored)
+
+
+@dataclass(frozen=True)
+class SaleRefused:
+    """A sale refused (nothing of it written): after the rollback, outside its transaction,
+    a participant may record what must outlive the refusal (a wrong PIN counted)."""
+
+    actor: Actor
+    card_id: int | None
+    error: Exception
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,8 @@ class SaleParticipant(Protocol):
 
     def sale_reversed(self, done: ReversalDone) -> None: ...
 
+    def sale_refused(self, refused: SaleRefused) -> None: ...
+
 
 class Participant:
     """A base that does nothing: subclass and override what you take part in."""
@@ -116,6 +129,9 @@ class Participant:
         return None
 
     def sale_reversed(self, done: ReversalDone) -> None:
+        return None
+
+    def sale_refused(self, refused: SaleRefused) -> None:
         return None
 
 
@@ -156,6 +172,11 @@ def sale_reversed(done: ReversalDone) -> None:
         participant.sale_reversed(done)
 
 
+def sale_refused(refused: SaleRefused) -> None:
+    for participant in _PARTICIPANTS:
+        participant.sale_refused(refused)
+
+
 # ------------------------------------------------------------------- coupon source
 #
 # Coupons are a pricing input, not a participant after the fact: the sale must know them
@@ -188,3 +209,64 @@ def register_coupon_source(source: CouponSource) -> None:
 
 def coupon_source() -> CouponSource | None:
     return _COUPON_SOURCE[0] if _COUPON_SOURCE else None
+
+
+# ------------------------------------------------------------------ benefit source
+#
+# A paid benefit card (权益卡) is a pricing input like the tier: the benefits app registers
+# one source here (AppConfig.ready) and the member's snapshot asks it for the card in force
+# (its extra rates, member prices and points multiplier, as ``pricing.BenefitTerms``).
+# Checkout never imports benefits.
+
+
+class BenefitSource(Protocol):
+    def benefit_for(self, *, member_id: int, now: dt.datetime) -> pricing.BenefitTerms | None:
+        """The member's active benefit card valid on ``now``'s local date (no locks)."""
+        ...
+
+
+_BENEFIT_SOURCE: list[BenefitSource] = []
+
+
+def register_benefit_source(source: BenefitSource) -> None:
+    """Set the one benefit source (again: replaces it)."""
+    _BENEFIT_SOURCE[:] = [source]
+
+
+def benefit_for(member_id: int | None, now: dt.datetime) -> pricing.BenefitTerms | None:
+    if member_id is None or not _BENEFIT_SOURCE:
+        return None
+    return _BENEFIT_SOURCE[0].benefit_for(member_id=member_id, now=now)
+
+
+# ---------------------------------------------------------------- points-day source
+#
+# A double-points day (积分翻倍日) is a marketing activity's data applied by the earn engine:
+# the activities app registers one source here (AppConfig.ready); ``earn_points`` asks it
+# for the multiplier in force at the sale's store and moment. Checkout never imports it.
+
+
+@dataclass(frozen=True)
+class PointsBoost:
+    label: str
+    multiplier_pct: int
+
+
+class PointsBoostSource(Protocol):
+    def boost_for(self, *, store_id: int, now: dt.datetime) -> PointsBoost | None:
+        """The double-points day in force at this store and moment (no locks)."""
+        ...
+
+
+_BOOST_SOURCE: list[PointsBoostSource] = []
+
+
+def register_points_boost_source(source: PointsBoostSource) -> None:
+    """Set the one points-day source (again: replaces it)."""
+    _BOOST_SOURCE[:] = [source]
+
+
+def points_boost_for(store_id: int, now: dt.datetime) -> PointsBoost | None:
+    if not _BOOST_SOURCE:
+        return None
+    return _BOOST_SOURCE[0].boost_for(store_id=store_id, now=now)

@@ -64,6 +64,7 @@ UI_PERMS = {
     "webhook_manage": Perm.WEBHOOK_MANAGE,
     "sale_create": Perm.SALE_CREATE,
     "wallet_recharge": Perm.WALLET_RECHARGE,
+    "payment_view": Perm.PAYMENT_VIEW,
     "catalog_view": Perm.CATALOG_VIEW,
     "catalog_manage": Perm.CATALOG_MANAGE,
     "stock_view": Perm.STOCK_VIEW,
@@ -78,8 +79,19 @@ UI_PERMS = {
     "coupon_view": Perm.COUPON_VIEW,
     "coupon_manage": Perm.COUPON_MANAGE,
     "coupon_issue": Perm.COUPON_ISSUE,
+    "activity_view": Perm.ACTIVITY_VIEW,
+    "activity_manage": Perm.ACTIVITY_MANAGE,
+    "activity_signup": Perm.ACTIVITY_SIGNUP,
     "import_members": Perm.IMPORT_MEMBERS,
     "import_legacy": Perm.IMPORT_LEGACY,
+    "followup_view": Perm.FOLLOWUP_VIEW,
+    "followup_configure": Perm.FOLLOWUP_CONFIGURE,
+    "survey_view": Perm.SURVEY_VIEW,
+    "feedback_view": Perm.FEEDBACK_VIEW,
+    "segment_view": Perm.SEGMENT_VIEW,
+    "segment_manage": Perm.SEGMENT_MANAGE,
+    "care_view": Perm.CARE_VIEW,
+    "care_manage": Perm.CARE_MANAGE,
 }
 
 

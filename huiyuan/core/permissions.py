@@ -68,6 +68,7 @@ class Perm(StrEnum):
     WALLET_REFUND = "wallet.refund"
     WALLET_BATCH = "wallet.batch"  # enterprise batch recharge
     WALLET_CONFIGURE = "wallet.configure"  # packages, limits, spend order
+    PAYMENT_VIEW = "payment.view"  # online recharge orders and their notifications
     SALE_CREATE = "sale.create"
     SALE_REVERSE = "sale.reverse"
     POINTS_ADJUST = "points.adjust"
@@ -75,6 +76,7 @@ class Perm(StrEnum):
     TIER_CONFIGURE = "tier.configure"
     TIER_MOVE = "tier.move"
     REPORT_VIEW = "report.view"
+    REPORT_SCHEDULE = "report.schedule"  # e-mail reports on a schedule (own stores)
     EVENT_VIEW = "event.view"  # the outbox of domain events
     EVENT_RETRY = "event.retry"
     CATALOG_VIEW = "catalog.view"  # products, categories, prices, bundles
@@ -94,6 +96,22 @@ class Perm(StrEnum):
     COUPON_VIEW = "coupon.view"  # coupon templates, coupons, statistics, dry runs
     COUPON_MANAGE = "coupon.manage"  # create, edit, stop templates; batch issues
     COUPON_ISSUE = "coupon.issue"  # issue a coupon to a member by hand, claim, group-buy
+    ACTIVITY_VIEW = "activity.view"  # activities, sign-ups, statistics, dry runs
+    ACTIVITY_MANAGE = "activity.manage"  # create, publish, change, end activities; tasks, grants
+    ACTIVITY_SIGNUP = "activity.signup"  # sign a member up, cancel, check attendance in
+    FOLLOWUP_VIEW = "followup.view"  # follow-up tasks (回访): lists, outcomes on the member page
+    FOLLOWUP_WORK = "followup.work"  # take a task, log a call's outcome
+    FOLLOWUP_MANAGE = "followup.manage"  # create a task by hand, assign, cancel
+    FOLLOWUP_CONFIGURE = "followup.configure"  # the automatic follow-up policy (owner, head office)
+    SURVEY_VIEW = "survey.view"  # questionnaires, answers, statistics, Excel export
+    SURVEY_MANAGE = "survey.manage"  # build, publish, close and distribute questionnaires
+    FEEDBACK_VIEW = "feedback.view"  # feedback and complaints (意见与投诉)
+    FEEDBACK_MANAGE = "feedback.manage"  # file, reply, change status and owner
+    SEGMENT_VIEW = "segment.view"  # segments, RFM, predictions, cross-sell (own stores)
+    SEGMENT_MANAGE = "segment.manage"  # save segments, RFM cut points, recompute profiles
+    IMPORT_SALES = "import.sales"  # import past sales (history for RFM and prediction)
+    CARE_VIEW = "care.view"  # messages: delivery log, templates, campaigns, care rules
+    CARE_MANAGE = "care.manage"  # templates, care rules, DM campaigns (create, start)
 
 
 _ALL = frozenset(Perm)
@@ -123,11 +141,13 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CARD_BATCH_SELL,
             Perm.WALLET_RECHARGE,
             Perm.WALLET_REFUND,
+            Perm.PAYMENT_VIEW,
             Perm.SALE_CREATE,
             Perm.SALE_REVERSE,
             Perm.POINTS_ADJUST,
             Perm.TIER_MOVE,
             Perm.REPORT_VIEW,
+            Perm.REPORT_SCHEDULE,
             Perm.CATALOG_VIEW,
             Perm.CATALOG_STORE_PRICE,
             Perm.GIFT_VIEW,
@@ -137,6 +157,17 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.STOCK_MANAGE,
             Perm.COUPON_VIEW,
             Perm.COUPON_ISSUE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_SIGNUP,
+            Perm.FOLLOWUP_VIEW,
+            Perm.FOLLOWUP_WORK,
+            Perm.FOLLOWUP_MANAGE,
+            Perm.SURVEY_VIEW,
+            Perm.FEEDBACK_VIEW,
+            Perm.FEEDBACK_MANAGE,
+            Perm.SEGMENT_VIEW,
+            Perm.SEGMENT_MANAGE,
+            Perm.CARE_VIEW,
         }
     ),
     Role.CASHIER: frozenset(
@@ -149,6 +180,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CARD_MANAGE,
             Perm.CARD_ACTIVATE,
             Perm.WALLET_RECHARGE,
+            Perm.PAYMENT_VIEW,
             Perm.SALE_CREATE,
             Perm.CATALOG_VIEW,
             Perm.GIFT_VIEW,
@@ -157,10 +189,26 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.STOCK_VIEW,
             Perm.COUPON_VIEW,
             Perm.COUPON_ISSUE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_SIGNUP,
+            Perm.FOLLOWUP_VIEW,
+            Perm.FOLLOWUP_WORK,
+            Perm.FEEDBACK_VIEW,
+            Perm.FEEDBACK_MANAGE,
         }
     ),
     Role.CALL_CENTER: frozenset(
-        {Perm.MEMBER_VIEW, Perm.MEMBER_CREATE, Perm.MEMBER_EDIT, Perm.DASHBOARD_VIEW}
+        {
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_CREATE,
+            Perm.MEMBER_EDIT,
+            Perm.DASHBOARD_VIEW,
+            Perm.FOLLOWUP_VIEW,
+            Perm.FOLLOWUP_WORK,
+            Perm.FOLLOWUP_MANAGE,
+            Perm.FEEDBACK_VIEW,
+            Perm.FEEDBACK_MANAGE,
+        }
     ),
     Role.MARKETER: frozenset(
         {
@@ -175,6 +223,15 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.COUPON_VIEW,
             Perm.COUPON_MANAGE,
             Perm.COUPON_ISSUE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_MANAGE,
+            Perm.SURVEY_VIEW,
+            Perm.SURVEY_MANAGE,
+            Perm.FEEDBACK_VIEW,
+            Perm.SEGMENT_VIEW,
+            Perm.SEGMENT_MANAGE,
+            Perm.CARE_VIEW,
+            Perm.CARE_MANAGE,
         }
     ),
 }

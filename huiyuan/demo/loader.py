@@ -20,9 +20,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from huiyuan.analytics.rollups import rollup_rebuild
 from huiyuan.core import china, pii
+from huiyuan.core.clock import local_today
 from huiyuan.core.permissions import Actor, Role
-from huiyuan.demo import catalog, money, people
+from huiyuan.demo import care_followups, catalog, money, people
+from huiyuan.demo.activities import load_activities
+from huiyuan.demo.benefits import load_benefits
+from huiyuan.demo.care import load_care
+from huiyuan.demo.portal import load_portal_documents
+from huiyuan.demo.segments import load_segments
 from huiyuan.members import services as member_services
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.services import LunarDate, MemberInput
@@ -542,6 +549,15 @@ def load_demo(
     with transaction.atomic():
         catalog.load_catalog(org)
     cards = money.load_cards_and_sales(org, cardholders=min(cardholders, len(plans)))
+    care_followups.load_followups_and_surveys(org)
+    load_portal_documents()
+    load_segments(org)
+    load_activities(org)
+    load_care(org)
+    load_benefits(org)
+    # The analytics roll-ups of the demo's history (its events would bring today's only).
+    today = local_today()
+    rollup_rebuild(today - dt.timedelta(days=730), today)
     result = DemoResult(
         org=org,
         members_planned=len(plans),

@@ -107,6 +107,45 @@ EVENTS: dict[str, EventSpec] = {
         _("Package expiring"), "package_id", "plan_id", "days_left", "remaining"
     ),
     "package.expired": _spec(_("Package expired"), "package_id", "plan_id", "remaining"),
+    # Paid benefit cards (huiyuan/benefits, docs/benefits.md).
+    "benefit.opened": _spec(
+        _("Benefit card opened"), "benefit_id", "plan_id", "sale_id", "card_id", "paid_fen"
+    ),
+    "benefit.renewed": _spec(
+        _("Benefit card renewed"), "benefit_id", "change_id", "sale_id", "paid_fen"
+    ),
+    "benefit.renewal_returned": _spec(
+        _("Benefit card renewal returned"), "benefit_id", "change_id", "sale_id"
+    ),
+    "benefit.upgraded": _spec(
+        _("Benefit card upgraded"),
+        "benefit_id",
+        "target_id",
+        "change_id",
+        "credit_fen",
+        "due_fen",
+        "method",
+    ),
+    "benefit.refunded": _spec(
+        _("Benefit card refunded"), "benefit_id", "change_id", "amount_fen", "fee_fen", "method"
+    ),
+    "benefit.closed": _spec(_("Benefit card closed"), "benefit_id", "plan_id", "status"),
+    "benefit.expiring": _spec(
+        _("Benefit card expiring"), "benefit_id", "plan_id", "reminder_id", "days_left"
+    ),
+    # Referrals (huiyuan/referrals, docs/referrals.md).
+    "referral.rewarded": _spec(
+        _("Referral reward given"), "reward_id", "referee_id", "kind", "points", "card_id"
+    ),
+    "referral.commission_held": _spec(
+        _("Referral commission held"), "commission_id", "sale_id", "level", "amount_fen"
+    ),
+    "referral.commission_reversed": _spec(
+        _("Referral commission reversed"), "commission_id", "sale_id", "level", "amount_fen"
+    ),
+    "referral.commission_released": _spec(
+        _("Referral commission released"), "commission_id", "sale_id", "level", "amount_fen"
+    ),
     "shift.opened": _spec(
         _("Shift opened"),
         "shift_id",
@@ -161,6 +200,39 @@ EVENTS: dict[str, EventSpec] = {
     "coupon.issued": _spec(_("Coupon issued"), "coupon_id", "template_id", "channel"),
     "coupon.used": _spec(_("Coupon used"), "coupon_id", "template_id", "sale_id", "discount_fen"),
     "coupon.restored": _spec(_("Coupon restored"), "coupon_id", "template_id", "sale_id"),
+    # Online recharge and the payment PIN (huiyuan/payments, docs/payments.md).
+    "online_order.paid": _spec(
+        _("Online recharge paid"), "order_id", "card_id", "amount_fen", "provider", "recharge_id"
+    ),
+    "online_order.failed": _spec(
+        _("Online payment received, recharge refused"),
+        "order_id",
+        "card_id",
+        "amount_fen",
+        "provider",
+        "recharge_id",
+    ),
+    "payment_pin.locked": _spec(_("Payment PIN locked"), "lockout_minutes"),
+    # Activities and points tasks (huiyuan/activities, docs/activities.md).
+    "activity.published": _spec(_("Activity published"), "activity_id", "kind"),
+    "activity.changed": _spec(_("Activity changed"), "activity_id", "version", "notified"),
+    "activity.ended": _spec(_("Activity ended"), "activity_id", "status"),
+    "activity.signed_up": _spec(
+        _("Signed up for an activity"), "signup_id", "activity_id", "status", "fee_fen"
+    ),
+    "activity.signup_cancelled": _spec(
+        _("Activity sign-up cancelled"), "signup_id", "activity_id", "refund_fen"
+    ),
+    "activity.seat_promoted": _spec(
+        _("Moved from the waiting list to a seat"), "signup_id", "activity_id"
+    ),
+    "activity.attended": _spec(_("Activity attendance checked in"), "signup_id", "activity_id"),
+    "activity.reward_given": _spec(
+        _("Activity reward given"), "grant_id", "activity_id", "task_id", "points", "coupon_id"
+    ),
+    "activity.reward_reversed": _spec(
+        _("Activity reward taken back"), "grant_id", "activity_id", "points", "coupon_id"
+    ),
 }
 
 # Keys that would carry personal data; no payload may use them, whatever the catalogue says.

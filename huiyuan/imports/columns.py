@@ -73,9 +73,44 @@ OPENING_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+# Past sales (huiyuan/segments/history.py): the member by number or mobile.
+SALES_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "member",
+        _("Member number or mobile"),
+        (
+            "会员",
+            "会员编号",
+            "会员号",
+            "会员卡号",
+            "手机",
+            "手机号",
+            "会员手机",
+            "member",
+            "mobile",
+        ),
+        required=True,
+    ),
+    Column(
+        "date",
+        _("Date"),
+        ("日期", "消费日期", "销售日期", "交易日期", "date", "order date"),
+        required=True,
+    ),
+    Column(
+        "amount",
+        _("Amount (yuan)"),
+        ("金额", "消费金额", "实收金额", "销售金额", "amount", "total"),
+        required=True,
+    ),
+    Column("items", _("Items"), ("商品", "商品明细", "品项", "items", "products")),
+    Column("category", _("Category"), ("品类", "类别", "分类", "category")),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     ImportKind.MEMBERS: MEMBER_COLUMNS,
     ImportKind.OPENING: OPENING_COLUMNS,
+    ImportKind.SALES: SALES_COLUMNS,
 }
 
 

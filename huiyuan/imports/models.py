@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 class ImportKind(models.TextChoices):
     MEMBERS = "members", _("Members")
     OPENING = "opening", _("Opening balances")
+    SALES = "sales", _("Sales history")  # past purchases for RFM (huiyuan/segments/history.py)
 
 
 class ImportJob(models.Model):

@@ -16,7 +16,11 @@ from huiyuan.ledger.models import Account, Transfer
 
 def require_any_import(actor: Actor) -> None:
     """Imports are for staff who may import something (members or opening balances)."""
-    if not (actor.has(Perm.IMPORT_MEMBERS) or actor.has(Perm.IMPORT_LEGACY)):
+    if not (
+        actor.has(Perm.IMPORT_MEMBERS)
+        or actor.has(Perm.IMPORT_LEGACY)
+        or actor.has(Perm.IMPORT_SALES)
+    ):
         require(actor, Perm.IMPORT_MEMBERS)  # refuses, in the one error format
 
 
@@ -29,6 +33,8 @@ def import_jobs_list(*, actor: Actor, kind: str | None = None) -> QuerySet[Impor
         kinds.append(ImportKind.MEMBERS)
     if actor.has(Perm.IMPORT_LEGACY):
         kinds.append(ImportKind.OPENING)
+    if actor.has(Perm.IMPORT_SALES):
+        kinds.append(ImportKind.SALES)
     rows = ImportJob.objects.filter(kind__in=kinds).select_related("created_by")
     if kind:
         rows = rows.filter(kind=kind)

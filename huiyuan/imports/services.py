@@ -74,6 +74,8 @@ def _require_kind(actor: Actor, kind: str, store_id: int | None, *, update: bool
             require(actor, Perm.MEMBER_EDIT, store_id=store_id, check_store=True)
     elif kind == ImportKind.OPENING:
         require(actor, Perm.IMPORT_LEGACY)
+    elif kind == ImportKind.SALES:
+        require(actor, Perm.IMPORT_SALES, store_id=store_id, check_store=True)
     else:
         raise ValidationFailed(_("Unknown kind of import."), code="invalid_import_kind")
 
@@ -89,6 +91,8 @@ def _clean_options(actor: Actor, kind: str, options: dict[str, Any]) -> dict[str
     cleaned: dict[str, Any] = {"store_id": int(store_id)}
     if kind == ImportKind.MEMBERS:
         cleaned["update_existing"] = bool(options.get("update_existing"))
+        return cleaned
+    if kind == ImportKind.SALES:
         return cleaned
     from huiyuan.cards.models import CardType
 
@@ -377,6 +381,15 @@ def _apply(actor: Actor, job: ImportJob, lines: list[Line]) -> BatchOutcome:
             watermark=int(job.options.get("watermark", 0)),
         )
         return BatchOutcome(out.created, out.present, out.updated, out.errors)
+    if job.kind == ImportKind.SALES:
+        from huiyuan.segments import history
+
+        sales = history.sales_import_batch(
+            actor=actor,
+            job=job,
+            rows=[history.SalesRow(ln.row, ln.cells, ln.values) for ln in lines],
+        )
+        return BatchOutcome(sales.created, sales.present, 0, sales.errors)
     result = opening_rows.opening_import_batch(
         actor=actor,
         job=job,
@@ -549,7 +562,7 @@ def import_run(*, job_id: int) -> ImportJob:
     job.status = ImportJob.Status.RUNNING
     job.started_at = job.started_at or timezone.now()
     job.save(update_fields=["rows_total", "totals", "status", "started_at"])
-    size = BATCH_ROWS if job.kind == ImportKind.MEMBERS else OPENING_BATCH_ROWS
+    size = BATCH_ROWS if job.kind != ImportKind.OPENING else OPENING_BATCH_ROWS
     pause = SQLITE_PAUSE_SECONDS if connection.vendor == "sqlite" else 0
     try:
         batch: list[Line] = []
@@ -589,6 +602,13 @@ def import_run(*, job_id: int) -> ImportJob:
             },
             store_id=job.store_id,
         )
+    if job.kind == ImportKind.SALES:  # the history feeds RFM and prediction: recompute now
+        from huiyuan.segments.services import profiles_rebuild
+
+        try:
+            profiles_rebuild()
+        except Exception:
+            log.exception("member profiles after import %s", job.pk)
     return job
 
 

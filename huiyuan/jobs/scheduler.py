@@ -18,12 +18,21 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from huiyuan.activities.tasks import activities_daily
+from huiyuan.analytics.tasks import analytics_daily
+from huiyuan.benefits.tasks import benefit_expiry
+from huiyuan.care.campaigns import campaigns_stalled
+from huiyuan.care.sending import deliveries_due as care_deliveries_due
+from huiyuan.care.tasks import resume_campaigns, run_care_rules, send_deliveries
 from huiyuan.core.clock import local_date
 from huiyuan.events.selectors import events_due
 from huiyuan.events.tasks import dispatch_events
+from huiyuan.followups.tasks import followups_daily
 from huiyuan.jobs import tasks
 from huiyuan.jobs.models import ScheduledRun
 from huiyuan.packages.tasks import package_expiry
+from huiyuan.referrals.tasks import referral_release
+from huiyuan.segments.tasks import segments_daily
 from huiyuan.webhooks.delivery import deliveries_due
 from huiyuan.webhooks.tasks import send_webhooks
 
@@ -53,6 +62,13 @@ JOBS = [
     Job("purge_idempotency_keys", daily, tasks.purge_idempotency_keys),
     Job("purge_events", daily, tasks.purge_events),
     Job("package_expiry", daily, package_expiry),
+    Job("care_rules", daily, run_care_rules),
+    Job("benefit_expiry", daily, benefit_expiry),
+    Job("referral_release", daily, referral_release),
+    Job("analytics_daily", daily, analytics_daily),
+    Job("followups_daily", daily, followups_daily),
+    Job("activities_daily", daily, activities_daily),
+    Job("segments_daily", daily, segments_daily),
     Job("evaluate_tiers", monthly, tasks.evaluate_tiers),
     Job("terminate_inactive_members", monthly, tasks.terminate_inactive_members),
 ]
@@ -94,4 +110,12 @@ def tick(now: dt.datetime | None = None, who: str | None = None) -> list[str]:
     if deliveries_due(now):
         send_webhooks.enqueue()
         started.append("send_webhooks")
+    # Messages to members that are due (deferred past quiet hours, retries; docs/care.md),
+    # and DM campaigns whose worker died mid-run.
+    if care_deliveries_due(now):
+        send_deliveries.enqueue()
+        started.append("send_care_deliveries")
+    if campaigns_stalled(now):
+        resume_campaigns.enqueue()
+        started.append("resume_campaigns")
     return started

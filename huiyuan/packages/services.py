@@ -69,14 +69,16 @@ def package_open(
     sale_id: int | None = None,
     sale_line_id: int | None = None,
     unit_index: int = 0,
+    validity: tuple[dt.date, dt.date | None] | None = None,
 ) -> MemberPackage:
     """Open one package of ``plan`` in the caller's transaction (a sale's, or a benefit
     card's): the plan's terms are copied; validity starts today unless it starts at the
-    first use."""
+    first use. ``validity``: the first and last valid dates given by the caller (a benefit
+    card's free uses last as long as the card), instead of the plan's."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a package is opened inside the transaction that pays for it")
     today = local_date(now)
-    starts = plan.activation == Activation.SALE
+    starts = plan.activation == Activation.SALE or validity is not None
     package = MemberPackage.objects.create(
         code=_new_code(),
         plan=plan,
@@ -97,9 +99,13 @@ def package_open(
         store_ids=list(plan.store_ids),
         refund_fee_fen=plan.refund_fee_fen,
         refund_fee_bp=plan.refund_fee_bp,
-        valid_from=today if starts else None,
+        valid_from=validity[0] if validity else today if starts else None,
         valid_until=(
-            rules.valid_until(today, plan.validity_value, plan.validity_unit) if starts else None
+            validity[1]
+            if validity
+            else rules.valid_until(today, plan.validity_value, plan.validity_unit)
+            if starts
+            else None
         ),
         created_at=now,
     )

@@ -52,6 +52,8 @@ SENTENCES: dict[str, Promise] = {
         "× %(per)s = %(points)s points",
     ),
     "tier": pgettext_lazy(CONTEXT, "Tier %(tier)s: × %(pct)s%%"),
+    "benefit": pgettext_lazy(CONTEXT, "Benefit card %(benefit)s: × %(pct)s%%"),
+    "points_day": pgettext_lazy(CONTEXT, "Double-points day %(label)s: × %(pct)s%%"),
     "birthday": pgettext_lazy(CONTEXT, "Birthday: × %(pct)s%%"),
     "special_day": pgettext_lazy(CONTEXT, "Special day %(label)s (%(day)s): × %(pct)s%%"),
     "special_date": pgettext_lazy(CONTEXT, "Special day %(day)s: × %(pct)s%%"),

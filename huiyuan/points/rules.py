@@ -42,6 +42,10 @@ class EarnContext:
     category: str = ""
     tier_code: str = ""
     tier_multiplier_pct: int = 100
+    benefit_code: str = ""  # a paid benefit card's multiplier (huiyuan.benefits)
+    benefit_multiplier_pct: int = 100
+    boost_label: str = ""  # a double-points day's multiplier (huiyuan.activities)
+    boost_multiplier_pct: int = 100
     is_birthday: bool = False
     earned_today: int = 0  # points the member earned earlier on the same business date
 
@@ -136,7 +140,8 @@ def compute_earn(rules: list[RuleSpec], ctx: EarnContext) -> EarnResult:
     The arithmetic, declared once:
       1. units = amount ÷ the rule's unit, by the rule's own rounding (floor: the part below
          a full unit earns nothing; half_up); base = units × points per unit;
-      2. points = base × every multiplier (tier, birthday, special day, in whole percent),
+      2. points = base × every multiplier (tier, benefit card, birthday, special day, in
+         whole percent),
          computed exactly in integers and rounded down (floor) once, here;
       3. then the cap per sale, then what is left of the cap per member and day.
     """
@@ -187,6 +192,14 @@ def compute_earn(rules: list[RuleSpec], ctx: EarnContext) -> EarnResult:
     if ctx.tier_multiplier_pct != 100:
         pcts.append(ctx.tier_multiplier_pct)
         result.steps.append(step("tier", tier=ctx.tier_code, pct=ctx.tier_multiplier_pct))
+    if ctx.benefit_multiplier_pct != 100:
+        pcts.append(ctx.benefit_multiplier_pct)
+        result.steps.append(
+            step("benefit", benefit=ctx.benefit_code, pct=ctx.benefit_multiplier_pct)
+        )
+    if ctx.boost_multiplier_pct != 100:
+        pcts.append(ctx.boost_multiplier_pct)
+        result.steps.append(step("points_day", label=ctx.boost_label, pct=ctx.boost_multiplier_pct))
     if ctx.is_birthday and rule.birthday_multiplier_pct != 100:
         pcts.append(rule.birthday_multiplier_pct)
         result.steps.append(step("birthday", pct=rule.birthday_multiplier_pct))

@@ -35,6 +35,7 @@ from huiyuan.pricing.engine import allocate_earned_points, price_basket, propose
 from huiyuan.pricing.errors import PricingError
 from huiyuan.pricing.inputs import (
     Basket,
+    BenefitTerms,
     BundleItem,
     Line,
     MemberSnapshot,
@@ -69,6 +70,7 @@ from huiyuan.pricing.returns import line_refund
 __all__ = [
     "Adjustment",
     "Basket",
+    "BenefitTerms",
     "BundleComponent",
     "BundleItem",
     "CouponKind",

@@ -15,6 +15,12 @@ Declared order and rounding:
    more than the exact price) and never exceeds the amount it applies to; a subtotal's
    discount is allocated to its lines by largest remainder in proportion to their
    amounts, ties to the earlier line.
+4. A benefit card (``BenefitTerms``): a member-only unit price of the line's product, when
+   below its unit price, replaces the promotion and the tier rate on that line (its
+   discount is ``(unit price − member price) × quantity``, rounded up to the fen). On the
+   other lines the card's extra rate (its category's, else its default) applies last, to
+   what each line still costs after the promotion and the tier rate, per (rate, category)
+   subtotal, rounded and allocated like the tier rate.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from huiyuan.pricing.allocation import allocate, ceil_div
 from huiyuan.pricing.errors import PricingError
 from huiyuan.pricing.inputs import (
     FULL_PRICE,
+    BenefitTerms,
     Line,
     MemberSnapshot,
     PricingContext,
@@ -72,9 +79,10 @@ class _TierRate:
 class _Decision:
     promotion: Promotion | None
     tier: _TierRate | None  # None when the tier rate does not apply to this line
+    member_price: int | None = None  # a benefit card's member-only unit price
 
 
-def tier_rate(tier: TierTerms, line: Line) -> _TierRate:
+def tier_rate(tier: TierTerms | BenefitTerms, line: Line) -> _TierRate:
     """The rate of the most specific category on the line's path, else the default."""
     for index in range(len(line.category_path) - 1, -1, -1):
         code = line.category_path[index]
@@ -84,10 +92,19 @@ def tier_rate(tier: TierTerms, line: Line) -> _TierRate:
     return _TierRate(tier.paid_permille, "", "")
 
 
-def _validate_tier(tier: TierTerms) -> None:
+def _validate_tier(tier: TierTerms | BenefitTerms) -> None:
     rates = [tier.paid_permille, *tier.by_category.values()]
     if any(not 0 <= rate <= FULL_PRICE for rate in rates):
         raise PricingError("invalid_rule", rule=tier.code, version=tier.version)
+    if isinstance(tier, BenefitTerms) and any(p < 0 for p in tier.member_prices.values()):
+        raise PricingError("invalid_rule", rule=tier.code, version=tier.version)
+
+
+def _member_price(benefit: BenefitTerms | None, line: Line) -> int | None:
+    if benefit is None or line.bundle_items:
+        return None
+    price = benefit.member_prices.get(line.product_id)
+    return price if price is not None and price < line.unit_price_fen else None
 
 
 def _decide(
@@ -96,11 +113,15 @@ def _decide(
     promotions: Sequence[Promotion],
     context: PricingContext,
     notes: list[Reason],
+    benefit: BenefitTerms | None = None,
 ) -> _Decision:
     line = item.line
     if line.no_discount:
         notes.append(Reason("line.no_discount"))
         return _Decision(None, None)
+    member_price = _member_price(benefit, line)
+    if member_price is not None:
+        return _Decision(None, None, member_price)
     applicable = []
     for promotion in promotions:
         if not promotion_rules.covers(promotion, line):
@@ -229,6 +250,74 @@ def _apply_tier(
             out[index].adjustments.append(Adjustment(rule, share, Reason("tier.rate", params)))
 
 
+def _apply_member_prices(
+    benefit: BenefitTerms,
+    measured: Sequence[Measured],
+    decisions: Sequence[_Decision],
+    out: list[LineDiscounts],
+) -> None:
+    """Stage 0: a member-only unit price replaces the line's other discounts."""
+    rule = RuleRef("benefit", benefit.id, benefit.version, benefit.code)
+    for index, decision in enumerate(decisions):
+        if decision.member_price is None:
+            continue
+        item = measured[index]
+        exact = Fraction(
+            (item.line.unit_price_fen - decision.member_price) * item.quantity_milli, FULL_PRICE
+        )
+        amount = min(item.list_fen, math.ceil(exact))
+        if amount <= 0:
+            continue
+        params: dict[str, Param] = {
+            "benefit": benefit.code,
+            "benefit_name": benefit.name or benefit.code,
+            "member_price_fen": decision.member_price,
+            "unit_price_fen": item.line.unit_price_fen,
+            "quantity_milli": item.quantity_milli,
+            "unit": item.line.unit,
+            "amount_fen": amount,
+        }
+        out[index].adjustments.append(
+            Adjustment(rule, amount, Reason("benefit.member_price", params))
+        )
+
+
+def _apply_benefit_rate(
+    benefit: BenefitTerms,
+    measured: Sequence[Measured],
+    decisions: Sequence[_Decision],
+    out: list[LineDiscounts],
+) -> None:
+    """Stage 3: the card's extra rate on what each line still costs."""
+    groups: dict[_TierRate, list[int]] = {}
+    for index, item in enumerate(measured):
+        if item.line.no_discount or decisions[index].member_price is not None:
+            continue
+        rate = tier_rate(benefit, item.line)
+        if rate.paid_permille != FULL_PRICE:
+            groups.setdefault(rate, []).append(index)
+    rule = RuleRef("benefit", benefit.id, benefit.version, benefit.code)
+    for rate, indexes in groups.items():
+        bases = [measured[i].list_fen - out[i].total_fen for i in indexes]
+        subtotal = sum(bases)
+        total = ceil_div(subtotal * (FULL_PRICE - rate.paid_permille), FULL_PRICE)
+        for index, base, share in zip(indexes, bases, allocate(total, bases), strict=True):
+            if share == 0:
+                continue
+            params: dict[str, Param] = {
+                "benefit": benefit.code,
+                "benefit_name": benefit.name or benefit.code,
+                "category": rate.category,
+                "category_name": rate.category_name,
+                "paid_permille": rate.paid_permille,
+                "base_fen": base,
+                "subtotal_fen": subtotal,
+                "group_discount_fen": total,
+                "amount_fen": share,
+            }
+            out[index].adjustments.append(Adjustment(rule, share, Reason("benefit.rate", params)))
+
+
 def discount_lines(
     measured: Sequence[Measured],
     *,
@@ -243,12 +332,19 @@ def discount_lines(
     tier = member.tier if member is not None else None
     if tier is not None:
         _validate_tier(tier)
+    benefit = member.benefit if member is not None else None
+    if benefit is not None:
+        _validate_tier(benefit)
     out = [LineDiscounts() for _ in measured]
     decisions = [
-        _decide(item, tier, promotions, context, out[index].notes)
+        _decide(item, tier, promotions, context, out[index].notes, benefit)
         for index, item in enumerate(measured)
     ]
+    if benefit is not None:
+        _apply_member_prices(benefit, measured, decisions, out)
     promotion_amounts = _apply_promotions(measured, decisions, out)
     if tier is not None:
         _apply_tier(tier, measured, decisions, promotion_amounts, out)
+    if benefit is not None:
+        _apply_benefit_rate(benefit, measured, decisions, out)
     return out

@@ -84,11 +84,32 @@ class TierTerms:
 
 
 @dataclass(frozen=True)
+class BenefitTerms:
+    """A paid benefit card (权益卡) the member holds, as pricing sees it.
+
+    An extra paid permille on what a line still costs after the promotion and the tier
+    rate (``by_category``: the most specific category on the line's path that it lists,
+    else ``paid_permille``), and member-only unit prices by product id: a member price
+    replaces the promotion, the tier rate and the extra rate on its line.
+    """
+
+    code: str
+    name: str = ""
+    id: int | None = None
+    version: int = 1
+    paid_permille: int = FULL_PRICE
+    by_category: Mapping[str, int] = field(default_factory=dict)  # category code → ‰
+    member_prices: Mapping[int, int] = field(default_factory=dict)  # product id → unit fen
+    points_multiplier_pct: int = 100  # carried for the earn rules; the engine ignores it
+
+
+@dataclass(frozen=True)
 class MemberSnapshot:
     """The member's state read under the member's lock; ``None`` in a walk-in sale."""
 
     member_id: int | None = None
     tier: TierTerms | None = None
+    benefit: BenefitTerms | None = None  # the benefit card in force, fed by checkout
     points_available: int = 0
     principal_available: int = 0
     bonus_available: int = 0  # unexpired bonus only

@@ -30,7 +30,7 @@ class Reason:
 class RuleRef:
     """Which rule produced an adjustment, with its version, for re-explanation."""
 
-    kind: str  # "promotion" | "tier"
+    kind: str  # "promotion" | "tier" | "benefit" | "coupon"
     id: int | None
     version: int
     code: str

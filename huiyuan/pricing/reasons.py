@@ -70,6 +70,15 @@ _ZH_WHY = {"other_dates": "不在活动日期内", "other_days": "今天不是�
 _EN_WHY = {"other_dates": "outside its dates", "other_days": "not one of its days"}
 
 ZH: dict[str, Render] = {
+    "benefit.rate": lambda p: (
+        f"权益卡「{p['benefit_name']}」"
+        + (f"{p['category_name']}类" if p["category"] else "")
+        + f"再享{zhe(int(p['paid_permille']))}，优惠 {_yuan(p, 'amount_fen')}"
+    ),
+    "benefit.member_price": lambda p: (
+        f"权益卡「{p['benefit_name']}」会员价 {_yuan(p, 'member_price_fen')}/{_unit_zh(p)}，"
+        f"{_qty(p)}{_unit_zh(p)}，优惠 {_yuan(p, 'amount_fen')}"
+    ),
     "tier.rate": lambda p: (
         f"会员等级「{p['tier_name']}」"
         + (f"{p['category_name']}类" if p["category"] else "")
@@ -129,6 +138,15 @@ ZH: dict[str, Render] = {
 }
 
 EN: dict[str, Render] = {
+    "benefit.rate": lambda p: (
+        f"Benefit card {p['benefit_name']}"
+        + (f", {p['category_name']}" if p["category"] else "")
+        + f": a further {_percent(int(p['paid_permille']))} off, {_yuan(p, 'amount_fen')}"
+    ),
+    "benefit.member_price": lambda p: (
+        f"Benefit card {p['benefit_name']}: member price {_yuan(p, 'member_price_fen')}"
+        f" per {_unit_en(p)} × {_qty(p)}, {_yuan(p, 'amount_fen')} off"
+    ),
     "tier.rate": lambda p: (
         f"Tier {p['tier_name']}"
         + (f", {p['category_name']}" if p["category"] else "")

@@ -59,6 +59,9 @@ _EXPLICIT: dict[str, frozenset[Scope]] = {
     "tier.move": frozenset({Scope.MEMBERS_WRITE}),
     "checkin.record": frozenset({Scope.MEMBERS_WRITE}),
     "coupon.issue": frozenset({Scope.MEMBERS_WRITE, Scope.SELL}),
+    "activity.signup": frozenset({Scope.MEMBERS_WRITE, Scope.SELL}),
+    "followup.work": frozenset({Scope.MEMBERS_WRITE}),  # a call-center system logging calls
+    "feedback.manage": frozenset({Scope.MEMBERS_WRITE}),
     "sale.create": frozenset({Scope.SELL}),
     "sale.reverse": frozenset({Scope.SELL}),
     "gift.redeem": frozenset({Scope.SELL}),
@@ -71,6 +74,7 @@ _EXPLICIT: dict[str, frozenset[Scope]] = {
     "catalog.store_price": frozenset({Scope.CONFIGURE}),
     "card_batch.export": frozenset({Scope.CONFIGURE}),
     "event.retry": frozenset({Scope.CONFIGURE}),
+    "report.schedule": frozenset({Scope.CONFIGURE}),  # e-mailed reports (docs/analytics.md)
 }
 
 

@@ -198,7 +198,7 @@ class ProductPatchIn(In):
         return _not_null(value)
 
 
-class ReasonIn(In):
+class CatalogReasonIn(In):
     reason: str = Field("", max_length=200, pattern=TEXT_PATTERN)
 
 

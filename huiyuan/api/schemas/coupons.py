@@ -119,7 +119,7 @@ class StatsOut(Schema):
     sales_fen: int = Field(..., description="What the sales that used a coupon came to.")
 
 
-class DryRunOut(Schema):
+class CouponDryRunOut(Schema):
     date_from: dt.date
     date_to: dt.date
     sales_seen: int

@@ -31,7 +31,7 @@ class PlanItemIn(In):
     uses: Uses | None = Field(None, description="Uses of this item; none for a period card.")
 
 
-class PlanIn(In):
+class PackagePlanIn(In):
     product_id: Id
     name: PlanName
     kind: Kind
@@ -127,7 +127,7 @@ class UseOut(Schema):
     created_at: dt.datetime
 
 
-class RefundIn(In):
+class PackageRefundIn(In):
     method: Method = "cash"
     reason: Reason
 
@@ -141,7 +141,7 @@ class RefundQuoteOut(Schema):
     amount_fen: int
 
 
-class RefundOut(RefundQuoteOut):
+class PackageRefundOut(RefundQuoteOut):
     id: int
     package_id: int
     store_id: int

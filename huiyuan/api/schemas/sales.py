@@ -28,6 +28,14 @@ class QuickSaleIn(In):
     associate_id: Id | None = Field(
         None, description="The sales associate (导购) credited with the sale, for commission."
     )
+    pin: str = Field(
+        "",
+        max_length=6,
+        description=(
+            "The member's six-digit payment PIN, when paying from stored value asks for it "
+            "(`pin_required`, `pin_wrong`, `pin_locked`; docs/payments.md). Never stored."
+        ),
+    )
 
 
 class SaleReverseIn(In):
@@ -221,6 +229,14 @@ class BasketSaleIn(BasketQuoteIn):
     )
     associate_id: Id | None = Field(
         None, description="The sales associate (导购) credited with the sale, for commission."
+    )
+    pin: str = Field(
+        "",
+        max_length=6,
+        description=(
+            "The member's six-digit payment PIN, when paying from stored value asks for it "
+            "(`pin_required`, `pin_wrong`, `pin_locked`; docs/payments.md). Never stored."
+        ),
     )
 
 

@@ -90,7 +90,7 @@ class MovementQuery(In):
     offset: QueryInt = Field(0, ge=0, le=1_000_000)
 
 
-class MovementOut(Schema):
+class StockMovementOut(Schema):
     id: int
     store: StoreRef
     product: ProductRef
@@ -110,7 +110,7 @@ class MovementPageOut(Schema):
     count: int
     limit: int
     offset: int
-    items: list[MovementOut]
+    items: list[StockMovementOut]
 
 
 # -------------------------------------------------------------------------------- writes

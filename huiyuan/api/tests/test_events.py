@@ -9,8 +9,19 @@ from huiyuan.api.tests.conftest import ApiClient, error_of, new_client
 from huiyuan.core.permissions import Role
 from huiyuan.events.models import OutboxEvent
 from huiyuan.events.names import PERSONAL_KEYS
+from huiyuan.events.registry import registry_restore, registry_snapshot
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_subscribers():
+    """The feed itself, with no subscriber: an event with none is done as it is emitted
+    (the apps' own subscribers are tested in their apps)."""
+    saved = registry_snapshot()
+    registry_restore({})
+    yield
+    registry_restore(saved)
 
 
 @pytest.fixture

@@ -6,12 +6,19 @@ import json
 
 import pytest
 
+from huiyuan.api.tests.test_activities import ACTIVITY_KEYED
+from huiyuan.api.tests.test_analytics import ANALYTICS_KEYED
+from huiyuan.api.tests.test_benefits import BENEFIT_KEYED
 from huiyuan.api.tests.test_card_batches import CARD_BATCH_KEYED
+from huiyuan.api.tests.test_care import CARE_KEYED
 from huiyuan.api.tests.test_config import CONFIG_KEYED
 from huiyuan.api.tests.test_coupons import COUPON_KEYED
+from huiyuan.api.tests.test_followups import FOLLOWUP_KEYED
 from huiyuan.api.tests.test_gifts import GIFT_KEYED
 from huiyuan.api.tests.test_imports import IMPORT_KEYED
 from huiyuan.api.tests.test_packages import PACKAGE_KEYED
+from huiyuan.api.tests.test_payments import PAYMENT_KEYED
+from huiyuan.api.tests.test_referrals import REFERRAL_KEYED
 from huiyuan.api.tests.test_stock import STOCK_KEYED
 from huiyuan.api.tests.test_storeops import STOREOPS_KEYED
 from huiyuan.api.tests.test_webhooks import WEBHOOK_KEYED
@@ -69,6 +76,11 @@ KEYED = {
     ("post", "/api/v1/cards/{card_id}/points/revoke"),
     *CARD_BATCH_KEYED,  # pre-made card batches: generate, sell, void, activate
     *GIFT_KEYED,  # gifts, lotteries, check-in: every write (docs/gifts.md)
+    *CARE_KEYED,  # care: templates, campaigns, opt-out: none (not money; docs/care.md)
+    *ACTIVITY_KEYED,  # activities: every write but end/cancel (docs/activities.md)
+    *PAYMENT_KEYED,  # online recharge: opening an order (docs/payments.md)
+    *FOLLOWUP_KEYED,  # follow-ups, feedback, surveys: none (not money; docs/followups.md)
+    *ANALYTICS_KEYED,  # analytics: read-only, none (docs/analytics.md)
     *CONFIG_KEYED,
     *COUPON_KEYED,  # coupon templates, issue, claim, batches, group-buy redemption
     (
@@ -76,6 +88,8 @@ KEYED = {
         "/api/v1/promotions",
     ),  # publishing a promotion (version) once per key  # configuration creates (card types, packages, tiers, stores, staff…)
     *PACKAGE_KEYED,  # count cards: plans, a use, its undo, a refund (docs/packages.md)
+    *BENEFIT_KEYED,  # benefit cards: plans, an upgrade, a refund (docs/benefits.md)
+    *REFERRAL_KEYED,  # referrals: the policy (docs/referrals.md)
     *STOREOPS_KEYED,  # shifts open/close/handover, commission rules (docs/shifts.md)
     *STOCK_KEYED,  # stock: purchase-in, adjust, stocktake, transfer (docs/stock.md)
     *IMPORT_KEYED,  # imports: uploads, parts, mapping, run (docs/import.md)

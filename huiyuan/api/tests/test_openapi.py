@@ -8,16 +8,24 @@ import re
 import pytest
 
 from huiyuan.api.tests.conftest import error_of
+from huiyuan.api.tests.test_activities import ACTIVITY_PATHS
+from huiyuan.api.tests.test_analytics import ANALYTICS_PATHS
+from huiyuan.api.tests.test_benefits import BENEFIT_PATHS
 from huiyuan.api.tests.test_card_batches import CARD_BATCH_PATHS
+from huiyuan.api.tests.test_care import CARE_PATHS
 from huiyuan.api.tests.test_catalog_permissions import CATALOG_PATHS
 from huiyuan.api.tests.test_config import CONFIG_PATHS
 from huiyuan.api.tests.test_coupons import COUPON_PATHS
+from huiyuan.api.tests.test_followups import FOLLOWUP_PATHS
 from huiyuan.api.tests.test_gifts import GIFT_PATHS
 from huiyuan.api.tests.test_imports import IMPORT_PATHS
 from huiyuan.api.tests.test_money_openapi import MONEY_PATHS
 from huiyuan.api.tests.test_offline import OFFLINE_PATHS
 from huiyuan.api.tests.test_packages import PACKAGE_PATHS
+from huiyuan.api.tests.test_payments import PAYMENT_PATHS
 from huiyuan.api.tests.test_promotions import PROMOTION_PATHS
+from huiyuan.api.tests.test_referrals import REFERRAL_PATHS
+from huiyuan.api.tests.test_segments import SEGMENT_PATHS
 from huiyuan.api.tests.test_stock import STOCK_PATHS
 from huiyuan.api.tests.test_storeops import STOREOPS_PATHS
 from huiyuan.api.tests.test_webhooks import WEBHOOK_PATHS
@@ -43,15 +51,23 @@ EXPECTED.update(MONEY_PATHS)
 EXPECTED.update(CATALOG_PATHS)
 EXPECTED.update(CARD_BATCH_PATHS)
 EXPECTED.update(GIFT_PATHS)
+EXPECTED.update(CARE_PATHS)
+EXPECTED.update(ACTIVITY_PATHS)
+EXPECTED.update(PAYMENT_PATHS)
+EXPECTED.update(FOLLOWUP_PATHS)
+EXPECTED.update(ANALYTICS_PATHS)
 EXPECTED.update(CONFIG_PATHS)
 EXPECTED.update(OFFLINE_PATHS)
 EXPECTED.update(PACKAGE_PATHS)
+EXPECTED.update(BENEFIT_PATHS)
+EXPECTED.update(REFERRAL_PATHS)
 EXPECTED.update(STOREOPS_PATHS)
 EXPECTED.update(COUPON_PATHS)
 EXPECTED.update(PROMOTION_PATHS)
 EXPECTED.update(STOCK_PATHS)
 EXPECTED.update(IMPORT_PATHS)
 EXPECTED.update(WEBHOOK_PATHS)
+EXPECTED.update(SEGMENT_PATHS)
 
 
 @pytest.fixture
@@ -124,3 +140,27 @@ def test_only_packaged_docs_assets_are_served(db, anon):
         response = anon.client.get(f"/api/v1/docs/assets/{name}")
         assert response.status_code == 404
         assert error_of(response)["code"] == "not_found"
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI document keys schemas by class name: a second class of the same name
+    silently replaces the first, and an operation is then documented with another one's
+    shape. Two classes may share a name only if they are the same shape."""
+    from ninja import Schema
+
+    from huiyuan.api.urls import api
+
+    api.get_openapi_schema()  # imports every router's schemas
+    found: dict[str, list[type]] = {}
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("huiyuan.api"):
+            found.setdefault(cls.__name__, []).append(cls)
+    clashes = {
+        name: sorted(f"{c.__module__}" for c in classes)
+        for name, classes in found.items()
+        if len({json.dumps(c.model_json_schema(), sort_keys=True) for c in classes}) > 1
+    }
+    assert clashes == {}

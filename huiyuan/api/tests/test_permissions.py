@@ -202,17 +202,25 @@ def test_every_routed_operation_is_in_the_matrix():
         for path, operations in schema["paths"].items()
         for method in operations
     }
+    from huiyuan.api.tests.test_activities import ACTIVITY_ROUTES
+    from huiyuan.api.tests.test_analytics import ANALYTICS_ROUTES
+    from huiyuan.api.tests.test_benefits import BENEFIT_ROUTES
     from huiyuan.api.tests.test_card_batches import CARD_BATCH_ROUTES
+    from huiyuan.api.tests.test_care import CARE_ROUTES
     from huiyuan.api.tests.test_catalog_permissions import CATALOG_ENDPOINTS
     from huiyuan.api.tests.test_config import CONFIG_ROUTES
     from huiyuan.api.tests.test_coupons import COUPON_ROUTES
+    from huiyuan.api.tests.test_followups import FOLLOWUP_ROUTES
     from huiyuan.api.tests.test_gifts import GIFT_ROUTES
     from huiyuan.api.tests.test_imports import IMPORT_ROUTES
     from huiyuan.api.tests.test_money_permissions import MONEY_ENDPOINTS
     from huiyuan.api.tests.test_offline import OFFLINE_ROUTES
     from huiyuan.api.tests.test_packages import PACKAGE_ROUTES
+    from huiyuan.api.tests.test_payments import PAYMENT_ROUTES
     from huiyuan.api.tests.test_promotions import PROMOTION_ROUTES
+    from huiyuan.api.tests.test_referrals import REFERRAL_ROUTES
     from huiyuan.api.tests.test_sales_basket import SALES_ROUTES_TESTED_BY_ROLE
+    from huiyuan.api.tests.test_segments import SEGMENT_ROUTES
     from huiyuan.api.tests.test_stock import STOCK_ROUTES
     from huiyuan.api.tests.test_storeops import STOREOPS_ROUTES
     from huiyuan.api.tests.test_webhooks import WEBHOOK_ROUTES
@@ -223,13 +231,21 @@ def test_every_routed_operation_is_in_the_matrix():
     covered |= CARD_BATCH_ROUTES
     covered |= SALES_ROUTES_TESTED_BY_ROLE
     covered |= PACKAGE_ROUTES
+    covered |= BENEFIT_ROUTES
+    covered |= REFERRAL_ROUTES
     covered |= STOREOPS_ROUTES
     covered |= STOCK_ROUTES
     covered |= GIFT_ROUTES
+    covered |= CARE_ROUTES
+    covered |= ACTIVITY_ROUTES
+    covered |= PAYMENT_ROUTES
+    covered |= FOLLOWUP_ROUTES
+    covered |= ANALYTICS_ROUTES
     covered |= CONFIG_ROUTES
     covered |= COUPON_ROUTES
     covered |= IMPORT_ROUTES
     covered |= PROMOTION_ROUTES
     covered |= OFFLINE_ROUTES
     covered |= WEBHOOK_ROUTES
+    covered |= SEGMENT_ROUTES
     assert routed == covered

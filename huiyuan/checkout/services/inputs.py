@@ -53,6 +53,7 @@ class BasketSaleInput:
     enrol: EnrolRequest | None = None  # a walk-in customer's mobile: join (M2) by policy
     coupon_codes: tuple[str, ...] = ()  # coupons chosen (scanned or typed), see coupon_seam
     offline_at: dt.datetime | None = None  # made on a POS while offline (ledger.offline)
+    pin: str = ""  # the member's payment PIN, when paying from the balance asks for it (W2)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class QuickSaleInput:
     points: int = 0  # to offset
     external_method: str = ""  # for whatever is left
     associate_id: int | None = None  # the sales associate (导购) credited with the sale
+    pin: str = ""  # the member's payment PIN, when paying from the balance asks for it (W2)
 
 
 # ------------------------------------------------------------------------- input checks

@@ -67,7 +67,7 @@ from huiyuan.checkout.services.sale_pricing import (
     price,
     reason_dict,
 )
-from huiyuan.core.errors import Conflict, ValidationFailed
+from huiyuan.core.errors import Conflict, DomainError, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
@@ -99,6 +99,7 @@ class SaleRequest:
     enrolled: tuple[int | None, bool] | None = None  # (member id, registered now)
     coupon_codes: tuple[str, ...] = ()
     offline_at: dt.datetime | None = None
+    pin: str = ""  # the payment PIN, for the participant that asks for it (never stored)
 
 
 def _member_checks(actor: Actor, lock: CardLock, request: SaleRequest, now: dt.datetime) -> None:
@@ -233,6 +234,7 @@ def _complete(actor: Actor, store_id: int, request: SaleRequest) -> Sale:
             store_id=store.pk,
             now=now,
             quick_category=request.quick_category,
+            benefit=snapshot.benefit if snapshot else None,
         )
         earned_by_line = pricing.allocate_earned_points(priced, earned)
         sales_account = ledger.store_account(Account.Kind.STORE_SALES, store.pk)
@@ -356,7 +358,9 @@ def _complete(actor: Actor, store_id: int, request: SaleRequest) -> Sale:
         )
     if hooks.participants():
         hooks.sale_completed(
-            hooks.SaleDone(actor=actor, sale=sale, lines=sale_lines, lock=lock, now=now)
+            hooks.SaleDone(
+                actor=actor, sale=sale, lines=sale_lines, lock=lock, now=now, pin=request.pin
+            )
         )
     return sale
 
@@ -415,6 +419,7 @@ def basket_request(data: BasketSaleInput, store_id: int) -> SaleRequest:
         enrol=data.enrol,
         coupon_codes=data.coupon_codes,
         offline_at=data.offline_at,
+        pin=data.pin,
     )
 
 
@@ -457,15 +462,29 @@ def sale_complete(*, actor: Actor, data: BasketSaleInput, idempotency_key: str) 
     data = check_enrol(data)
     data = dataclasses.replace(data, coupon_codes=coupon_seam.clean_codes(data.coupon_codes))
     request = basket_request(data, store_id)
-    return command_run(
-        actor=actor,
-        key=idempotency_key,
-        kind="sale",
-        payload=_basket_payload(data),
-        perform=lambda: _complete(actor, store_id, request),
-        load=sale_load,
-        store_id=store_id,
+    return _run_sale(
+        actor,
+        data.card_id,
+        lambda: command_run(
+            actor=actor,
+            key=idempotency_key,
+            kind="sale",
+            payload=_basket_payload(data),
+            perform=lambda: _complete(actor, store_id, request),
+            load=sale_load,
+            store_id=store_id,
+        ),
     )
+
+
+def _run_sale(actor: Actor, card_id: int | None, run: Callable[[], Sale]) -> Sale:
+    """Run a sale; on a refusal, after the rollback, tell the participants (hooks)."""
+    try:
+        return run()
+    except DomainError as error:
+        if hooks.participants():
+            hooks.sale_refused(hooks.SaleRefused(actor=actor, card_id=card_id, error=error))
+        raise
 
 
 def quick_line(amount_fen: int, category: str) -> pricing.Line:
@@ -511,6 +530,7 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         quoted={},
         quick_category=category,
         associate_id=data.associate_id,
+        pin=data.pin,
     )
     payload = {
         "card_id": data.card_id,
@@ -521,12 +541,16 @@ def sale_quick(*, actor: Actor, data: QuickSaleInput, idempotency_key: str) -> S
         "method": data.external_method,
         "associate": data.associate_id,
     }
-    return command_run(
-        actor=actor,
-        key=idempotency_key,
-        kind="sale",
-        payload=payload,
-        perform=lambda: _complete(actor, store_id, request),
-        load=sale_load,
-        store_id=store_id,
+    return _run_sale(
+        actor,
+        data.card_id,
+        lambda: command_run(
+            actor=actor,
+            key=idempotency_key,
+            kind="sale",
+            payload=payload,
+            perform=lambda: _complete(actor, store_id, request),
+            load=sale_load,
+            store_id=store_id,
+        ),
     )

@@ -60,9 +60,11 @@ def member_snapshot(
 ) -> pricing.MemberSnapshot:
     """The member and card as the engine sees them (read under the lock for a sale)."""
     bonus, points = accounts[Account.Kind.BONUS], accounts[Account.Kind.POINTS]
+    benefit = hooks.benefit_for(member.pk if member else None, now)
     return pricing.MemberSnapshot(
         member_id=member.pk if member else None,
         tier=tier_terms(tier),
+        benefit=benefit,
         points_available=(
             ledger.available(points, now, lots[points.pk]) if points.pk in lots else 0
         ),
@@ -127,11 +129,13 @@ def earn_points(
     store_id: int,
     now: dt.datetime,
     quick_category: str | None = None,
+    benefit: pricing.BenefitTerms | None = None,
 ) -> tuple[dict[tuple[str, ...], int], dict[str, Any]]:
     """Points per eligible category by the earn rules in effect, and the explanation.
 
     The daily cap counts what the earlier categories of this sale earned; a rule's cap per
-    sale covers the whole sale."""
+    sale covers the whole sale. ``benefit``: the member's benefit card in force (the
+    snapshot's), whose points multiplier is one more multiplier."""
     if member is not None and member.earn_frozen:
         return {}, no_points("earn_frozen").as_dict()
     groups = priced.points_eligible
@@ -148,6 +152,17 @@ def earn_points(
         tier_multiplier_pct=tier.points_multiplier_pct if tier else 100,
         with_earned_today=any(r.cap_per_day is not None for r in rules),
     )
+    if benefit is not None and benefit.points_multiplier_pct != 100:
+        base = dataclasses.replace(
+            base,
+            benefit_code=benefit.name or benefit.code,
+            benefit_multiplier_pct=benefit.points_multiplier_pct,
+        )
+    boost = hooks.points_boost_for(store_id, now)
+    if boost is not None and boost.multiplier_pct != 100:
+        base = dataclasses.replace(
+            base, boost_label=boost.label, boost_multiplier_pct=boost.multiplier_pct
+        )
     earned: dict[tuple[str, ...], int] = {}
     results: list[tuple[pricing.EligibleAmount, str, EarnResult]] = []
     so_far = 0

@@ -191,10 +191,13 @@ def test_idempotency_keys_are_purged_after_the_retention(owner, cashier, setting
     assert IdempotencyKey.objects.count() == 1
 
 
-def test_a_quick_sale_with_a_card_takes_at_most_20_statements(
+def test_a_quick_sale_with_a_card_takes_at_most_24_statements(
     owner, cashier, django_capture_on_commit_callbacks
 ):
-    """Everything a sale needs, read once and written in one statement per table."""
+    """Everything a sale needs, read once and written in one statement per table: 20 for the
+    money core, and one look-up each for the member's benefit card, the payment-PIN policy,
+    today's double-points days and the running spend-and-get activities (the participants
+    in huiyuan/checkout/hooks.py)."""
     default_rule(owner)
     tier_create(actor=owner, code="normal", name="普通", level=1)
     tier_create(actor=owner, code="gold", name="金卡", level=2, threshold=10_000_000)
@@ -224,7 +227,7 @@ def test_a_quick_sale_with_a_card_takes_at_most_20_statements(
         .startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))
     ]
     assert sale.paid_principal_fen + sale.paid_bonus_fen == 10000
-    assert len(statements) <= 20, "\n".join(statements)
+    assert len(statements) <= 24, "\n".join(statements)
 
 
 def test_a_reversal_takes_back_earned_points_from_lots_it_restored_itself(owner, cashier, actors):

@@ -7,7 +7,7 @@ by htmx on every change: the server keeps no session state, and the sale decides
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -338,7 +338,8 @@ def basket_checkout(request: HttpRequest) -> HttpResponse:
             basket.errors.append(_("Scan at least one product."))
         elif not parsed.errors and (quote is not None or shown_due is not None):
             try:
-                sale = checkout.sale_complete(actor=actor, data=parsed.data, idempotency_key=key)
+                data = replace(parsed.data, pin=str(request.POST.get("pin", ""))[:6])  # W2
+                sale = checkout.sale_complete(actor=actor, data=data, idempotency_key=key)
             except PermissionDenied:
                 raise
             except DomainError as exc:

@@ -125,6 +125,12 @@ class QuickSaleForm(IdempotentForm):
     external_method = forms.ChoiceField(
         label=_("The rest paid by"), choices=method_choices, initial="cash"
     )
+    pin = forms.CharField(  # the member's payment PIN (W2, huiyuan/payments), never kept
+        label=_("Member's payment PIN"),
+        required=False,
+        max_length=6,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
 
 class ReverseSaleForm(IdempotentForm):
@@ -245,6 +251,7 @@ SERVICE_FIELDS = {
     "reason": "reason",
     "number": "number",
     "card_type_id": "card_type",
+    "pin": "pin",
 }
 
 

@@ -18,6 +18,7 @@ from huiyuan.console.context import request_actor
 from huiyuan.console.counter.panel import CardPanel
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm
+from huiyuan.selfservice.cardcode import looks_like_card_code
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -84,6 +85,8 @@ def scan_error(text: str, panel: CardPanel | None, form: Any = None) -> str:
         return str(form.errors["card"][0])
     if not text or panel is not None:
         return ""
+    if looks_like_card_code(text):  # the member portal's rotating code, past its minute
+        return _("This member code has expired. Ask the member to show the code again.")
     return _("No card or member found for “%(q)s”.") % {"q": text}
 
 

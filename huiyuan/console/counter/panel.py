@@ -13,6 +13,7 @@ from huiyuan.core.permissions import Actor
 from huiyuan.members import selectors as member_selectors
 from huiyuan.members.models import Member
 from huiyuan.points.models import PointsPolicy
+from huiyuan.selfservice.cardcode import card_code_resolve, looks_like_card_code
 from huiyuan.tiers import services as tier_services
 
 
@@ -22,6 +23,9 @@ def find_card(actor: Actor, text: str) -> CardBalances | None:
     text = "".join((text or "").split())[:50]
     if not text:
         return None
+    if looks_like_card_code(text):  # the member portal's rotating code (selfservice.cardcode)
+        card_id = card_code_resolve(text)
+        return card_selectors.card_get(actor=actor, card_id=card_id) if card_id else None
     found = card_selectors.card_get(actor=actor, number=text)
     if found is not None:
         return found

@@ -91,6 +91,7 @@ def quick_sale(request: HttpRequest) -> HttpResponse:
                             balance_fen=data["balance"] or 0,
                             points=data["points"] or 0,
                             external_method=data["external_method"],
+                            pin=data["pin"],
                         ),
                         idempotency_key=data["idempotency_key"],
                     )

@@ -42,6 +42,8 @@ class UploadForm(TablerForm):
             kinds.append((ImportKind.MEMBERS.value, _("Members (会员资料)")))
         if actor.has(Perm.IMPORT_LEGACY):
             kinds.append((ImportKind.OPENING.value, _("Opening balances from a legacy system")))
+        if actor.has(Perm.IMPORT_SALES):
+            kinds.append((ImportKind.SALES.value, _("Sales history (for RFM and prediction)")))
         cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
         cast(forms.ChoiceField, self.fields["store"]).choices = stores
         cast(forms.ChoiceField, self.fields["card_type"]).choices = [("", "—"), *card_types]

@@ -27,6 +27,13 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
         "purge_idempotency_keys",
         "purge_events",
         "package_expiry",
+        "care_rules",
+        "benefit_expiry",
+        "referral_release",
+        "analytics_daily",
+        "followups_daily",
+        "activities_daily",
+        "segments_daily",
         "evaluate_tiers",
         "terminate_inactive_members",
     ]
@@ -41,6 +48,13 @@ def test_tick_runs_each_job_once_per_period(db, owner, cashier):
         "purge_idempotency_keys",
         "purge_events",
         "package_expiry",
+        "care_rules",
+        "benefit_expiry",
+        "referral_release",
+        "analytics_daily",
+        "followups_daily",
+        "activities_daily",
+        "segments_daily",
     ]
     assert list(
         ScheduledRun.objects.filter(job="expire_lots")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from huiyuan.pricing import (
     Basket,
+    BenefitTerms,
     BundleItem,
     Line,
     LineAmounts,
@@ -134,9 +135,24 @@ def members(draw: st.DrawFn) -> MemberSnapshot | None:
                 st.dictionaries(st.sampled_from(CODES), st.integers(0, 1000), max_size=3)
             ),
         )
+    benefit = None
+    if draw(st.integers(0, 2)) == 0:  # a paid benefit card (huiyuan.benefits)
+        benefit = BenefitTerms(
+            code="b",
+            name="权益卡",
+            id=1,
+            paid_permille=draw(st.integers(500, 1000)),
+            by_category=draw(
+                st.dictionaries(st.sampled_from(CODES), st.integers(0, 1000), max_size=2)
+            ),
+            member_prices=draw(
+                st.dictionaries(st.integers(1, 6), st.integers(0, 20_000), max_size=2)
+            ),
+        )
     return MemberSnapshot(
         member_id=1,
         tier=tier,
+        benefit=benefit,
         points_available=draw(st.integers(0, 100_000)),
         principal_available=draw(st.integers(0, 100_000)),
         bonus_available=draw(st.integers(0, 50_000)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from huiyuan.pricing import (
+    BenefitTerms,
     BundleItem,
     CouponKind,
     CouponTerms,
@@ -140,8 +141,17 @@ def _every_reason() -> list[Reason]:
             CouponTerms(id=4, code="C", name="代金", kind=CouponKind.CASH, value=100, group="c"),
         ],
     )
+    with_benefit = price_basket(
+        basket(line(1, category_path=("a",)), line(2)),
+        context=context(THURSDAY),
+        member=member(
+            benefit=BenefitTerms(
+                code="GOLD", name="金卡年卡", by_category={"a": 900}, member_prices={102: 800}
+            )
+        ),
+    )
     reasons = list(result.notes)
-    for priced_line in (*result.lines, *with_coupons.lines):
+    for priced_line in (*result.lines, *with_coupons.lines, *with_benefit.lines):
         reasons += [a.reason for a in priced_line.adjustments]
         reasons += priced_line.notes
     return reasons

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from huiyuan.checkout.services import QuickSaleInput, sale_quick
+from huiyuan.events.registry import registry_restore, registry_snapshot
 from huiyuan.ledger.tests.factories import card, default_rule, key
 from huiyuan.wallet.services import wallet_recharge
 from huiyuan.webhooks import services
@@ -51,7 +52,17 @@ def _webhook_settings(settings) -> Iterator[None]:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.WEBHOOK_TIMEOUT_SECONDS = 5
     interest_clear()
+    # Only the webhooks' own subscriber: the other apps' (referrals, analytics…) are tested
+    # in their apps, and would add deliveries of their own to every event here.
+    saved = registry_snapshot()
+    registry_restore(
+        {
+            name: {k: sub for k, sub in subs.items() if k.startswith("webhooks.")}
+            for name, subs in saved.items()
+        }
+    )
     yield
+    registry_restore(saved)
     interest_clear()
 
 

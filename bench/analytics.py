@@ -1,0 +1,319 @@
+"""Benchmark: RFM classes and monthly sales figures over N sales, our code next to DuckDB.
+
+Generates ``--sales`` sales (default 10 million) of ``--members`` members at ``--stores``
+stores over three years straight into ``checkout_sale`` on PostgreSQL (SQL
+``generate_series``; 2% reversed, 3% partly and 1% wholly returned), then in the same run:
+
+1. **our code** on PostgreSQL: ``huiyuan.segments.services.purchases_aggregate`` (one
+   grouped query per member: last purchase day, purchases and net spend in the window) and
+   ``rfm_classify`` — exactly what ``profiles_rebuild`` does before habits and prediction —
+   and the monthly figures (net sales amount and count per local month and store) as one
+   ORM aggregate;
+2. **DuckDB** on the same rows (copied out of PostgreSQL once; the copy is timed apart):
+   the same RFM classes and monthly figures in SQL;
+
+prints both times and checks that every member's class and every month's figures agree.
+Example::
+
+    .venv/bin/python bench/analytics.py --sales 1000000
+
+The database ``huiyuan_bench_segments`` is dropped and created (``--pg-url`` names the
+server) unless ``--reuse`` (then the generated sales are kept and used again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DB = "huiyuan_bench_segments"
+YEARS = 3
+
+
+def prepare_database(pg_url: str, reuse: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB]).fetchone()
+        if exists and not reuse:
+            conn.execute(f'DROP DATABASE "{DB}"')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB}"')
+
+
+def _literal(field: Any) -> str:
+    """The SQL of a NOT NULL column's Django default (the tables have no DB defaults)."""
+    import json
+
+    from django.db import models
+
+    if isinstance(field, models.DateTimeField):
+        return "now()"
+    if isinstance(field, models.DateField):
+        return "current_date"
+    default = field.get_default()
+    if isinstance(field, models.JSONField):
+        return "'" + json.dumps(default) + "'::jsonb"
+    if isinstance(field, models.BooleanField):
+        return "true" if default else "false"
+    if isinstance(default, int | float):
+        return str(default)
+    return "'" + str(default or "").replace("'", "''") + "'"
+
+
+def insert_sql(model: Any, table: str, generated: dict[str, str], source: str) -> str:
+    """INSERT of every concrete column: ``generated`` expressions, else NULL or default."""
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column not in generated:
+            continue
+        columns.append(field.column)
+        if field.column in generated:
+            values.append(generated[field.column])
+        elif field.null:
+            values.append("NULL")
+        else:
+            values.append(_literal(field))
+    # Built from the model's own columns and this script's constants: no outside input.
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
+    return sql
+
+
+def generate(args: argparse.Namespace, first_day: dt.date) -> None:
+    from django.db import connection
+
+    from huiyuan.checkout.models import Sale
+    from huiyuan.members.models import Member
+    from huiyuan.stores.models import Store
+
+    Store.objects.bulk_create(
+        [Store(code=f"B{i:03d}", name=f"门店{i}") for i in range(1, args.stores + 1)]
+    )
+    store_ids = list(Store.objects.order_by("pk").values_list("pk", flat=True))
+    lo = store_ids[0]
+    members = insert_sql(
+        Member,
+        "members_member",
+        {
+            "code": "'M' || lpad(g::text, 9, '0')",
+            "name": "'会员' || g",
+            "name_pinyin": "'huiyuan' || g",
+            "name_initials": "'hy'",
+            "mobile_masked": "'138****0000'",
+            "mobile_last4": "'0000'",
+            "mobile_hash": "NULL",
+            "channel": "'store'",
+            "home_store_id": f"{lo} + (g % {len(store_ids)})",
+            "joined_at": f"timestamptz '{first_day.isoformat()} 00:00+08'",
+        },
+        f"generate_series(1, {args.members}) AS g",
+    )
+    # Members buy at very different rates: member = floor(M * u^2) makes low ids frequent.
+    start = f"timestamptz '{first_day.isoformat()} 00:00+08'"
+    span_seconds = YEARS * 365 * 86400
+    sales = insert_sql(
+        Sale,
+        "checkout_sale",
+        {
+            "number": "'B' || g",
+            "member_id": "m.first_id + floor(power(r1, 2) * m.n)::bigint",
+            "store_id": f"{lo} + floor(r2 * {len(store_ids)})::int",
+            "amount_fen": "fen",
+            "payable_fen": "fen",
+            "paid_external_fen": "fen",
+            "external_method": "'cash'",
+            "status": "CASE WHEN r3 < 0.02 THEN 'reversed' WHEN r3 < 0.03 THEN 'returned' "
+            "ELSE 'completed' END",
+            "returned_payable_fen": "CASE WHEN r3 >= 0.02 AND r3 < 0.03 THEN fen "
+            "WHEN r3 >= 0.03 AND r3 < 0.06 THEN fen / 2 ELSE 0 END",
+            "created_at": f"{start} + (r4 * {span_seconds}) * interval '1 second'",
+        },
+        "(SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4, "  # noqa: S608
+        "(1000 + floor(random() * random() * 50000))::bigint AS fen "
+        f"FROM generate_series(1, {args.sales}) AS g) AS s, "
+        "(SELECT min(id) AS first_id, count(*) AS n FROM members_member) AS m",
+    )
+    with connection.cursor() as cur:
+        started = time.perf_counter()
+        cur.execute(members)
+        cur.execute("SELECT setseed(0.42)")
+        cur.execute(sales)
+        cur.execute("ANALYZE checkout_sale")
+        cur.execute("ANALYZE members_member")
+    print(
+        f"generated {args.sales:,} sales of {args.members:,} members at {args.stores} stores "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+DUCK_RFM = """
+WITH s AS (
+    SELECT member_id,
+           CAST(to_timestamp(epoch) AT TIME ZONE 'UTC' + INTERVAL 8 HOUR AS DATE) AS day,
+           payable_fen - returned_payable_fen AS net
+    FROM sales WHERE status = 'completed'
+), m AS (
+    SELECT member_id, max(day) AS last,
+           count(*) FILTER (WHERE day >= $window_start) AS wn,
+           coalesce(sum(net) FILTER (WHERE day >= $window_start), 0) AS wspend
+    FROM s GROUP BY member_id
+)
+SELECT member_id,
+       CASE (($today - last) < $recent, wn >= $frequent, wspend >= $valuable)
+           WHEN (true, true, true) THEN 'important_value'
+           WHEN (true, false, true) THEN 'important_develop'
+           WHEN (false, true, true) THEN 'important_keep'
+           WHEN (false, false, true) THEN 'important_winback'
+           WHEN (true, true, false) THEN 'general_value'
+           WHEN (true, false, false) THEN 'general_develop'
+           WHEN (false, true, false) THEN 'general_keep'
+           ELSE 'general_winback' END AS rfm_class
+FROM m
+"""
+
+DUCK_MONTHLY = """
+SELECT strftime(to_timestamp(epoch) AT TIME ZONE 'UTC' + INTERVAL 8 HOUR, '%Y-%m') AS month,
+       store_id, count(*) AS n, sum(payable_fen - returned_payable_fen) AS amount
+FROM sales WHERE status = 'completed'
+GROUP BY 1, 2
+"""
+
+
+def ours_rfm(today: dt.date) -> dict[int, str]:
+    from huiyuan.segments.selectors import rfm_settings_get
+    from huiyuan.segments.services import purchases_aggregate, rfm_classify
+
+    settings = rfm_settings_get()
+    out = purchases_aggregate(today=today, window_days=settings.window_days, with_days=False)
+    return {mid: rfm_classify(agg, settings, today).rfm_class for mid, agg in out.items()}
+
+
+def ours_monthly() -> dict[tuple[str, int], tuple[int, int]]:
+    from django.db.models import Count, F, Sum
+    from django.db.models.functions import TruncMonth
+
+    from huiyuan.checkout.models import Sale
+    from huiyuan.core.clock import business_zone
+
+    rows = (
+        Sale.objects.filter(status=Sale.Status.COMPLETED)
+        .annotate(month=TruncMonth("created_at", tzinfo=business_zone()))
+        .values("month", "store_id")
+        .annotate(n=Count("pk"), amount=Sum(F("payable_fen") - F("returned_payable_fen")))
+        .order_by()
+    )
+    return {(r["month"].strftime("%Y-%m"), r["store_id"]): (r["n"], int(r["amount"])) for r in rows}
+
+
+def duck_copy(pg_url: str, path: Path) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{pg_url}/{DB}") as conn, path.open("wb") as out:
+        copy_sql = (
+            "COPY (SELECT member_id, store_id, payable_fen, returned_payable_fen, status, "
+            "floor(extract(epoch FROM created_at))::bigint AS epoch FROM checkout_sale "
+            "WHERE member_id IS NOT NULL) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        )
+        with conn.cursor().copy(copy_sql) as copy:
+            for block in copy:
+                out.write(block)
+
+
+def timed(label: str, fn: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - started
+    print(f"  {label:44} {seconds:8.2f} s")
+    return result, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=10_000_000)
+    parser.add_argument("--members", type=int, default=0, help="default: sales / 20")
+    parser.add_argument("--stores", type=int, default=50)
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--reuse", action="store_true", help="keep and reuse generated sales")
+    args = parser.parse_args()
+    args.members = args.members or max(args.sales // 20, 1)
+
+    prepare_database(args.pg_url, args.reuse)
+    os.environ["DATABASE_URL"] = f"{args.pg_url}/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyuan.settings")
+    import django
+
+    django.setup()
+    import duckdb
+    from django.core.management import call_command
+
+    from huiyuan.checkout.models import Sale
+    from huiyuan.core.clock import local_today
+    from huiyuan.segments.selectors import rfm_settings_get
+
+    call_command("migrate", interactive=False, verbosity=0)
+    today = local_today()
+    first_day = today - dt.timedelta(days=YEARS * 365)
+    if not Sale.objects.exists():
+        generate(args, first_day)
+    total = Sale.objects.count()
+    print(f"sales in the table: {total:,}")
+
+    print("our code (PostgreSQL):")
+    ours_classes, t_rfm = timed("RFM classes (aggregate + classify)", lambda: ours_rfm(today))
+    ours_months, t_month = timed("monthly figures per store", ours_monthly)
+
+    settings = rfm_settings_get()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sales.csv"
+        print("DuckDB:")
+        _none, t_copy = timed(
+            "copy the sales out of PostgreSQL (CSV)", lambda: duck_copy(args.pg_url, path)
+        )
+        con = duckdb.connect()
+        _none, t_load = timed(
+            "load into DuckDB",
+            lambda: con.execute(
+                f"CREATE TABLE sales AS SELECT * FROM read_csv_auto('{path}', header=true)"  # noqa: S608
+            ),
+        )
+        params = {
+            "today": today,
+            "window_start": today - dt.timedelta(days=settings.window_days - 1),
+            "recent": settings.recent_days,
+            "frequent": settings.frequent_count,
+            "valuable": settings.valuable_fen,
+        }
+        duck_rows, t_duck_rfm = timed(
+            "RFM classes", lambda: con.execute(DUCK_RFM, params).fetchall()
+        )
+        month_rows, t_duck_month = timed(
+            "monthly figures per store", lambda: con.execute(DUCK_MONTHLY).fetchall()
+        )
+    duck_classes = {int(mid): cls for mid, cls in duck_rows}
+    duck_months = {(m, int(s)): (int(n), int(a)) for m, s, n, a in month_rows}
+
+    assert duck_classes == ours_classes, "RFM classes differ"
+    assert duck_months == ours_months, "monthly figures differ"
+    from collections import Counter
+
+    counts = Counter(ours_classes.values())
+    print(f"agree: {len(ours_classes):,} members' classes, {len(ours_months):,} store-months")
+    print("  " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+    print(
+        f"ratio ours / DuckDB: RFM {t_rfm / t_duck_rfm:.1f}x, "
+        f"monthly {t_month / t_duck_month:.1f}x "
+        f"(DuckDB copy + load: {t_copy + t_load:.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

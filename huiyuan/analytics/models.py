@@ -1,0 +1,82 @@
+"""Daily roll-ups (An1, An4 at scale) and scheduled reports.
+
+``DailyFigure`` holds one figure per business date (local, Asia/Shanghai), store, metric and
+dimension (a payment method, a source channel, a staff id — or ""): a count and an amount
+(fen, or points for the points metrics). The dashboards read these rows, never the sales.
+
+``RollupSource`` records each source already counted ("sale:12", "ret:3", "op:77"…), with
+its business date, so a redelivered event or a sweep adds nothing twice, and a rebuild of a
+date range knows exactly what it replaces (docs/analytics.md).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DailyFigure(models.Model):
+    day = models.DateField()
+    store_id = models.BigIntegerField(default=0)  # 0: no store (a head-office movement)
+    metric = models.CharField(max_length=24)
+    dim = models.CharField(max_length=24, blank=True, default="")
+    count = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily figure")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store_id", "metric", "day", "dim"], name="analytics_figure_unique"
+            ),
+        ]
+        # The breakdown by store of one metric (new members per store).
+        indexes = [models.Index(fields=["metric", "day"], name="analytics_figure_metric_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.metric}/{self.dim}: {self.count} {self.amount}"
+
+
+class RollupSource(models.Model):
+    key = models.CharField(max_length=40, unique=True)
+    day = models.DateField(db_index=True)
+
+    class Meta:
+        verbose_name = _("counted source")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ScheduledReport(models.Model):
+    """A report e-mailed as a workbook on a schedule (daily, weekly on Mondays, monthly
+    on the 1st), covering the period just ended."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Daily (yesterday)")
+        WEEKLY = "weekly", _("Weekly (last week, on Mondays)")
+        MONTHLY = "monthly", _("Monthly (last month, on the 1st)")
+
+    name = models.CharField(_("name"), max_length=60)
+    report = models.CharField(_("report"), max_length=30)
+    # The stores it covers (None: every store — only a chain-wide creator may choose that).
+    store_ids = models.JSONField(_("stores"), null=True, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list)
+    frequency = models.CharField(
+        _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.DAILY
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        "stores.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    last_period = models.CharField(max_length=30, blank=True)  # the last period sent
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled report")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

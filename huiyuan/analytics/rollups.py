@@ -1,0 +1,366 @@
+"""Keeping the daily roll-ups: what one source contributes, adding it once, rebuilding.
+
+A *source* is one business record that moves a figure, keyed so it is counted once:
+
+=============  ===========================================  ==================================
+key            record                                       figures (on its business date)
+=============  ===========================================  ==================================
+``sale:<id>``  a completed sale (``Sale.created_at``)       ``sales``, ``pay``/method
+``rev:<id>``   that sale's reversal (``Sale.reversed_at``)  ``reversals``, ``pay``/method −
+``ret:<id>``   a return (``SaleReturn``)                    ``returns``, ``pay``/method −
+``rch:<id>``   a recharge (``Recharge``)                    ``recharges``, ``recharge_bonus``,
+                                                            ``recharge_pay``/method
+``rfd:<id>``   a stored-value refund (``Refund``)           ``refunds``, ``refund_pay``/method
+``mem:<id>``   a new member (``Member.joined_at``)          ``members_new``/channel,
+                                                            ``members_staff``/staff id,
+                                                            ``members_month`` (on the 1st)
+``op:<id>``    a ledger operation's points legs             ``points_issued``,
+                                                            ``points_redeemed``,
+                                                            ``points_expired``,
+                                                            ``points_adjusted``
+=============  ===========================================  ==================================
+
+The subscriber (``subscribers.py``) applies the sources an event names; the daily sweep
+applies ledger operations no event announces (the points expiry job); ``rollup_rebuild``
+recomputes a date range from the source tables and the ledger with the very same
+``contributions_*`` functions, so the two ways agree by construction and a test checks it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet, Sum
+
+from huiyuan.analytics.models import DailyFigure, RollupSource
+from huiyuan.cards.models import Card
+from huiyuan.checkout.models import Sale, SaleReturn
+from huiyuan.core.clock import local_date, local_day_start
+from huiyuan.ledger.models import Account, Entry
+from huiyuan.members.models import Member
+from huiyuan.wallet.models import Recharge, Refund
+
+# Every figure is also added to this pseudo-store: the chain's total, so a chain-wide
+# dashboard reads one row per day and metric instead of one per store.
+CHAIN = -1
+
+# Metrics dated otherwise than their source (the 1st of its month): a rebuild derives them
+# from the daily rows.
+DERIVED = ("members_month",)
+
+# Payment "methods" of a sale that are not money received.
+STORED_VALUE = "stored_value"
+POINTS_OFFSET = "points"
+
+POINT_KINDS = {
+    Account.Kind.STORE_POINTS_ISSUED: ("points_issued", -1),
+    Account.Kind.POINTS_ADJUSTMENTS: ("points_adjusted", -1),
+    Account.Kind.STORE_POINTS_REDEEMED: ("points_redeemed", 1),
+    Account.Kind.POINTS_EXPIRED: ("points_expired", 1),
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One increment of one figure."""
+
+    day: dt.date
+    store_id: int
+    metric: str
+    dim: str = ""
+    count: int = 0
+    amount: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    day: dt.date
+    parts: tuple[Part, ...]
+
+
+# --------------------------------------------------------------------- contributions
+
+
+def sale_payments(sale: Sale) -> list[tuple[str, int]]:
+    """How ``sale`` was paid: each external method, the card's balance, points."""
+    out: list[tuple[str, int]] = []
+    if sale.payments:
+        out += [(str(p["method"]), int(p["amount_fen"])) for p in sale.payments]
+    elif sale.paid_external_fen:
+        out.append((sale.external_method or "other", sale.paid_external_fen))
+    if sale.paid_principal_fen + sale.paid_bonus_fen:
+        out.append((STORED_VALUE, sale.paid_principal_fen + sale.paid_bonus_fen))
+    if sale.points_offset_fen:
+        out.append((POINTS_OFFSET, sale.points_offset_fen))
+    return out
+
+
+def _pay_parts(day: dt.date, store: int, pays: Iterable[tuple[str, int]], sign: int) -> list[Part]:
+    totals: dict[str, int] = defaultdict(int)
+    for method, amount in pays:
+        totals[method[:24]] += amount
+    return [Part(day, store, "pay", m, 0, sign * a) for m, a in totals.items() if a]
+
+
+def sale_source(sale: Sale) -> Source:
+    day = local_date(sale.created_at)
+    parts = [Part(day, sale.store_id, "sales", "", 1, sale.payable_fen)]
+    parts += _pay_parts(day, sale.store_id, sale_payments(sale), 1)
+    return Source(f"sale:{sale.pk}", day, tuple(parts))
+
+
+def reversal_source(sale: Sale) -> Source | None:
+    if sale.reversed_at is None:
+        return None
+    day = local_date(sale.reversed_at)
+    parts = [Part(day, sale.store_id, "reversals", "", 1, sale.payable_fen)]
+    parts += _pay_parts(day, sale.store_id, sale_payments(sale), -1)
+    return Source(f"rev:{sale.pk}", day, tuple(parts))
+
+
+def return_payments(ret: SaleReturn) -> list[tuple[str, int]]:
+    """What a return gave back, per method (as ``sale_payments``)."""
+    pays: list[tuple[str, int]] = [
+        (str(p["method"]), int(p["amount_fen"])) for p in ret.refund_payments or ()
+    ]
+    if not ret.refund_payments and ret.external_fen:
+        pays.append(("other", ret.external_fen))
+    if ret.principal_fen + ret.bonus_fen:
+        pays.append((STORED_VALUE, ret.principal_fen + ret.bonus_fen))
+    if ret.points_offset_fen:
+        pays.append((POINTS_OFFSET, ret.points_offset_fen))
+    return pays
+
+
+def return_source(ret: SaleReturn) -> Source:
+    day = local_date(ret.created_at)
+    parts = [Part(day, ret.store_id, "returns", "", 1, ret.payable_fen)]
+    parts += _pay_parts(day, ret.store_id, return_payments(ret), -1)
+    return Source(f"ret:{ret.pk}", day, tuple(parts))
+
+
+def recharge_source(row: Recharge) -> Source:
+    day = local_date(row.created_at)
+    s = row.store_id
+    parts = [
+        Part(day, s, "recharges", "", 1, row.principal_fen),
+        Part(day, s, "recharge_pay", row.method, 1, row.principal_fen),
+    ]
+    if row.bonus_fen:
+        parts.append(Part(day, s, "recharge_bonus", "", 1, row.bonus_fen))
+    return Source(f"rch:{row.pk}", day, tuple(parts))
+
+
+def refund_source(row: Refund) -> Source:
+    day = local_date(row.created_at)
+    s = row.store_id
+    parts = (
+        Part(day, s, "refunds", "", 1, row.principal_fen),
+        Part(day, s, "refund_pay", row.method, 1, row.principal_fen),
+    )
+    return Source(f"rfd:{row.pk}", day, parts)
+
+
+def member_source(member: Member) -> Source:
+    day = local_date(member.joined_at)
+    s = member.home_store_id
+    staff = str(member.registered_by_id or "")
+    parts = (
+        Part(day, s, "members_new", member.channel, 1, 0),
+        Part(day, s, "members_staff", staff, 1, 0),
+        # Also per month (dated the 1st): the breakdown by store of a long range reads
+        # twelve rows a store for a year, not 365.
+        Part(day.replace(day=1), s, "members_month", "", 1, 0),
+    )
+    return Source(f"mem:{member.pk}", day, parts)
+
+
+def _points_sources(entries: Iterable[Entry]) -> list[Source]:
+    """The points legs on store and system accounts, grouped by their operation.
+
+    A store account's leg counts at its store; a chain-wide sink's (expiry, adjustment) at
+    the home store of the card on the other leg."""
+    ops: dict[int, list[Part]] = defaultdict(list)
+    days: dict[int, dt.date] = {}
+    for entry in entries:
+        metric, sign = POINT_KINDS[Account.Kind(entry.account.kind)]
+        store = entry.account.store_id
+        if store is None:
+            store = _card_store(entry)
+        day = local_date(entry.created_at)
+        op_id = entry.transfer.operation_id
+        days.setdefault(op_id, day)
+        ops[op_id].append(Part(days[op_id], store or 0, metric, "", 0, sign * entry.delta))
+    out = []
+    for op_id, parts in ops.items():
+        merged: dict[tuple[int, str], int] = defaultdict(int)
+        for p in parts:
+            merged[(p.store_id, p.metric)] += p.amount
+        out.append(
+            Source(
+                f"op:{op_id}",
+                days[op_id],
+                tuple(Part(days[op_id], st, m, "", 0, a) for (st, m), a in merged.items() if a),
+            )
+        )
+    return out
+
+
+def _card_store(entry: Entry) -> int | None:
+    transfer = entry.transfer
+    other = transfer.to_account if transfer.from_account_id == entry.account_id else None
+    other = other or transfer.from_account
+    card_id = other.card_id
+    if card_id is None:
+        return None
+    return Card.objects.filter(pk=card_id).values_list("store_id", flat=True).first()
+
+
+def _points_entries() -> QuerySet[Entry]:
+    return (
+        Entry.objects.filter(account__kind__in=list(POINT_KINDS), account__card_id__isnull=True)
+        .select_related("account", "transfer", "transfer__from_account", "transfer__to_account")
+        .order_by("id")
+    )
+
+
+def operation_source(operation_id: int) -> Source | None:
+    entries = list(_points_entries().filter(transfer__operation_id=operation_id))
+    sources = _points_sources(entries)
+    return sources[0] if sources else None
+
+
+# ------------------------------------------------------------------------- applying
+
+
+def _add(part: Part) -> None:
+    _add_one(part, part.store_id)
+    _add_one(part, CHAIN)
+
+
+def _add_one(part: Part, store_id: int) -> None:
+    lookup = {"metric": part.metric, "day": part.day, "store_id": store_id, "dim": part.dim}
+    changes = {"count": F("count") + part.count, "amount": F("amount") + part.amount}
+    if DailyFigure.objects.filter(**lookup).update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            DailyFigure.objects.create(**lookup, count=part.count, amount=part.amount)
+    except IntegrityError:  # created by a concurrent writer in the meantime
+        DailyFigure.objects.filter(**lookup).update(**changes)
+
+
+def source_apply(source: Source | None) -> bool:
+    """Add ``source``'s figures unless it was counted already. True when it was added."""
+    if source is None:
+        return False
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                RollupSource.objects.create(key=source.key, day=source.day)
+        except IntegrityError:
+            return False  # counted before: a redelivered event, or a rebuild got there first
+        for part in source.parts:
+            _add(part)
+    return True
+
+
+def sweep_operations(since: dt.date) -> int:
+    """Count the points legs of ledger operations since ``since`` that no event announced
+    (the expiry job's), or whose event is still on its way. Returns how many were added."""
+    start = local_day_start(since)
+    entries = _points_entries().filter(created_at__gte=start)
+    counted = set(
+        RollupSource.objects.filter(day__gte=since, key__startswith="op:").values_list(
+            "key", flat=True
+        )
+    )
+    added = 0
+    for source in _points_sources(entries):
+        if source.key not in counted and source_apply(source):
+            added += 1
+    return added
+
+
+# ------------------------------------------------------------------------ rebuilding
+
+
+def sources_between(first: dt.date, last: dt.date) -> Iterator[Source]:
+    """Every source whose business date is in ``[first, last]``, from the tables."""
+    start, end = local_day_start(first), local_day_start(last + dt.timedelta(days=1))
+    span = Q(created_at__gte=start, created_at__lt=end)
+    for sale in Sale.objects.filter(span).order_by("id").iterator(chunk_size=2000):
+        yield sale_source(sale)
+    reversed_sales = Sale.objects.filter(reversed_at__gte=start, reversed_at__lt=end)
+    for sale in reversed_sales.order_by("id").iterator(chunk_size=2000):
+        source = reversal_source(sale)
+        if source is not None:
+            yield source
+    for ret in SaleReturn.objects.filter(span).order_by("id").iterator(chunk_size=2000):
+        yield return_source(ret)
+    for recharge in Recharge.objects.filter(span).order_by("id").iterator(chunk_size=2000):
+        yield recharge_source(recharge)
+    for refund in Refund.objects.filter(span).order_by("id").iterator(chunk_size=2000):
+        yield refund_source(refund)
+    members = Member.objects.filter(joined_at__gte=start, joined_at__lt=end)
+    for member in members.order_by("id").iterator(chunk_size=2000):
+        yield member_source(member)
+    yield from _points_sources(_points_entries().filter(span))
+
+
+def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
+    """Replace the roll-ups of ``[first, last]`` by what the tables and the ledger say.
+
+    One transaction: readers see the old figures or the new ones. An event delivered later
+    for a source counted here finds its key and adds nothing."""
+    if last < first:
+        raise ValueError("the range ends before it starts")
+    totals: dict[tuple[dt.date, int, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    keys: list[RollupSource] = []
+    with transaction.atomic():
+        removed = DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()[0]
+        RollupSource.objects.filter(day__gte=first, day__lte=last).delete()
+        for source in sources_between(first, last):
+            keys.append(RollupSource(key=source.key, day=source.day))
+            for p in source.parts:
+                if p.metric in DERIVED:
+                    continue  # dated outside the range: recomputed below
+                for store in (p.store_id, CHAIN):
+                    cell = totals[(p.day, store, p.metric, p.dim)]
+                    cell[0] += p.count
+                    cell[1] += p.amount
+        RollupSource.objects.bulk_create(keys, batch_size=2000)
+        DailyFigure.objects.bulk_create(
+            (
+                DailyFigure(day=d, store_id=s, metric=m, dim=dim, count=c, amount=a)
+                for (d, s, m, dim), (c, a) in totals.items()
+            ),
+            batch_size=2000,
+        )
+        _months_refresh(first, last)
+    return {"sources": len(keys), "figures": len(totals), "removed": removed}
+
+
+def _months_refresh(first: dt.date, last: dt.date) -> None:
+    """Recompute the monthly new-member rows of the months ``[first, last]`` touches from
+    the daily rows (which a rebuild has just replaced)."""
+    month = first.replace(day=1)
+    while month <= last:
+        nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        DailyFigure.objects.filter(metric="members_month", day=month).delete()
+        rows = (
+            DailyFigure.objects.filter(metric="members_new", day__gte=month, day__lt=nxt)
+            .values("store_id")
+            .annotate(c=Sum("count"))
+        )
+        DailyFigure.objects.bulk_create(
+            DailyFigure(day=month, store_id=r["store_id"], metric="members_month", count=r["c"])
+            for r in rows
+            if r["c"]
+        )
+        month = nxt

@@ -1,0 +1,164 @@
+"""DM campaigns: a segment, a coupon, consent, progress, and resuming without repeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from huiyuan.care import campaigns, sending
+from huiyuan.care.campaigns import CampaignInput, campaign_create, campaign_report, campaign_start
+from huiyuan.care.models import Campaign, CampaignRecipient, Delivery, OptOut
+from huiyuan.care.testing import outbox
+from huiyuan.core import pii
+from huiyuan.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiyuan.coupons.models import Coupon
+from huiyuan.segments.services import segment_create
+
+pytestmark = pytest.mark.usefixtures("no_quiet_hours")
+
+
+@pytest.fixture
+def audience(make_member, owner, stores):
+    """Five members of the first store, one of whom opted out, in a saved segment."""
+    members = [make_member(name=f"会员{i}") for i in range(5)]
+    segment = segment_create(actor=owner, name="旗舰店会员", definition={"stores": [stores[0].pk]})
+    sending.opt_out(member_id=members[1].pk, source=OptOut.Source.LINK)
+    return segment, members
+
+
+def _mobile(member) -> str:
+    return pii.decrypt(member.mobile_enc)
+
+
+def test_campaign_to_a_segment_with_a_coupon_and_its_report(actors, audience, coupon_template):
+    from huiyuan.core.permissions import Role
+
+    segment, members = audience
+    marketer = actors[Role.MARKETER]
+    campaign = campaign_create(
+        actor=marketer,
+        data=CampaignInput(
+            name="周年庆",
+            template_code="promotion",
+            segment_id=segment.pk,
+            coupon_template_id=coupon_template.pk,
+        ),
+    )
+    assert campaign.status == Campaign.Status.DRAFT
+    campaign = campaign_start(actor=marketer, campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.total, campaign.done, campaign.percent) == (
+        Campaign.Status.DONE,
+        5,
+        5,
+        100,
+    )
+    report = campaign_report(campaign)
+    assert (report.sent, report.failed, report.opted_out, report.coupons, report.redeemed) == (
+        4,
+        0,
+        1,
+        4,
+        0,
+    )
+    assert outbox(_mobile(members[1])) == []
+    body = outbox(_mobile(members[0]))
+    assert len(body) == 1
+    coupon = Coupon.objects.get(member=members[0], source=f"campaign:{campaign.pk}")
+    assert f"会员0您好，旗舰店会员专享活动进行中。送您一张“生日券”，券码{coupon.code}。" in body[0]
+    assert "回TD退订" in body[0]
+    # A coupon used later counts as redeemed in the report.
+    Coupon.objects.filter(pk=coupon.pk).update(status=Coupon.Status.USED)
+    assert campaign_report(campaign).redeemed == 1
+    with pytest.raises(Conflict) as exc:
+        campaign_start(actor=marketer, campaign_id=campaign.pk)
+    assert exc.value.code == "campaign_done"
+
+
+def test_campaign_resumed_after_interruptions_sends_nobody_twice(
+    owner, audience, coupon_template, monkeypatch
+):
+    segment, members = audience
+    monkeypatch.setattr(campaigns, "CHUNK", 2)
+    monkeypatch.setattr(campaigns, "_enqueue_run", lambda pk: None)  # the worker is "down"
+    campaign = campaign_create(
+        actor=owner,
+        data=CampaignInput(
+            name="春季",
+            template_code="promotion",
+            segment_id=segment.pk,
+            coupon_template_id=coupon_template.pk,
+        ),
+    )
+    campaign_start(actor=owner, campaign_id=campaign.pk)
+    # The first worker serves one chunk, then dies.
+    campaigns.campaign_run(campaign.pk, max_chunks=1)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.done) == (Campaign.Status.RUNNING, 2)
+    # The next worker crashes in the middle of its chunk: that chunk leaves nothing behind.
+    real_queue = sending.delivery_queue
+    calls = {"n": 0}
+
+    def crash_on_second(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real_queue(**kwargs)
+
+    monkeypatch.setattr(sending, "delivery_queue", crash_on_second)
+    with pytest.raises(RuntimeError):
+        campaigns.campaign_run(campaign.pk)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.done) == (Campaign.Status.FAILED, 2)
+    monkeypatch.setattr(sending, "delivery_queue", real_queue)
+    # Even a run that lost its place (last member reset) skips whoever was served.
+    Campaign.objects.filter(pk=campaign.pk).update(last_member_id=0, done=0)
+    campaign_start(actor=owner, campaign_id=campaign.pk)
+    campaigns.campaign_run(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DONE
+    for member in members:
+        assert CampaignRecipient.objects.filter(campaign=campaign, member=member).count() == 1
+        expected = 0 if member == members[1] else 1
+        assert Delivery.objects.filter(campaign=campaign, member=member).count() == expected
+        assert (
+            Coupon.objects.filter(member=member, source=f"campaign:{campaign.pk}").count()
+            == expected
+        )
+        assert len(outbox(_mobile(member))) == expected
+
+
+def test_campaign_refusals_change_nothing(actors, owner, audience):
+    from huiyuan.core.permissions import Role
+
+    segment, _ = audience
+    with pytest.raises(PermissionDenied):
+        campaign_create(
+            actor=actors[Role.CASHIER],
+            data=CampaignInput(name="x", template_code="promotion", segment_id=segment.pk),
+        )
+    with pytest.raises(ValidationFailed) as exc:
+        campaign_create(actor=owner, data=CampaignInput(name="x", template_code="verify_code"))
+    assert exc.value.code == "campaign_template_not_marketing"
+    with pytest.raises(ValidationFailed) as exc:
+        campaign_create(actor=owner, data=CampaignInput(name=" ", template_code="promotion"))
+    assert exc.value.code == "campaign_name_required"
+    assert Campaign.objects.count() == 0
+
+
+def test_stalled_campaigns_are_found_for_the_scheduler(owner, audience):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    segment, _ = audience
+    campaign = campaign_create(
+        actor=owner, data=CampaignInput(name="x", template_code="promotion", segment_id=segment.pk)
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.RUNNING, heartbeat_at=timezone.now() - dt.timedelta(minutes=30)
+    )
+    assert campaigns.campaigns_stalled() == [campaign.pk]
+    assert campaigns.campaigns_resume_stalled() == [campaign.pk]
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DONE  # tasks run inline in tests
+    assert Delivery.objects.filter(campaign=campaign).count() == 4

@@ -1,0 +1,12 @@
+"""Referral pages (推荐有礼), same "console" namespace."""
+
+from django.urls import path
+
+from huiyuan.console.referrals import (
+    sections,  # noqa: F401 (importing it registers the member page's referral block)
+    views,
+)
+
+urlpatterns = [
+    path("referrals/", views.referral_home, name="referrals"),
+]
