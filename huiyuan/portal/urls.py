@@ -34,5 +34,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("recharge/", include("huiyuan.portal.recharge.urls")),
     path("pin/", include("huiyuan.portal.pin.urls")),
     path("activities/", include("huiyuan.portal.activities.urls")),
+    path("referral/", include("huiyuan.portal.referral.urls")),
     path("inbox/", include("huiyuan.portal.inbox.urls")),
 ]

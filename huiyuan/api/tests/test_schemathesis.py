@@ -138,6 +138,20 @@ schema.config.generation.update(
 )
 
 
+@schema.hook
+def map_query(ctx: Any, query: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A whole number in a query string is written in digits: JSON Schema counts ``5.0`` as
+    an integer, but as URL text "5.0" is not one, and every id and count in our query
+    strings is read as digits only (``QueryId``, ``QueryInt``). Generated whole floats are
+    sent as the digits they stand for."""
+    if not query:
+        return query
+    return {
+        key: int(value) if isinstance(value, float) and value.is_integer() else value
+        for key, value in query.items()
+    }
+
+
 def _error_code(body: str) -> str:
     try:
         return str(json.loads(body)["error"]["code"])

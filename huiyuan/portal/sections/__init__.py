@@ -35,6 +35,7 @@ SECTIONS: list[Section] = [
     Section("recharge", _("Recharge online"), "portal:recharge:index"),
     Section("pin", _("Payment PIN"), "portal:pin:index"),
     Section("activities", _("Member activities"), "portal:activities:index"),
+    Section("referral", _("Invite friends"), "portal:referral:index"),
     Section("inbox", _("Messages"), "portal:inbox:index"),
     Section("surveys", _("Surveys and feedback"), "portal:surveys:index"),
     Section("privacy", _("My data and privacy"), "portal:privacy:index"),
