@@ -7,13 +7,13 @@ the unique name).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
-from huiyuan.api.schemas.common import ERRORS, MAX_ID, QueryInt
+from huiyuan.api.schemas.common import ERRORS, MAX_ID, In, QueryInt
 from huiyuan.api.schemas.segments import (
     CountOut,
     CrossSellOut,
@@ -40,17 +40,17 @@ router = Router(tags=["segments"])
 SegmentId = Path(..., ge=1, le=MAX_ID, description="Segment id.")
 
 
-class PageQuery(Schema):
-    limit: QueryInt = 100
-    offset: QueryInt = 0
+class PageQuery(In):
+    limit: QueryInt = Field(100, ge=1, le=500)
+    offset: QueryInt = Field(0, ge=0, le=1_000_000)
 
 
-class ListQuery(Schema):
-    q: str = ""
+class ListQuery(In):
+    q: Annotated[str, Field(max_length=50)] = ""
 
 
-class SegmentLevelQuery(Schema):
-    level: str = ""
+class SegmentLevelQuery(In):
+    level: Literal["", "item", "category"] = ""
 
 
 @router.get("/segments", response={200: list[SegmentOut], **ERRORS}, summary="Saved segments")
