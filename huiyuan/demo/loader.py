@@ -33,6 +33,7 @@ from huiyuan.demo.segments import load_segments
 from huiyuan.members import services as member_services
 from huiyuan.members.models import CustomField, Member, Tag
 from huiyuan.members.services import LunarDate, MemberInput
+from huiyuan.selfservice.services import member_password_set
 from huiyuan.stores import services as store_services
 from huiyuan.stores import two_factor
 from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
@@ -40,6 +41,7 @@ from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
 # Public by design: the demo logins are printed. It passes the validators (9 characters,
 # not a common password, not all digits).
 DEMO_PASSWORD = "demo12345"  # noqa: S105
+DEMO_PORTAL_PASSWORD = "Huiyuan-demo-2026"  # noqa: S105 - the sample member on the portal
 # The owner and the HQ admin also pass a second factor (the policy is on in the demo as in
 # production). Public by design too, and printed: the key to add to an authenticator app
 # (Base32, time-based, 6 digits) and backup codes, which work once each and are put back
@@ -570,4 +572,6 @@ def load_demo(
         member = Member.objects.filter(mobile_hash=pii.keyed_hash(sample.data.mobile)).first()
         if member is not None:
             result.sample, result.sample_code = sample, member.code
+            # The sample member signs in to the member portal (/m/) with this password.
+            member_password_set(member_id=member.pk, password=DEMO_PORTAL_PASSWORD)
     return result

@@ -223,6 +223,12 @@ def _set_password(member_id: int, password: str) -> None:
     )
 
 
+def member_password_set(*, member_id: int, password: str) -> None:
+    """Give a member a portal password (the demo chain's sample member; members set their
+    own in the portal). The password rules apply."""
+    _set_password(member_id, _clean_password(password))
+
+
 # ---------------------------------------------------------------------- documents
 
 

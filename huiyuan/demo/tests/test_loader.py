@@ -15,6 +15,7 @@ from huiyuan.core import china
 from huiyuan.core.permissions import Role
 from huiyuan.demo import loader, people
 from huiyuan.members.models import CustomField, Member, Tag
+from huiyuan.selfservice.services import signin_password
 from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
 
 NOW = timezone.make_aware(dt.datetime(2026, 3, 15, 11, 30))
@@ -158,6 +159,11 @@ def test_command_prints_logins_and_key_once():
         assert spec.username in text
     assert loader.DEMO_PASSWORD in text
     assert "hy_" in text
+    assert "/m/ — " in text and loader.DEMO_PORTAL_PASSWORD in text
+    # The printed portal sign-in works.
+    mobile = text.split("signs in with mobile ", 1)[1].split(" ", 1)[0]
+    member = signin_password(mobile=mobile, password=loader.DEMO_PORTAL_PASSWORD)
+    assert member.mobile_masked.endswith(mobile[-4:])
 
     out = io.StringIO()
     call_command("demo", "--members", "15", stdout=out)

@@ -103,6 +103,11 @@ class Command(BaseCommand):
                 f"Try the member search: mobile {sample.mobile}, member number "
                 f"{result.sample_code}, or initials '{pinyin_initials(sample.name)}' ({sample.name})."
             )
+            out.write(
+                f"Member portal (on a phone): http://127.0.0.1:{options['port']}/m/ — "
+                f"{sample.name} signs in with mobile {sample.mobile} and password "
+                f"{loader.DEMO_PORTAL_PASSWORD}."
+            )
 
 
 def _width(text: str) -> int:
