@@ -47,6 +47,7 @@ from huiyuan.core.errors import DomainError, PermissionDenied
 from huiyuan.core.permissions import ROLE_LABELS, Actor, Perm, Role, require
 from huiyuan.members import selectors, services
 from huiyuan.members.models import CustomField, Member
+from huiyuan.members.pii_exports import member_export_reveal
 from huiyuan.stores import services as store_services
 from huiyuan.stores.models import Staff, Store
 
@@ -259,7 +260,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def _export_row(member: Member) -> list[str]:
+def _export_row(member: Member, *, reveal: bool = False) -> list[str]:
     frozen = []
     if member.earn_frozen:
         frozen.append(_("earning"))
@@ -269,10 +270,11 @@ def _export_row(member: Member) -> list[str]:
         member.code,
         member.name,
         str(member.get_gender_display()),
-        member.mobile_masked,  # masked for every role: an export leaves the system
+        # Masked unless the viewer may see personal data and asked for it (audited).
+        member.mobile if reveal else member.mobile_masked,
         member.birthday.isoformat() if member.birthday else "",
         str(member.get_birthday_calendar_display()) if member.birthday else "",
-        member.id_number_masked,
+        member.id_number if reveal else member.id_number_masked,
         member.region,
         member.occupation,
         member.email,
@@ -296,6 +298,11 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     members = selectors.member_list(
         actor=actor, filters=form.to_filters(), exact_elsewhere=False
     ).prefetch_related("tags")
+    reveal = request.GET.get("reveal") == "1"
+    if reveal:
+        query = request.GET.copy()
+        query.pop("reveal", None)
+        member_export_reveal(actor=actor, count=members.count(), filters=query.urlencode())
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="huiyuan-export-")
     os.close(handle)
     try:
@@ -307,7 +314,7 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
             sheet.write_string(0, col, str(title), header)
         sheet.freeze_panes(1, 0)
         for row, member in enumerate(members.iterator(chunk_size=1000), start=1):
-            for col, value in enumerate(_export_row(member)):
+            for col, value in enumerate(_export_row(member, reveal=reveal)):
                 sheet.write_string(row, col, value)
         workbook.close()
         stream = open(path, "rb")  # FileResponse closes it

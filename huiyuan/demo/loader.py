@@ -117,10 +117,11 @@ TAGS = (
 )
 
 SKIN_TYPES = ["干性", "油性", "混合性", "中性", "敏感性"]
+FUELS = ["92#汽油", "95#汽油", "0#柴油"]
 CUSTOM_FIELDS: tuple[dict[str, Any], ...] = (
     {"key": "plate_no", "label": "车牌号", "kind": CustomField.Kind.TEXT},
     {"key": "skin_type", "label": "肤质", "kind": CustomField.Kind.CHOICE, "choices": SKIN_TYPES},
-    {"key": "pet_count", "label": "宠物数", "kind": CustomField.Kind.NUMBER},
+    {"key": "fuel_grade", "label": "常用油品", "kind": CustomField.Kind.CHOICE, "choices": FUELS},
     {"key": "anniversary", "label": "结婚纪念日", "kind": CustomField.Kind.DATE},
     {"key": "wechat_opt_in", "label": "接受微信推送", "kind": CustomField.Kind.BOOL},
 )
@@ -408,8 +409,8 @@ def _custom_values(rng: random.Random, gender: str, today: dt.date) -> dict[str,
         values["plate_no"] = people.plate_number(rng)
     if rng.random() < (0.45 if gender == "F" else 0.1):
         values["skin_type"] = rng.choice(SKIN_TYPES)
-    if rng.random() < 0.15:
-        values["pet_count"] = rng.choice((1, 1, 1, 2, 2, 3))
+    if "plate_no" in values and rng.random() < 0.8:
+        values["fuel_grade"] = rng.choice(FUELS[:2] * 4 + FUELS[2:])
     if rng.random() < 0.08:
         values["anniversary"] = (today - dt.timedelta(days=rng.randrange(365, 9000))).isoformat()
     if rng.random() < 0.6:

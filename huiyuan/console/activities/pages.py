@@ -8,19 +8,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.activities import selectors, services
 from huiyuan.activities.models import Activity, Signup
 from huiyuan.console.activities.forms import ActivityForm, ActivitySearchForm, CancelForm
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.members.models import Member
 from huiyuan.stores.models import Store
 
@@ -30,6 +34,18 @@ FIELDS = {
     "coupon_template_id": "coupon_template",
     "store_ids": "stores",
 }
+
+SignupRow = tuple[Signup, str, str]  # the sign-up, the member's name and number
+SIGNUP_COLUMNS: tuple[Column[SignupRow], ...] = (
+    Column(_l("Member number"), lambda r: r[2], width=14),
+    Column(_l("Member"), lambda r: r[1], width=12),
+    Column(_l("Status"), lambda r: r[0].get_status_display(), width=10),
+    Column(_l("Sign-up fee"), lambda r: r[0].fee_fen, "money", 10),
+    Column(_l("Fee refunded"), lambda r: r[0].refund_fen or None, "money", 10),
+    Column(_l("Signed up at"), lambda r: r[0].created_at, "moment", 18),
+    Column(_l("Attended at"), lambda r: r[0].attended_at, "moment", 18),
+    Column(_l("Cancel reason"), lambda r: r[0].cancel_reason, width=20),
+)
 
 
 def show_error(form: Any, exc: DomainError) -> None:
@@ -197,7 +213,7 @@ def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 @staff_view
-def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponseBase:
     actor = request_actor(request)
     activity = _get(actor, activity_id)
     signups = selectors.signups_of(actor=actor, activity_id=activity.pk)
@@ -208,6 +224,13 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         Member.objects.filter(pk__in={s.member_id for s in signups}).values_list("pk", "code")
     )
     rows = [(s, names.get(s.member_id, ""), codes.get(s.member_id, "")) for s in signups]
+    if wants_xlsx(request):
+        return xlsx_download(
+            name=f"activity-{activity.code}",
+            title=activity.name,
+            columns=SIGNUP_COLUMNS,
+            rows=rows,
+        )
     now = timezone.now()
     return render(
         request,

@@ -10,9 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huiyuan.catalog import selectors, services
@@ -21,16 +23,29 @@ from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.catalog.common import catalog_viewer, product_or_404
 from huiyuan.console.catalog.forms import ProductForm, ProductSearchForm
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 
 PAGE_SIZE = 25
 ALIASES = {"category_id": "category", "list_price_fen": "list_price"}
+EXPORT_COLUMNS: tuple[Column[Product], ...] = (
+    Column(_l("SKU"), lambda p: p.sku, width=14),
+    Column(_l("Barcode"), lambda p: p.barcode, width=16),
+    Column(_l("Product name"), lambda p: p.name, width=24),
+    Column(_l("Specification"), lambda p: p.spec, width=10),
+    Column(_l("Category"), lambda p: p.category.name if p.category else "", width=12),
+    Column(_l("Kind"), lambda p: p.get_kind_display(), width=10),
+    Column(_l("Unit"), lambda p: p.get_unit_display(), width=8),
+    Column(_l("List price"), lambda p: p.list_price_fen, "money", 12),
+    Column(_l("Status"), lambda p: p.get_status_display(), width=8),
+)
 
 
 @login_required
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: HttpRequest) -> HttpResponseBase:
     actor, rights = catalog_viewer(request)
     choices = selectors.category_choices()
     form = ProductSearchForm(request.GET or None, choices=choices)
@@ -47,6 +62,13 @@ def product_list(request: HttpRequest) -> HttpResponse:
         status=filters.get("status") or "",
         kind=filters.get("kind") or "",
     )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="products",
+            title=_("Products"),
+            columns=EXPORT_COLUMNS,
+            rows=products.iterator(chunk_size=1000),
+        )
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     prices = selectors.prices_in_force(

@@ -9,8 +9,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huiyuan.console.config.common import refuse_if_forbidden
@@ -22,15 +24,31 @@ from huiyuan.console.coupons.forms import (
     TemplateForm,
     initial_of,
 )
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.coupons import dryrun, groupbuy, selectors, services
-from huiyuan.coupons.models import CouponTemplate, IssueBatch
+from huiyuan.coupons.models import Coupon, CouponTemplate, IssueBatch
 from huiyuan.members import selectors as member_selectors
 from huiyuan.members.models import Member
 
 PAGE = 100
+EXPORT_COLUMNS: tuple[Column[Coupon], ...] = (
+    Column(_l("Coupon code"), lambda c: c.code, width=16),
+    Column(_l("Coupon template"), lambda c: c.template.name, width=20),
+    Column(_l("Member number"), lambda c: c.member.code, width=14),
+    Column(_l("Member"), lambda c: c.member.name, width=12),
+    Column(_l("Channel"), lambda c: c.get_channel_display(), width=10),
+    Column(_l("Issued at"), lambda c: c.issued_at, "moment", 18),
+    Column(_l("Valid from"), lambda c: c.valid_from, "date", 12),
+    Column(_l("Valid to"), lambda c: c.valid_to, "date", 12),
+    Column(_l("Status"), lambda c: c.get_status_display(), width=8),
+    Column(_l("Used at"), lambda c: c.used_at, "moment", 18),
+    Column(_l("Discount"), lambda c: c.discount_fen, "money", 10),
+    Column(_l("Sale amount"), lambda c: c.sale_payable_fen or None, "money", 12),
+)
 
 
 def _key(request: HttpRequest) -> str:
@@ -241,7 +259,7 @@ def batch_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @staff_view
-def coupon_list(request: HttpRequest) -> HttpResponse:
+def coupon_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     template_id = str(request.GET.get("template", "")).strip()
     status = str(request.GET.get("status", "")).strip()
@@ -257,6 +275,13 @@ def coupon_list(request: HttpRequest) -> HttpResponse:
     )
     if member_text and member is None:
         rows = rows.none()
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="coupons",
+            title=_("Coupons issued"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     return render(
         request,
         "console/coupons/coupons.html",

@@ -14,21 +14,35 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
 from huiyuan.console.events.forms import EventFilterForm
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.events import selectors, services
 from huiyuan.events.models import OutboxEvent
 from huiyuan.events.names import event_label
 
 PAGE_SIZE = 50
 TONES = {"pending": "yellow", "done": "green", "failed": "red"}
+EXPORT_COLUMNS: tuple[Column[OutboxEvent], ...] = (
+    Column(_l("Event number"), lambda e: e.pk, "number", 10),
+    Column(_l("Event"), lambda e: event_label(e.name), width=24),
+    Column(_l("Code"), lambda e: e.name, width=24),
+    Column(_l("Occurred at"), lambda e: e.occurred_at, "moment", 18),
+    Column(_l("Status"), lambda e: e.get_status_display(), width=10),
+    Column(_l("Member"), lambda e: e.member_id, "number", 10),
+    Column(_l("Attempts"), lambda e: e.attempts, "number", 8),
+    Column(_l("Last error"), lambda e: e.last_error, width=40),
+)
 
 
 def _actor(request: HttpRequest, perm: Perm) -> Actor:
@@ -53,7 +67,7 @@ def _row(event: OutboxEvent) -> dict[str, Any]:
 
 
 @login_required
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request, Perm.EVENT_VIEW)
     form = EventFilterForm(request.GET or None)
     filters = selectors.EventFilters()
@@ -63,6 +77,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
             name=data["name"], status=data["status"], member_id=data["member"]
         )
     events = selectors.event_list(actor=actor, filters=filters)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="events",
+            title=_("Domain events"),
+            columns=EXPORT_COLUMNS,
+            rows=events.iterator(chunk_size=1000),
+        )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

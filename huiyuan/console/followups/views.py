@@ -8,11 +8,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.followups.forms import (
     AssignForm,
     AttemptForm,
@@ -26,6 +29,7 @@ from huiyuan.console.views import staff_view
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.followups import selectors, services
 from huiyuan.followups.models import Followup, FollowupPolicy
 from huiyuan.members.models import Member
@@ -33,6 +37,18 @@ from huiyuan.stores.models import Store
 
 PAGE_SIZE = 30
 VIEWS = ("mine", "queue", "overdue", "all")
+EXPORT_COLUMNS: tuple[Column[Followup], ...] = (
+    Column(_l("Member number"), lambda f: f.member.code, width=14),
+    Column(_l("Member"), lambda f: f.member.name, width=12),
+    Column(_l("Reason"), lambda f: f.get_reason_display(), width=12),
+    Column(_l("Store"), lambda f: f.store.name, width=12),
+    Column(_l("Assignee"), lambda f: str(f.assignee or ""), width=12),
+    Column(_l("Due date"), lambda f: f.due_date, "date", 12),
+    Column(_l("Status"), lambda f: f.get_status_display(), width=10),
+    Column(_l("Attempts"), lambda f: f.attempts, "number", 8),
+    Column(_l("Note"), lambda f: f.note, width=40),
+    Column(_l("Created at"), lambda f: f.created_at, "moment", 18),
+)
 
 
 def stores_of(actor: Actor) -> QuerySet[Store]:
@@ -49,7 +65,7 @@ def _show(form: Any, exc: DomainError) -> None:
 
 
 @staff_view
-def followup_list(request: HttpRequest) -> HttpResponse:
+def followup_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     require(actor, Perm.FOLLOWUP_VIEW)
     view = request.GET.get("view") or "mine"
@@ -71,6 +87,13 @@ def followup_list(request: HttpRequest) -> HttpResponse:
             store_id=store_id,
             status=f.get("status") or "",
             reason=f.get("reason") or "",
+        )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="followups",
+            title=_("Follow-ups"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
         )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = {

@@ -3,19 +3,24 @@ reorder point and a manual adjustment for one product at one store."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.catalog.models import Product
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.stock.common import PAGE_SIZE, my_stores, stock_viewer
 from huiyuan.console.stock.forms import (
     AdjustForm,
@@ -26,8 +31,31 @@ from huiyuan.console.stock.forms import (
     units,
 )
 from huiyuan.core.errors import DomainError
+from huiyuan.core.xlsx import Column
 from huiyuan.stock import selectors, services
 from huiyuan.stock.exports import levels_export
+from huiyuan.stock.models import Movement
+
+
+def _units(milli: int | None) -> Decimal | None:
+    return None if milli is None else Decimal(milli) / 1000
+
+
+MOVEMENT_COLUMNS: tuple[Column[Movement], ...] = (
+    Column(_l("Time"), lambda m: m.created_at, "moment", 18),
+    Column(_l("Store"), lambda m: m.store.name, width=12),
+    Column(_l("SKU"), lambda m: m.product.sku, width=14),
+    Column(_l("Product"), lambda m: m.product.name, width=22),
+    Column(_l("Kind"), lambda m: m.get_kind_display(), width=10),
+    Column(_l("Quantity"), lambda m: _units(m.quantity_milli), "number", 10),
+    Column(_l("On hand after"), lambda m: _units(m.balance_after_milli), "number", 12),
+    Column(_l("Unit cost"), lambda m: m.unit_cost_fen, "money", 10),
+    Column(_l("Cost amount"), lambda m: m.cost_fen, "money", 10),
+    Column(_l("Supplier"), lambda m: m.supplier, width=14),
+    Column(_l("Reason"), lambda m: m.reason, width=20),
+    Column(_l("Reference"), lambda m: m.reference, width=14),
+    Column(_l("By"), lambda m: m.actor_label, width=10),
+)
 
 
 @login_required
@@ -67,7 +95,7 @@ def level_export(request: HttpRequest) -> FileResponse:
 
 
 @login_required
-def movement_list(request: HttpRequest) -> HttpResponse:
+def movement_list(request: HttpRequest) -> HttpResponseBase:
     actor, rights = stock_viewer(request)
     form = MovementFilterForm(request.GET or None, stores=my_stores(actor))
     data = form.cleaned_data if form.is_valid() else {}
@@ -79,6 +107,13 @@ def movement_list(request: HttpRequest) -> HttpResponse:
     )
     product_id: int | None = data.get("product")
     product = Product.objects.filter(pk=product_id).first() if product_id else None
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="stock-movements",
+            title=_("Stock movements"),
+            columns=MOVEMENT_COLUMNS,
+            rows=qs.iterator(chunk_size=1000),
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -5,30 +5,54 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.followups.forms import staff_choices
 from huiyuan.console.followups.views import stores_of
 from huiyuan.console.surveys.forms import FeedbackFilterForm, FeedbackForm, ReplyForm, StatusForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.permissions import Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.members.models import Member
 from huiyuan.surveys import selectors, services
-from huiyuan.surveys.models import Reply
+from huiyuan.surveys.models import Feedback, Reply
+
+EXPORT_COLUMNS: tuple[Column[Feedback], ...] = (
+    Column(_l("Feedback number"), lambda f: f.pk, "number", 8),
+    Column(_l("Filed at"), lambda f: f.created_at, "moment", 18),
+    Column(_l("Member number"), lambda f: f.member.code, width=14),
+    Column(_l("Member"), lambda f: f.member.name, width=12),
+    Column(_l("Category"), lambda f: f.get_category_display(), width=10),
+    Column(_l("Store"), lambda f: f.store.name if f.store else "", width=12),
+    Column(_l("Status"), lambda f: f.get_status_display(), width=10),
+    Column(_l("Handled by"), lambda f: str(f.owner or ""), width=12),
+    Column(_l("Content"), lambda f: f.text, width=50),
+    Column(_l("Resolved at"), lambda f: f.resolved_at, "moment", 18),
+)
 
 
 @staff_view
-def feedback_list(request: HttpRequest) -> HttpResponse:
+def feedback_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     form = FeedbackFilterForm(request.GET or None)
     f = form.cleaned_data if form.is_valid() else {}
     rows = selectors.feedback_list(
         actor=actor, status=f.get("status") or "", category=f.get("category") or ""
     )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="feedback",
+            title=_("Feedback and complaints"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     return render(
         request,
