@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from huiyuan.console import views
+from huiyuan.console import savedfilters, views
 
 app_name = "console"
 urlpatterns = [
@@ -21,6 +21,12 @@ urlpatterns = [
     path("members/<int:member_id>/terminate/", views.member_terminate, name="member_terminate"),
     path("members/<int:member_id>/merge/", views.member_merge, name="member_merge"),
     path("members/<int:member_id>/reveal/", views.member_reveal, name="member_reveal"),
+    path("filters/save/", savedfilters.saved_filter_save, name="saved_filter_save"),
+    path(
+        "filters/<int:filter_id>/delete/",
+        savedfilters.saved_filter_delete,
+        name="saved_filter_delete",
+    ),
     # Sign-in pages live in auth/urls.py, back-office pages in urls_admin.py (same namespace).
     path("", include("huiyuan.console.auth.urls")),
     path("", include("huiyuan.console.urls_admin")),

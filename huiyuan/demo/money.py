@@ -224,11 +224,11 @@ def _opening_hours(rng: random.Random, moment: dt.datetime, latest: dt.datetime)
 def _visit_count(rng: random.Random) -> int:
     """Most come back a few times; a few are regulars; some never return."""
     roll = rng.random()
-    if roll < 0.2:
+    if roll < 0.25:
         return 0
-    if roll < 0.9:
-        return rng.randint(1, 5)
-    return rng.randint(6, 14)
+    if roll < 0.92:
+        return rng.randint(1, 4)
+    return rng.randint(5, 12)
 
 
 def _recharge(

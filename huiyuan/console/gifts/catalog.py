@@ -5,21 +5,34 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.gifts.common import or_404, show_error
 from huiyuan.console.gifts.forms import GiftCreateForm, GiftForm, GiftSearchForm, RestockForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.gifts import selectors, services
 from huiyuan.gifts.models import Gift
 
 PAGE_SIZE = 25
+EXPORT_COLUMNS: tuple[Column[Gift], ...] = (
+    Column(_l("Gift code"), lambda g: g.code, width=14),
+    Column(_l("Gift name"), lambda g: g.name, width=22),
+    Column(_l("Points price"), lambda g: g.points_price, "number", 10),
+    Column(_l("Cash top-up"), lambda g: g.cash_fen or None, "money", 10),
+    Column(_l("Gift stock"), lambda g: g.stock, "number", 8),
+    Column(_l("Status"), lambda g: g.get_status_display(), width=8),
+    Column(_l("Description"), lambda g: g.description, width=30),
+)
 
 
 def _input(data: dict[str, object]) -> services.GiftInput:
@@ -33,13 +46,17 @@ def _input(data: dict[str, object]) -> services.GiftInput:
 
 
 @staff_view
-def gift_list(request: HttpRequest) -> HttpResponse:
+def gift_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     form = GiftSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.gift_list(
         actor=actor, query=filters.get("q") or "", status=filters.get("status") or ""
     )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="gifts", title=_("Gift catalog"), columns=EXPORT_COLUMNS, rows=rows.iterator()
+        )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

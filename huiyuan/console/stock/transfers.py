@@ -10,26 +10,62 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.stock.common import PAGE_SIZE, all_stores, my_stores, not_found, stock_viewer
 from huiyuan.console.stock.forms import TransferForm, TransferLineFormSet, to_milli
 from huiyuan.core.errors import DomainError, NotFound
+from huiyuan.core.xlsx import Column
 from huiyuan.stock import selectors, services
-from huiyuan.stock.models import Transfer
+from huiyuan.stock.models import Transfer, TransferLine
+
+
+def _units(milli: int | None) -> Decimal | None:
+    return None if milli is None else Decimal(milli) / 1000
+
+
+# One row per line sent, so a spreadsheet can sum by product or store.
+LINE_COLUMNS: tuple[Column[TransferLine], ...] = (
+    Column(_l("Transfer number"), lambda n: n.transfer_id, "number", 10),
+    Column(_l("Sending store"), lambda n: n.transfer.from_store.name, width=12),
+    Column(_l("Receiving store"), lambda n: n.transfer.to_store.name, width=12),
+    Column(_l("Status"), lambda n: n.transfer.get_status_display(), width=10),
+    Column(_l("Sent at"), lambda n: n.transfer.sent_at, "moment", 18),
+    Column(_l("Received at"), lambda n: n.transfer.received_at, "moment", 18),
+    Column(_l("SKU"), lambda n: n.product.sku, width=14),
+    Column(_l("Product"), lambda n: n.product.name, width=22),
+    Column(_l("Quantity sent"), lambda n: Decimal(n.sent_milli) / 1000, "number", 10),
+    Column(_l("Quantity received"), lambda n: _units(n.received_milli), "number", 10),
+    Column(_l("Note"), lambda n: n.transfer.note, width=20),
+)
 
 
 @login_required
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: HttpRequest) -> HttpResponseBase:
     actor, rights = stock_viewer(request)
     status = request.GET.get("status", "")
     qs = selectors.transfer_list(
         actor=actor, status=status if status in Transfer.Status.values else ""
     )
+    if wants_xlsx(request):
+        lines = (
+            TransferLine.objects.filter(transfer__in=qs.order_by())
+            .select_related("transfer__from_store", "transfer__to_store", "product")
+            .order_by("-transfer_id", "id")
+        )
+        return xlsx_download(
+            name="stock-transfers",
+            title=_("Transfers"),
+            columns=LINE_COLUMNS,
+            rows=lines.iterator(chunk_size=1000),
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -156,6 +156,8 @@ def test_stock_movements_export_in_units_and_yuan(client_for, owner, stores, pro
         ("/stock/purchases/", ("入库单号", "入库时间")),
         ("/followups/", ("会员号", "会员")),
         ("/events/", ("事件编号", "事件")),
+        ("/gifts/", ("礼品编号", "礼品名称")),
+        ("/stock/transfers/", ("调拨单号", "调出门店")),
     ],
 )
 def test_every_wired_list_offers_the_export(client_for, url, header):
