@@ -88,3 +88,15 @@ def test_other_lists_offer_saved_filters(client_for):
         html = client.get(url).content.decode()
         assert 'data-testid="save-filter"' in html
         assert f'value="{page}"' in html
+
+
+def test_a_frozen_member_shows_one_badge_on_the_list(client_for, make_member, owner):
+    from huiyuan.members.services import member_freeze
+
+    member = make_member(name="王小明", mobile="13700000001")
+    member_freeze(actor=owner, member_id=member.pk, earning=False, spending=True, reason="挂失")
+    html = client_for(Role.OWNER).get("/members/", {"status": "frozen"}).content.decode()
+    row = html[html.index("王小明") :]
+    row = row[: row.index("</tr>")]
+    assert "冻结消费" in row
+    assert "bg-green-lt" not in row
