@@ -302,6 +302,83 @@ def benefit_close_locked(
     )
 
 
+def benefit_sell_online(
+    *,
+    actor: Actor,
+    plan_id: int,
+    member_id: int,
+    card_id: int | None,
+    store_id: int,
+    amount_fen: int,
+    method: str,
+    idempotency_key: str,
+) -> MemberBenefit:
+    """A card paid online (a verified payment of an online order, ``huiyuan.payments``).
+
+    Decided under the member's lock as the counter decides a sale of the plan: the member's
+    card of the same plan is renewed by one term, none (or an ended one) opens a new card,
+    a card of another plan refuses (``benefit_held``). ``amount_fen`` is what was paid: the
+    card's value grows by it. The idempotency key (the order's) books it once.
+    """
+    require(actor, Perm.SALE_CREATE)
+    _check_method(method)
+    if not _int(plan_id):
+        raise NotFound(_("Plan not found."), code="plan_not_found")
+    if not _int(amount_fen) or amount_fen < 0:
+        raise ValidationFailed(_("Enter an amount above zero."), code="invalid_amount")
+
+    def perform() -> MemberBenefit:
+        now = timezone.now()
+        today = local_date(now)
+        _require_member(member_lock(member_id))
+        plan = BenefitPlan.objects.filter(pk=plan_id).first()
+        if plan is None:
+            raise NotFound(_("Plan not found."), code="plan_not_found")
+        if not plan.active:
+            raise Conflict(
+                _("%(plan)s is not on sale.") % {"plan": plan.name}, code="plan_not_on_sale"
+            )
+        held = locked_active(member_id)
+        if held is not None and held.valid_until is not None and held.valid_until < today:
+            benefit_close_locked(actor, held, MemberBenefit.Status.EXPIRED, now)
+            held = None
+        if held is not None and held.plan_id != plan.pk:
+            raise Conflict(
+                _("The member holds %(held)s: upgrade it on the member page instead.")
+                % {"held": held.name},
+                code="benefit_held",
+            )
+        if held is not None:
+            benefit_renew_locked(
+                actor=actor,
+                benefit=held,
+                paid_fen=amount_fen,
+                now=now,
+                store_id=store_id,
+                sale_id=None,
+                method=method,
+            )
+            return held
+        return benefit_open(
+            actor=actor,
+            plan=plan,
+            member_id=member_id,
+            card_id=card_id,
+            store_id=store_id,
+            paid_fen=amount_fen,
+            now=now,
+        )
+
+    return command_run(
+        actor=actor,
+        key=idempotency_key,
+        kind="benefit_online",
+        payload={"plan": plan_id, "member": member_id, "amount": amount_fen, "method": method},
+        perform=perform,
+        load=lambda pk: MemberBenefit.objects.select_related("plan").get(pk=pk),
+    )
+
+
 # -------------------------------------------------------------- upgrade and refund
 
 

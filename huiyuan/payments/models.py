@@ -20,18 +20,26 @@ class Provider(models.TextChoices):
 
 
 class OnlineOrder(models.Model):
-    """An online recharge order (在线充值订单)."""
+    """An online order (在线订单): a recharge of a card, or a benefit card bought or renewed."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
         PAID = "paid", _("Payment received")
         FAILED = "failed", _("Paid, recharge refused")
 
+    class Purpose(models.TextChoices):
+        RECHARGE = "recharge", _("Recharge")
+        BENEFIT_BUY = "benefit_buy", _("Benefit card purchase")
+        BENEFIT_RENEW = "benefit_renew", _("Benefit card renewal")
+
     class Channel(models.TextChoices):
         PORTAL = "portal", _("Member portal")
         API = "api", _("API")
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.RECHARGE
+    )
     provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="+")
@@ -52,6 +60,17 @@ class OnlineOrder(models.Model):
     recharge = models.OneToOneField(
         "wallet.Recharge", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A benefit card's order: the plan paid for, and the card it opened or renewed.
+    benefit_plan = models.ForeignKey(
+        "benefits.BenefitPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    benefit = models.ForeignKey(
+        "benefits.MemberBenefit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     failure_code = models.CharField(max_length=60, blank=True)
     created_by = models.CharField(max_length=100)
     created_at = models.DateTimeField(db_index=True)
@@ -63,6 +82,10 @@ class OnlineOrder(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_fen__gt=0), name="payments_order_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose="recharge") | models.Q(benefit_plan__isnull=False),
+                name="payments_order_benefit_has_plan",
             ),
         ]
 

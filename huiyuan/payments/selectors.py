@@ -18,7 +18,7 @@ def notify_base_url(request_origin: str) -> str:
 
 
 def _orders() -> QuerySet[OnlineOrder]:
-    return OnlineOrder.objects.select_related("card", "store", "package")
+    return OnlineOrder.objects.select_related("card", "store", "package", "benefit_plan")
 
 
 def order_list(

@@ -37,6 +37,8 @@ def _labels() -> tuple[dict[str, str], dict[str, str]]:
             "returns": _("Returns"),
             "recharges": _("Recharges"),
             "refunds": _("Stored-value refunds"),
+            "benefit_upgrades": _("Benefit card upgrades"),
+            "benefit_refunds": _("Benefit card refunds"),
         },
         {
             "cash": _("Cash"),

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
-from huiyuan.core.errors import DomainError
+from huiyuan.benefits.services import benefit_sell_online
+from huiyuan.core.errors import Conflict, DomainError
 from huiyuan.events.services import event_emit
 from huiyuan.payments.models import OnlineOrder, PaymentNotification, Provider
 from huiyuan.payments.providers import provider_get
@@ -80,24 +82,43 @@ def _book(order: OnlineOrder, notice: PaidNotice, provider: str) -> str:
     now = timezone.now()
     before = {"status": order.status}
     try:
-        recharge = wallet_recharge(
-            actor=actor,
-            card_id=order.card_id,
-            amount_fen=order.amount_fen,
-            method=METHODS[Provider(provider)],
-            idempotency_key=recharge_key(order),
-            package_id=order.package_id,
-        )
+        with transaction.atomic():  # a refusal rolls back what the booking wrote
+            if order.purpose == OnlineOrder.Purpose.RECHARGE:
+                recharge = wallet_recharge(
+                    actor=actor,
+                    card_id=order.card_id,
+                    amount_fen=order.amount_fen,
+                    method=METHODS[Provider(provider)],
+                    idempotency_key=recharge_key(order),
+                    package_id=order.package_id,
+                )
+                order.recharge = recharge
+                order.bonus_fen = recharge.bonus_fen
+            else:
+                # A benefit card bought or renewed: the benefits service decides under the
+                # member's lock (opens, or renews the card of the same plan) — once per order.
+                if order.member_id is None or order.benefit_plan_id is None:
+                    raise Conflict(_("The member is not active."), code="member_not_active")
+                benefit = benefit_sell_online(
+                    actor=actor,
+                    plan_id=order.benefit_plan_id,
+                    member_id=order.member_id,
+                    card_id=order.card_id,
+                    store_id=order.store_id,
+                    amount_fen=order.amount_fen,
+                    method=METHODS[Provider(provider)],
+                    idempotency_key=recharge_key(order),
+                )
+                order.benefit = benefit
     except DomainError as refusal:
         # Paid, but the counter's rules refuse it now (the card was frozen, the limit
-        # reached meanwhile): the order says so; the money goes back by hand (out of scope).
+        # reached, another benefit card bought meanwhile): the order says so; the money goes
+        # back by hand (out of scope).
         order.status = OnlineOrder.Status.FAILED
         order.failure_code = refusal.code[:60]
         outcome = Outcome.RECHARGE_REFUSED
     else:
         order.status = OnlineOrder.Status.PAID
-        order.recharge = recharge
-        order.bonus_fen = recharge.bonus_fen
         outcome = Outcome.ACCEPTED
     order.provider_trade_no = notice.trade_no[:64]
     order.paid_at = now
@@ -107,6 +128,7 @@ def _book(order: OnlineOrder, notice: PaidNotice, provider: str) -> str:
             "failure_code",
             "recharge",
             "bonus_fen",
+            "benefit",
             "provider_trade_no",
             "paid_at",
         ]
@@ -123,6 +145,8 @@ def _book(order: OnlineOrder, notice: PaidNotice, provider: str) -> str:
             "trade_no": order.provider_trade_no,
             "amount": order.amount_fen,
             "failure": order.failure_code,
+            "purpose": order.purpose,
+            "benefit": order.benefit_id,
         },
     )
     event_emit(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.benefits.models import BenefitPlan, MemberBenefit
 from huiyuan.cards.locks import card_lock
 from huiyuan.cards.services import card_require_usable
 from huiyuan.core.clock import local_date
@@ -27,7 +28,7 @@ from huiyuan.ledger.commands import command_run
 from huiyuan.members.models import Member
 from huiyuan.payments.models import OnlineOrder
 from huiyuan.payments.providers import provider_get
-from huiyuan.payments.providers.base import OrderRequest, ProviderError
+from huiyuan.payments.providers.base import OrderRequest, PaymentProvider, ProviderError
 from huiyuan.payments.services.common import member_self
 from huiyuan.selfservice.actor import MemberActor, own
 from huiyuan.stores.scope import ScopeOp, scope_require
@@ -180,6 +181,18 @@ def online_order_create(
     else:
         with transaction.atomic():
             order = perform()
+    return _register(
+        order,
+        adapter,
+        str(_("Card recharge %(amount)s") % {"amount": fen_to_yuan_str(amount_fen)}),
+        return_url,
+    )
+
+
+def _register(
+    order: OnlineOrder, adapter: PaymentProvider, subject: str, return_url: str
+) -> OnlineOrder:
+    """Register the order with the provider (once): what the payer's client needs."""
     if order.pay_url or order.qr_content:
         return order  # a replay: already registered with the provider
     try:
@@ -187,9 +200,7 @@ def online_order_create(
             OrderRequest(
                 number=order.number,
                 amount_fen=order.amount_fen,
-                subject=str(
-                    _("Card recharge %(amount)s") % {"amount": fen_to_yuan_str(amount_fen)}
-                ),
+                subject=subject[:100],
                 notify_url=order.notify_url,
                 return_url=return_url.replace("{number}", order.number),
             )
@@ -204,3 +215,97 @@ def online_order_create(
     )
     order.pay_url, order.qr_content = instruction.pay_url, instruction.qr_content
     return order
+
+
+def benefit_order_create(
+    *,
+    actor: MemberActor,
+    card_id: int,
+    plan_id: int,
+    provider: str,
+    notify_base_url: str,
+    return_url: str = "",
+) -> OnlineOrder:
+    """Open an online order for a benefit card (portal): bought, or renewed if the member
+    holds a card of the same plan; paid at the plan's price (the product's list price).
+
+    Checked as the counter checks the sale (member active, card usable and the member's own,
+    the plan on sale, no card of another plan held, a lifetime card never renewed); nothing
+    moves until the provider's verified notification books it through the benefits service.
+    """
+    if not _is_int(card_id):
+        raise NotFound(_("Unknown card."), code="card_not_found", field="card_id")
+    if not _is_int(plan_id):
+        raise NotFound(_("Plan not found."), code="plan_not_found", field="plan_id")
+    adapter = provider_get(provider)
+
+    with transaction.atomic():
+        now = timezone.now()
+        try:
+            lock = card_lock(card_id)
+        except NotFound:
+            raise NotFound(_("Unknown card."), code="card_not_found", field="card_id") from None
+        card = lock.card
+        own(actor, card.member_id)
+        card_require_usable(card, now=now)
+        if lock.member is None or lock.member.status != Member.Status.ACTIVE:
+            raise Conflict(_("The member is not active."), code="member_not_active")
+        member_id = lock.member.pk
+        plan = BenefitPlan.objects.select_related("product").filter(pk=plan_id).first()
+        if plan is None:
+            raise NotFound(_("Plan not found."), code="plan_not_found", field="plan_id")
+        price = plan.product.list_price_fen
+        if not plan.active or price <= 0:
+            raise Conflict(
+                _("%(plan)s is not on sale.") % {"plan": plan.name}, code="plan_not_on_sale"
+            )
+        today = local_date(now)
+        held = (
+            MemberBenefit.objects.filter(member_id=member_id, status="active")
+            .exclude(valid_until__lt=today)
+            .first()
+        )
+        if held is not None and held.plan_id != plan.pk:
+            raise Conflict(
+                _("You hold %(held)s: ask at the counter to upgrade it.") % {"held": held.name},
+                code="benefit_held",
+            )
+        if held is not None and held.valid_until is None:
+            raise Conflict(_("A lifetime card needs no renewal."), code="benefit_lifetime")
+        purpose = OnlineOrder.Purpose.BENEFIT_RENEW if held else OnlineOrder.Purpose.BENEFIT_BUY
+        order = OnlineOrder.objects.create(
+            number=_new_number(),
+            purpose=purpose,
+            provider=adapter.code,
+            channel=OnlineOrder.Channel.PORTAL,
+            card=card,
+            member_id=card.member_id,
+            store_id=card.store_id,
+            amount_fen=price,
+            benefit_plan=plan,
+            notify_url=notify_base_url.rstrip("/") + f"/pay/notify/{adapter.code}/",
+            created_by=actor.label,
+            created_at=now,
+        )
+        audit_record(
+            actor=member_self(actor),
+            action="online_order.created",
+            subject_type="online_order",
+            subject_id=order.pk,
+            member_id=card.member_id,
+            after={
+                "number": order.number,
+                "card": card.number,
+                "amount": price,
+                "provider": adapter.code,
+                "purpose": purpose,
+                "plan": plan.pk,
+            },
+            store_id=card.store_id,
+        )
+    subject = (
+        _("Benefit card renewal %(plan)s")
+        if purpose == OnlineOrder.Purpose.BENEFIT_RENEW
+        else _("Benefit card %(plan)s")
+    ) % {"plan": plan.name}
+    return _register(order, adapter, str(subject), return_url)

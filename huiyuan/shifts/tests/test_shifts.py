@@ -93,6 +93,8 @@ def test_expected_takings_are_exactly_the_cashiers_movements_in_the_window(
         "returns": {"cash": -2800},
         "recharges": {"cash": 10000},
         "refunds": {"cash": -3000},
+        "benefit_upgrades": {},
+        "benefit_refunds": {},
     }
     expected_cash = 50000 + 5600 + 1000 - 1000 - 2800 + 10000 - 3000
     assert takings.expected == {"alipay": 0, "cash": expected_cash, "wechat": 1250}
