@@ -40,3 +40,54 @@ def audit_record(
         after=after,
         note=note[:500],
     )
+
+
+# Keys of before/after snapshots that hold a person's data (PIPL): what a deleted member's
+# audit events lose. Apps that record other personal keys add them here.
+PERSONAL_KEYS: set[str] = {
+    "name",
+    "name_pinyin",
+    "mobile",
+    "mobile_masked",
+    "id_number",
+    "birthday",
+    "lunar_birthday",
+    "region",
+    "address",
+    "occupation",
+    "preferences",
+    "email",
+    "custom_fields",
+    "tags",
+    "gender",
+    "holder_name",
+    "holder_mobile",
+}
+ERASED = "已删除"
+
+
+def _erased(snapshot: Any) -> tuple[Any, bool]:
+    if not isinstance(snapshot, dict):
+        return snapshot, False
+    cleaned = {
+        k: (ERASED if k in PERSONAL_KEYS and v not in (None, "", [], {}) else v)
+        for k, v in snapshot.items()
+    }
+    return cleaned, cleaned != snapshot
+
+
+def audit_anonymise_member(*, member_id: int) -> int:
+    """Erase the personal fields of a deleted member's audit events; keep who did what when,
+    and amounts. Runs inside the deletion's transaction; answers how many events changed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_anonymise_member() must run inside the deletion's transaction")
+    changed = []
+    events = AuditEvent.objects.select_for_update().filter(member_id=member_id)
+    for event in events:
+        before, b_changed = _erased(event.before)
+        after, a_changed = _erased(event.after)
+        if b_changed or a_changed:
+            event.before, event.after = before, after
+            changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["before", "after"])
+    return len(changed)

@@ -71,6 +71,15 @@ class CodeCheck:
     attempts_left: int | None = None
 
 
+def _source(actor: Actor) -> str:
+    """Whose attempts these are: a terminal, a staff member, or a member in the portal
+    (each member counted alone, so one member's wrong codes never lock another's)."""
+    member_id = getattr(actor, "member_id", None)
+    if actor.terminal is None and actor.staff is None and member_id is not None:
+        return f"member:{member_id}"
+    return actor_scope(actor)
+
+
 def _keys(actor: Actor, number: str, address: str) -> list[tuple[str, str, int]]:
     """(scope, key, limit) of every counter an attempt counts on; no personal data in keys."""
     keys: list[tuple[str, str, int]] = [
@@ -79,7 +88,7 @@ def _keys(actor: Actor, number: str, address: str) -> list[tuple[str, str, int]]
             pii.keyed_hash(f"card-number\x1f{number}"),
             MAX_CARD_FAILURES,
         ),
-        (CodeAttemptThrottle.Scope.ACTOR, actor_scope(actor), MAX_SOURCE_FAILURES),
+        (CodeAttemptThrottle.Scope.ACTOR, _source(actor), MAX_SOURCE_FAILURES),
     ]
     if address:
         keys.append(

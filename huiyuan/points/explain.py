@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.apps import apps
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
@@ -113,9 +114,50 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-def render_step(raw: Step | str) -> str:
-    """One step as a sentence in the active language (an unknown step as it was stored)."""
-    s = as_step(raw)
+class StepNames:
+    """What the merchant calls a rule and a tier, for steps stored before they carried
+    ``rule_name`` / ``tier_name`` (read once, when first needed)."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, str] | None = None
+        self._tiers: dict[str, str] | None = None
+
+    def rule(self, label: str) -> str:
+        if self._rules is None:
+            from huiyuan.points.models import EarnRule
+
+            self._rules = {
+                f"{code} v{version}": name
+                for code, version, name in EarnRule.objects.values_list("code", "version", "name")
+            }
+        return self._rules.get(label, label)
+
+    def tier(self, code: str) -> str:
+        if self._tiers is None:
+            model = apps.get_model("tiers", "Tier")
+            self._tiers = dict(model.objects.values_list("code", "name"))
+        return self._tiers.get(code, code)
+
+
+def _named(s: Step, names: StepNames) -> Step:
+    """The step with its rule and tier called by their names, not their codes."""
+    if "rule" not in s and "tier" not in s:
+        return s
+    named = dict(s)
+    if isinstance(s.get("rule"), str):
+        named["rule"] = s.get("rule_name") or names.rule(s["rule"])
+    if isinstance(s.get("tier"), str):
+        named["tier"] = s.get("tier_name") or names.tier(s["tier"])
+    return named
+
+
+def render_step(raw: Step | str, names: StepNames | None = None) -> str:
+    """One step as a sentence in the active language (an unknown step as it was stored).
+
+    Rules and tiers are called by their names (``rule_name``/``tier_name``, or read through
+    ``names`` for older steps); the numbers are the step's own.
+    """
+    s = _named(as_step(raw), names or StepNames())
     code = s.get("code")
     try:
         if code in RENDERERS:
@@ -130,7 +172,8 @@ def render_step(raw: Step | str) -> str:
 
 
 def render_steps(steps: Iterable[Step | str] | None) -> list[str]:
-    return [render_step(s) for s in steps or []]
+    names = StepNames()
+    return [render_step(s, names) for s in steps or []]
 
 
 def _exact(base: int, pct: int) -> str:

@@ -41,6 +41,7 @@ class EarnContext:
     store_id: int | None
     category: str = ""
     tier_code: str = ""
+    tier_name: str = ""  # what the explanation calls the tier (looked up by code when empty)
     tier_multiplier_pct: int = 100
     benefit_code: str = ""  # a paid benefit card's multiplier (huiyuan.benefits)
     benefit_multiplier_pct: int = 100
@@ -57,7 +58,10 @@ class EarnContext:
 
 Step = dict[str, Any]
 """One step of an explanation: ``{"code": ..., **parameters}``, rendered per language by
-``huiyuan.points.explain``. Codes: nothing_paid, no_rule, rule_not_in_effect,
+``huiyuan.points.explain``. A step naming a rule carries ``rule`` ("code vN") and
+``rule_name`` (the merchant's name for it); the tier step ``tier`` (code) and, when the
+caller knows it, ``tier_name`` (else the renderer looks the name up).
+Codes: nothing_paid, no_rule, rule_not_in_effect,
 rule_other_stores, rule_other_tiers, rule_other_categories, category_excluded, base, tier,
 birthday, special_day, multiplied, cap_per_sale, cap_per_day (and, written by the sale,
 earn_frozen and no_card)."""
@@ -153,16 +157,23 @@ def compute_earn(rules: list[RuleSpec], ctx: EarnContext) -> EarnResult:
     for candidate in sorted(rules, key=lambda r: (r.priority, r.code, -r.version)):
         miss = _out_of_scope(candidate, ctx)
         if miss is not None:
-            result.steps.append(step(miss, rule=_label(candidate)))
+            result.steps.append(step(miss, rule=_label(candidate), rule_name=candidate.name))
             continue
         if ctx.category and ctx.category in candidate.excluded_categories:
             result.rule = candidate
             result.steps.append(
-                step("category_excluded", rule=_label(candidate), category=ctx.category)
+                step(
+                    "category_excluded",
+                    rule=_label(candidate),
+                    rule_name=candidate.name,
+                    category=ctx.category,
+                )
             )
             return result
         if candidate.categories and ctx.category not in candidate.categories:
-            result.steps.append(step("rule_other_categories", rule=_label(candidate)))
+            result.steps.append(
+                step("rule_other_categories", rule=_label(candidate), rule_name=candidate.name)
+            )
             continue
         rule = candidate
         break
@@ -179,6 +190,7 @@ def compute_earn(rules: list[RuleSpec], ctx: EarnContext) -> EarnResult:
         step(
             "base",
             rule=_label(rule),
+            rule_name=rule.name,
             amount_fen=ctx.amount_fen,
             unit_fen=rule.unit_fen,
             units=units,
@@ -191,7 +203,8 @@ def compute_earn(rules: list[RuleSpec], ctx: EarnContext) -> EarnResult:
     pcts: list[int] = []
     if ctx.tier_multiplier_pct != 100:
         pcts.append(ctx.tier_multiplier_pct)
-        result.steps.append(step("tier", tier=ctx.tier_code, pct=ctx.tier_multiplier_pct))
+        named = {"tier_name": ctx.tier_name} if ctx.tier_name else {}
+        result.steps.append(step("tier", tier=ctx.tier_code, **named, pct=ctx.tier_multiplier_pct))
     if ctx.benefit_multiplier_pct != 100:
         pcts.append(ctx.benefit_multiplier_pct)
         result.steps.append(

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiyuan.audit.services import audit_record
+from huiyuan.audit.services import audit_anonymise_member, audit_record
 from huiyuan.cards.locks import member_lock
 from huiyuan.cards.models import Card
 from huiyuan.core import pii
@@ -270,6 +270,7 @@ def _anonymise(member: Member, cards: list[Card], now: dt.datetime) -> DataReque
         status=DataRequest.Status.DONE,
         created_at=now,
     )
+    audit_anonymise_member(member_id=member.pk)
     audit_record(
         actor=audit_actor(member.pk),
         action="selfservice.account_deleted",

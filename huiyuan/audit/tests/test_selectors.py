@@ -141,7 +141,8 @@ def test_labels_are_readable_chinese(settings):
         assert action_label("member.frozen") == "冻结会员"
         assert subject_label("api_key") == "API 密钥"
         assert ("store.created", "新建门店") in action_choices()
-    assert action_label("unknown.thing") == "unknown.thing"
+        assert action_label("unknown.thing") == "其他变更"
+        assert action_label("store.renamed") == "门店变更"
 
 
 def test_diff_rows_show_before_and_after(actors, stores):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.utils import translation
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone, translation
 
 from huiyuan.points.explain import as_step, render_step, render_steps
+from huiyuan.points.rules import EarnContext, RuleSpec, compute_earn
+
+# Steps without names are rendered with the names of rules and tiers read from the database.
+pytestmark = pytest.mark.django_db
 
 BASE = {
     "code": "base",
@@ -111,3 +119,67 @@ def test_old_sentences_read_as_structured_steps():
 def test_a_step_with_missing_numbers_shows_as_stored():
     assert render_step({"code": "base", "rule": "x v1"}) == "{'code': 'base', 'rule': 'x v1'}"
     assert render_step({"code": "from_the_future", "n": 1}) == "{'code': 'from_the_future', 'n': 1}"
+
+
+def test_a_dry_run_in_chinese_names_the_rule_and_tier_and_has_no_english():
+    rule = RuleSpec(
+        id=1,
+        code="base",
+        version=1,
+        name="每消费1元积1分",
+        priority=1,
+        effective_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        effective_to=None,
+        unit_fen=100,
+        points_per_unit=1,
+        rounding="floor",
+        birthday_multiplier_pct=200,
+        cap_per_sale=300,
+    )
+    context = EarnContext(
+        amount_fen=12850,
+        at=timezone.now(),
+        store_id=1,
+        tier_code="platinum",
+        tier_name="铂金会员",
+        tier_multiplier_pct=150,
+        is_birthday=True,
+    )
+    result = compute_earn([rule], context)
+    assert result.steps[0]["rule_name"] == "每消费1元积1分"
+    assert result.steps[1] == {
+        "code": "tier",
+        "tier": "platinum",
+        "tier_name": "铂金会员",
+        "pct": 150,
+    }
+    with translation.override("zh-hans"):
+        shown = render_steps(result.steps)
+    assert shown == [
+        "每消费1元积1分：实付 ¥128.50，每 ¥1.00 为一单位 = 128 单位（不足一单位部分不积分）× 1 = 128 分",
+        "等级 铂金会员：× 150%",
+        "生日：× 200%",
+        "128 × 150% × 200% = 384 分",
+        "单笔上限 300 分",
+    ]
+    text = " ".join(shown)
+    assert not re.search(r"[A-Za-z]", text), text  # no English, no codes
+
+
+def test_old_steps_are_named_from_the_database(owner):
+    from huiyuan.ledger.tests.factories import default_rule
+    from huiyuan.points.models import EarnRule
+    from huiyuan.tiers.services import tier_create
+
+    default_rule(owner)
+    rule = EarnRule.objects.get()
+    tier_create(actor=owner, code="gold", name="金卡会员", level=2)
+    old = [
+        {**BASE, "rule": f"{rule.code} v{rule.version}"},
+        {"code": "tier", "tier": "gold", "pct": 150},
+        "tier gold: x150%",
+    ]
+    with translation.override("zh-hans"):
+        shown = render_steps(old)
+    assert shown[0].startswith(f"{rule.name}：实付 ¥128.50")
+    assert shown[1:] == ["等级 金卡会员：× 150%", "等级 金卡会员：× 150%"]

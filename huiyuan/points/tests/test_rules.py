@@ -62,6 +62,7 @@ def test_multipliers_multiply_exactly_and_round_once_at_the_end():
         {
             "code": "base",
             "rule": "base v1",
+            "rule_name": "每消费1元积1分",
             "amount_fen": 100_000,
             "unit_fen": 100,
             "units": 1000,
@@ -122,12 +123,26 @@ def test_excluded_category_earns_nothing_and_does_not_fall_through():
     result = compute_earn([second, first], ctx(category="烟酒"))
     assert result.points == 0
     assert result.rule == first
-    assert result.steps == [{"code": "category_excluded", "rule": "food v1", "category": "烟酒"}]
+    assert result.steps == [
+        {
+            "code": "category_excluded",
+            "rule": "food v1",
+            "rule_name": "每消费1元积1分",
+            "category": "烟酒",
+        }
+    ]
     assert result.as_dict() == {
         "points": 0,
         "rule": "food v1",
         "rule_id": 1,
-        "steps": [{"code": "category_excluded", "rule": "food v1", "category": "烟酒"}],
+        "steps": [
+            {
+                "code": "category_excluded",
+                "rule": "food v1",
+                "rule_name": "每消费1元积1分",
+                "category": "烟酒",
+            }
+        ],
     }
     # Other categories still earn by the first rule.
     assert compute_earn([second, first], ctx(category="餐饮")).rule == first
@@ -146,8 +161,8 @@ def test_exclusion_only_counts_where_the_rule_otherwise_applies():
     result = compute_earn([elsewhere, later, fallback], ctx(category="烟酒", store_id=1))
     assert result.points == 100 and result.rule == fallback
     assert result.steps[:2] == [
-        {"code": "rule_other_stores", "rule": "east v1"},
-        {"code": "rule_not_in_effect", "rule": "next v1"},
+        {"code": "rule_other_stores", "rule": "east v1", "rule_name": "每消费1元积1分"},
+        {"code": "rule_not_in_effect", "rule": "next v1", "rule_name": "每消费1元积1分"},
     ]
 
 
@@ -156,7 +171,11 @@ def test_only_for_categories_falls_through():
     fallback = spec(id=2, code="all", priority=20)
     result = compute_earn([drinks, fallback], ctx(category="餐饮"))
     assert result.rule == fallback
-    assert result.steps[0] == {"code": "rule_other_categories", "rule": "drinks v1"}
+    assert result.steps[0] == {
+        "code": "rule_other_categories",
+        "rule": "drinks v1",
+        "rule_name": "每消费1元积1分",
+    }
 
 
 def test_nothing_paid_and_no_rule():

@@ -102,3 +102,36 @@ def test_deletion_anonymises_and_keeps_the_ledger(joined, member_card, actors):
     with pytest.raises(ValidationFailed) as exc:
         services.signin_password(mobile=MOBILE, password=PASSWORD)
     assert exc.value.code == "signin_failed"
+
+
+def test_deletion_erases_personal_data_from_the_members_audit_events(joined, owner):
+    from huiyuan.members.services import member_update
+
+    member_update(
+        actor=owner,
+        member_id=joined.pk,
+        changes={"name": "张三丰", "email": "zs@example.com", "occupation": "教师"},
+    )
+    other = AuditEvent.objects.exclude(member_id=joined.pk).order_by("pk")
+    others_before = [(e.pk, e.before, e.after) for e in other]
+    events = list(AuditEvent.objects.filter(member_id=joined.pk).order_by("pk"))
+    kept = [(e.pk, e.action, e.actor_id, e.created_at, e.store_id) for e in events]
+    edited = next(e for e in events if e.action == "member.updated")
+    assert edited.after["name"] == "张三丰"
+
+    privacy.deletion_request(MemberActor(joined.pk))
+
+    events = list(AuditEvent.objects.filter(member_id=joined.pk).order_by("pk"))
+    assert [(e.pk, e.action, e.actor_id, e.created_at, e.store_id) for e in events[:-1]] == kept
+    assert events[-1].action == "selfservice.account_deleted"
+    edited = next(e for e in events if e.action == "member.updated")
+    assert edited.before["name"] == "已删除"
+    assert edited.after == {"name": "已删除", "email": "已删除", "occupation": "已删除"}
+    registered = next(e for e in events if e.action == "member.registered")
+    assert registered.after["name"] == "已删除"
+    assert registered.after["mobile"] == "已删除"
+    assert registered.after["status"] == "active"  # not personal: kept
+    text = " ".join(f"{e.before} {e.after} {e.note}" for e in events)
+    assert "张三" not in text and "zs@example.com" not in text and MOBILE[-4:] not in text
+    # other members' events are untouched
+    assert [(e.pk, e.before, e.after) for e in other] == others_before
