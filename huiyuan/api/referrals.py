@@ -1,5 +1,6 @@
 """Referral endpoints (推荐有礼): the policy, a member's code and figures, rewards and
-commission. Rewards and commission are written by event subscribers, not by the API."""
+commission, paying released commission out. Rewards and commission are written by event
+subscribers, not by the API; a payout is a manager's command (``Idempotency-Key``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.money import IdempotencyKey, require_key
 from huiyuan.api.schemas.referrals import (
     CommissionOut,
+    CommissionOwedOut,
     CommissionQuery,
     MemberReferralOut,
+    PayoutQuery,
+    ReferralPayoutIn,
+    ReferralPayoutOut,
     ReferralPolicyIn,
     ReferralPolicyOut,
     RewardOut,
@@ -23,8 +28,13 @@ from huiyuan.api.schemas.referrals import (
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Perm, require
 from huiyuan.members.selectors import member_get
-from huiyuan.referrals import selectors, services
-from huiyuan.referrals.models import ReferralCommission, ReferralPolicy, ReferralReward
+from huiyuan.referrals import payouts, selectors, services
+from huiyuan.referrals.models import (
+    ReferralCommission,
+    ReferralPayout,
+    ReferralPolicy,
+    ReferralReward,
+)
 
 router = Router(tags=["referrals"])
 
@@ -41,11 +51,15 @@ def _policy(policy: ReferralPolicy) -> dict[str, Any]:
         "level2_bp": policy.level2_bp,
         "level3_bp": policy.level3_bp,
         "hold_days": policy.hold_days,
+        "join_coupon_template_id": policy.join_coupon_template_id,
+        "first_purchase_coupon_template_id": policy.first_purchase_coupon_template_id,
         "warnings": services.policy_warnings(policy),
     }
 
 
-@router.get("/referrals/policy", response={200: ReferralPolicyOut, **ERRORS}, summary="Referral terms")
+@router.get(
+    "/referrals/policy", response={200: ReferralPolicyOut, **ERRORS}, summary="Referral terms"
+)
 def policy_get(request: HttpRequest) -> dict[str, Any]:
     require(actor_of(request), Perm.MEMBER_VIEW)
     return _policy(ReferralPolicy.current())
@@ -103,3 +117,38 @@ def commission_list(
         actor=actor_of(request), member_id=filters.member_id, status=filters.status
     )
     return list(rows[:PAGE])
+
+
+@router.get(
+    "/referrals/payouts/owed",
+    response={200: list[CommissionOwedOut], **ERRORS},
+    summary="Released commission not paid yet, per referrer (largest first, at most 500)",
+)
+def owed_list(request: HttpRequest) -> list[payouts.Owed]:
+    return payouts.owed_by_member(actor=actor_of(request))[:PAGE]
+
+
+@router.post(
+    "/referrals/payouts",
+    response={200: ReferralPayoutOut, **ERRORS},
+    summary="Pay a referrer's released commission into stored value (bonus)",
+)
+def payout_create(
+    request: HttpRequest, payload: ReferralPayoutIn, idempotency_key: str = IdempotencyKey
+) -> ReferralPayout:
+    require_key(idempotency_key)
+    return payouts.commission_payout(
+        actor=actor_of(request),
+        member_id=payload.member_id,
+        expected_fen=payload.expected_fen,
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.get(
+    "/referrals/payouts",
+    response={200: list[ReferralPayoutOut], **ERRORS},
+    summary="Commission paid out, newest first (at most 500)",
+)
+def payout_list(request: HttpRequest, filters: Query[PayoutQuery]) -> list[ReferralPayout]:
+    return list(selectors.payouts(actor=actor_of(request), member_id=filters.member_id)[:PAGE])

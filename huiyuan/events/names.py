@@ -135,7 +135,14 @@ EVENTS: dict[str, EventSpec] = {
     ),
     # Referrals (huiyuan/referrals, docs/referrals.md).
     "referral.rewarded": _spec(
-        _("Referral reward given"), "reward_id", "referee_id", "kind", "points", "card_id"
+        _("Referral reward given"),
+        "reward_id",
+        "referee_id",
+        "kind",
+        "points",
+        "card_id",
+        "coupon_id",
+        "coupon_refusal",
     ),
     "referral.commission_held": _spec(
         _("Referral commission held"), "commission_id", "sale_id", "level", "amount_fen"
@@ -145,6 +152,9 @@ EVENTS: dict[str, EventSpec] = {
     ),
     "referral.commission_released": _spec(
         _("Referral commission released"), "commission_id", "sale_id", "level", "amount_fen"
+    ),
+    "referral.commission_paid": _spec(
+        _("Referral commission paid out"), "payout_id", "card_id", "operation_id", "amount_fen"
     ),
     "shift.opened": _spec(
         _("Shift opened"),

@@ -17,6 +17,7 @@ class ReferralsConfig(AppConfig):
                 "referral.commission_held": _("Referral commission held"),
                 "referral.commission_reversed": _("Referral commission reversed"),
                 "referral.commission_released": _("Referral commission released"),
+                "referral.commission_paid": _("Referral commission paid out"),
                 "referral_policy.updated": _("Referral policy changed"),
             }
         )

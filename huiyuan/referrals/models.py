@@ -28,6 +28,22 @@ class ReferralPolicy(models.Model):
     level2_bp = models.PositiveIntegerField(_("level 2 rate (basis points)"), default=0)
     level3_bp = models.PositiveIntegerField(_("level 3 rate (basis points)"), default=0)
     hold_days = models.PositiveSmallIntegerField(_("held for (days)"), default=7)
+    join_coupon_template = models.ForeignKey(
+        "coupons.CouponTemplate",
+        verbose_name=_("coupon when a referee joins"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_purchase_coupon_template = models.ForeignKey(
+        "coupons.CouponTemplate",
+        verbose_name=_("coupon on a referee's first purchase"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -55,9 +71,17 @@ class ReferralPolicy(models.Model):
         """The commission rate of each level in force (basis points), nearest first."""
         return [self.level1_bp, self.level2_bp, self.level3_bp][: self.levels]
 
+    def reward_for(self, kind: str) -> tuple[int, int | None]:
+        """The points and the coupon template (id) a referrer earns for ``kind``."""
+        if kind == ReferralReward.Kind.JOIN:
+            return self.join_points, self.join_coupon_template_id
+        return self.first_purchase_points, self.first_purchase_coupon_template_id
+
 
 class ReferralReward(models.Model):
-    """Points given to a referrer for one referee, once per referee and occasion."""
+    """What a referrer was given for one referee, once per referee and occasion: points
+    (to the referrer's card) and/or a coupon. A coupon the template could not give (out of
+    stock, over budget, the member's limit) is recorded as not given, with the reason."""
 
     class Kind(models.TextChoices):
         JOIN = "join", _("Referee joined")
@@ -67,8 +91,22 @@ class ReferralReward(models.Model):
     referee = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     points = models.PositiveIntegerField()
-    card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="+")
-    operation_id = models.BigIntegerField()
+    card = models.ForeignKey(
+        "cards.Card", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    operation_id = models.BigIntegerField(null=True, blank=True)
+    coupon_template = models.ForeignKey(
+        "coupons.CouponTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    coupon = models.ForeignKey(
+        "coupons.Coupon", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    coupon_refusal = models.CharField(max_length=40, blank=True)  # the code, when not given
+    coupon_refusal_reason = models.CharField(max_length=200, blank=True)
     sale_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
 
@@ -81,6 +119,41 @@ class ReferralReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.referee_id}"
+
+    @property
+    def coupon_not_given(self) -> bool:
+        return self.coupon_template_id is not None and self.coupon_id is None
+
+
+class ReferralPayout(models.Model):
+    """Released commission paid out to the referrer: credited to the referrer's stored
+    value as bonus (赠送金), from the paying store's bonus account, through the ledger.
+
+    The commission rows it settles point at it (``ReferralCommission.payout``), so no row
+    is ever paid twice; a reversal settled by a payout (negative) reduces what it paid."""
+
+    beneficiary = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="referral_payouts"
+    )
+    card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="+")
+    amount_fen = models.BigIntegerField()
+    rows = models.PositiveIntegerField(default=0)  # commission rows settled
+    store_id = models.BigIntegerField()  # the store whose bonus account paid it
+    operation_id = models.BigIntegerField()
+    paid_by = models.ForeignKey(
+        "stores.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("referral commission payout")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="referrals_payout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.beneficiary_id} {self.amount_fen}"
 
 
 class ReferralCommission(models.Model):
@@ -113,6 +186,13 @@ class ReferralCommission(models.Model):
     )
     created_at = models.DateTimeField(db_index=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    payout = models.ForeignKey(
+        ReferralPayout,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commissions",
+    )
 
     class Meta:
         verbose_name = _("referral commission")

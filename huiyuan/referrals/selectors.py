@@ -3,10 +3,10 @@ commission of sales made at their stores)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from huiyuan.core.permissions import Actor, Perm, require
-from huiyuan.referrals.models import ReferralCommission, ReferralReward
+from huiyuan.referrals.models import ReferralCommission, ReferralPayout, ReferralReward
 
 
 def commissions(
@@ -25,9 +25,25 @@ def commissions(
 
 def rewards(*, actor: Actor, member_id: int | None = None) -> QuerySet[ReferralReward]:
     require(actor, Perm.MEMBER_VIEW)
-    rows = ReferralReward.objects.select_related("referrer", "referee", "card")
+    rows = ReferralReward.objects.select_related(
+        "referrer", "referee", "card", "coupon", "coupon_template"
+    )
     if actor.store_ids is not None:
-        rows = rows.filter(card__store_id__in=actor.store_ids)
+        rows = rows.filter(
+            Q(card__store_id__in=actor.store_ids)
+            | Q(card__isnull=True, referrer__home_store_id__in=actor.store_ids)
+        )
     if member_id is not None:
         rows = rows.filter(referrer_id=member_id)
+    return rows.order_by("-created_at", "-pk")
+
+
+def payouts(*, actor: Actor, member_id: int | None = None) -> QuerySet[ReferralPayout]:
+    """Commission paid out, newest first (a store's staff: paid at their stores)."""
+    require(actor, Perm.MEMBER_VIEW)
+    rows = ReferralPayout.objects.select_related("beneficiary", "card", "paid_by")
+    if actor.store_ids is not None:
+        rows = rows.filter(store_id__in=actor.store_ids)
+    if member_id is not None:
+        rows = rows.filter(beneficiary_id=member_id)
     return rows.order_by("-created_at", "-pk")

@@ -19,11 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
-from huiyuan.cards.locks import card_lock
+from huiyuan.cards.locks import card_lock, member_lock
 from huiyuan.cards.models import Card
 from huiyuan.core.clock import local_date
 from huiyuan.core.errors import Conflict, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
+from huiyuan.coupons.models import Coupon, CouponTemplate
+from huiyuan.coupons.services.issue import issue_locked
+from huiyuan.coupons.services.templates import template_locked
 from huiyuan.events.services import event_emit
 from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
@@ -34,9 +37,11 @@ from huiyuan.referrals import rules
 from huiyuan.referrals.models import (
     MAX_LEVELS,
     ReferralCommission,
+    ReferralPayout,
     ReferralPolicy,
     ReferralReward,
 )
+from huiyuan.referrals.payouts import owed_rows
 from huiyuan.selfservice.joinlink import JoinLink, join_link_make
 
 SYSTEM = Actor(role=Role.OWNER)
@@ -97,6 +102,8 @@ class PolicyInput:
     level2_bp: int = 0
     level3_bp: int = 0
     hold_days: int = 7
+    join_coupon_template_id: int | None = None
+    first_purchase_coupon_template_id: int | None = None
 
 
 def _int(value: object) -> bool:
@@ -130,6 +137,20 @@ def policy_update(*, actor: Actor, data: PolicyInput) -> ReferralPolicy:
         raise ValidationFailed(
             _("Hold commission 0 to 365 days."), code="invalid_hold_days", field="hold_days"
         )
+    current = ReferralPolicy.current()
+    for name in ("join_coupon_template_id", "first_purchase_coupon_template_id"):
+        value = getattr(data, name)
+        if value is None or value == getattr(current, name):
+            continue  # none, or kept as it was (even if stopped since: it then gives nothing)
+        if (
+            not _int(value)
+            or not CouponTemplate.objects.filter(
+                pk=value, status=CouponTemplate.Status.ACTIVE
+            ).exists()
+        ):
+            raise ValidationFailed(
+                _("Choose an active coupon template."), code="unknown_coupon_template", field=name
+            )
     with transaction.atomic():
         policy = ReferralPolicy.objects.select_for_update().order_by("pk").first()
         policy = policy or ReferralPolicy()
@@ -156,6 +177,7 @@ def _policy_state(policy: ReferralPolicy) -> dict[str, Any]:
         "levels": policy.levels,
         "rates": [policy.level1_bp, policy.level2_bp, policy.level3_bp],
         "hold_days": policy.hold_days,
+        "coupons": [policy.join_coupon_template_id, policy.first_purchase_coupon_template_id],
     }
 
 
@@ -168,58 +190,112 @@ def _reward_card(member_id: int) -> Card | None:
     )
 
 
+def _reward_coupon(
+    *, template_id: int, referrer: Member, source: str, now: dt.datetime
+) -> tuple[Coupon | None, Conflict | None]:
+    """One coupon of the template to the referrer, decided under the template's lock (status,
+    stock, budget, the member's limit); a refusal is returned, not raised."""
+    template = template_locked(template_id)
+    try:
+        coupon = issue_locked(
+            actor=SYSTEM,
+            template=template,
+            member=referrer,
+            channel=Coupon.Channel.EVENT,
+            now=now,
+            source=source,
+        )
+    except Conflict as refusal:
+        return None, refusal
+    return coupon, None
+
+
+NOT_GIVEN = frozenset(
+    {
+        "referral_already_rewarded",
+        "member_not_active",
+        "member_earn_frozen",
+        "referral_nothing_given",
+    }
+)
+
+
 def reward_referrer(
     *, referee_id: int, kind: str, now: dt.datetime, sale_id: int | None = None
 ) -> ReferralReward | None:
-    """Give the referee's referrer the policy's points for ``kind``, once per referee."""
+    """Give the referee's referrer the policy's reward for ``kind``, once per referee: points
+    to the referrer's card and/or a coupon of the policy's template. A coupon the template
+    cannot give (out of stock, over budget, the member's limit, stopped) is recorded as not
+    given with the reason; the points are given all the same."""
     policy = ReferralPolicy.current()
-    points = (
-        policy.join_points if kind == ReferralReward.Kind.JOIN else policy.first_purchase_points
-    )
+    points, template_id = policy.reward_for(kind)
     referee = Member.objects.filter(pk=referee_id).first()
-    if not points or referee is None or referee.referrer_id is None:
+    if not (points or template_id) or referee is None or referee.referrer_id is None:
         return None
     if ReferralReward.objects.filter(referee_id=referee_id, kind=kind).exists():
         return None
     referrer = Member.objects.filter(pk=referee.referrer_id).first()
     if referrer is None or referrer.status != Member.Status.ACTIVE or referrer.earn_frozen:
         return None
-    card = _reward_card(referrer.pk)
-    if card is None:
+    card = _reward_card(referrer.pk) if points else None
+    if card is None and not template_id:
         return None
 
     def perform() -> ReferralReward:
-        lock = card_lock(card.pk)
+        # Lock order: the referrer (member → card → accounts), then the coupon template.
+        lock = card_lock(card.pk) if card is not None else None
+        locked_referrer = lock.member if lock is not None else member_lock(referrer.pk)
         if ReferralReward.objects.filter(referee_id=referee_id, kind=kind).exists():
             raise Conflict(_("Already rewarded."), code="referral_already_rewarded")
-        store_id = card.store_id
-        operation = ledger.operation_post(
-            actor=SYSTEM,
-            kind="referral_reward",
-            moves=[
-                ledger.Move(
-                    kind="referral_reward",
-                    source=ledger.store_account(Account.Kind.STORE_POINTS_ISSUED, store_id),
-                    target=lock.points,
-                    amount=points,
-                    expires_at=points_expires_at(now),
-                    lot_store_id=store_id,
-                )
-            ],
-            member_id=referrer.pk,
-            card_id=card.pk,
-            store_id=store_id,
-            now=now,
-            details={"referee": referee_id, "occasion": kind},
-            locked=lock.accounts,
-        ).operation
+        if locked_referrer is None or locked_referrer.status != Member.Status.ACTIVE:
+            raise Conflict(_("The member is not active."), code="member_not_active")
+        if locked_referrer.earn_frozen:
+            raise Conflict(_("Earning is frozen for this member."), code="member_earn_frozen")
+        given_points, operation_id, store_id = 0, None, None
+        if lock is not None and lock.card.status == Card.Status.ACTIVE and points:
+            store_id = lock.card.store_id
+            operation_id = ledger.operation_post(
+                actor=SYSTEM,
+                kind="referral_reward",
+                moves=[
+                    ledger.Move(
+                        kind="referral_reward",
+                        source=ledger.store_account(Account.Kind.STORE_POINTS_ISSUED, store_id),
+                        target=lock.points,
+                        amount=points,
+                        expires_at=points_expires_at(now),
+                        lot_store_id=store_id,
+                    )
+                ],
+                member_id=referrer.pk,
+                card_id=lock.card.pk,
+                store_id=store_id,
+                now=now,
+                details={"referee": referee_id, "occasion": kind},
+                locked=lock.accounts,
+            ).operation.pk
+            given_points = points
+        if not given_points and not template_id:
+            raise Conflict(_("Nothing to give."), code="referral_nothing_given")
+        coupon, refusal = None, None
+        if template_id:
+            coupon, refusal = _reward_coupon(
+                template_id=template_id,
+                referrer=locked_referrer,
+                source=f"referral:{kind}:{referee_id}",
+                now=now,
+            )
         reward = ReferralReward.objects.create(
             referrer=referrer,
             referee_id=referee_id,
             kind=kind,
-            points=points,
-            card=card,
-            operation_id=operation.pk,
+            points=given_points,
+            card=lock.card if given_points and lock is not None else None,
+            operation_id=operation_id,
+            coupon_template_id=template_id,
+            coupon=coupon,
+            coupon_refusal=refusal.code if refusal else "",
+            coupon_refusal_reason=str(refusal.message)[:200] if refusal else "",
             sale_id=sale_id,
             created_at=now,
         )
@@ -229,7 +305,14 @@ def reward_referrer(
             subject_type="member",
             subject_id=referrer.pk,
             member_id=referrer.pk,
-            after={"referee": referee_id, "occasion": kind, "points": points, "reward": reward.pk},
+            after={
+                "referee": referee_id,
+                "occasion": kind,
+                "points": given_points,
+                "coupon": coupon.pk if coupon else None,
+                "coupon_refusal": refusal.code if refusal else None,
+                "reward": reward.pk,
+            },
             store_id=store_id,
         )
         event_emit(
@@ -238,8 +321,10 @@ def reward_referrer(
                 "reward_id": reward.pk,
                 "referee_id": referee_id,
                 "kind": kind,
-                "points": points,
-                "card_id": card.pk,
+                "points": given_points,
+                "card_id": reward.card_id,
+                "coupon_id": coupon.pk if coupon else None,
+                "coupon_refusal": refusal.code if refusal else None,
             },
             member_id=referrer.pk,
             store_id=store_id,
@@ -256,8 +341,8 @@ def reward_referrer(
             load=lambda pk: ReferralReward.objects.get(pk=pk),
         )
     except Conflict as exc:
-        if exc.code == "referral_already_rewarded":
-            return None  # given by a concurrent delivery: once per referee
+        if exc.code in NOT_GIVEN:
+            return None  # given by a concurrent delivery, or no longer due: nothing changes
         raise
 
 
@@ -440,4 +525,9 @@ def member_summary(member: Member) -> dict[str, Any]:
         "released_fen": released,
         "reversed_fen": reversed_total,
         "net_fen": held + released - reversed_total,
+        "paid_fen": ReferralPayout.objects.filter(beneficiary=member).aggregate(
+            s=Sum("amount_fen")
+        )["s"]
+        or 0,
+        "owed_fen": owed_rows().filter(beneficiary=member).aggregate(s=Sum("amount_fen"))["s"] or 0,
     }

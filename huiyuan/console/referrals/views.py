@@ -1,5 +1,6 @@
-"""Referral pages (推荐有礼): the policy, the commission and rewards; the member page's
-referral block (code, joining link, QR)."""
+"""Referral pages (推荐有礼): the policy (points and coupons for the referrer, commission),
+the commission and rewards; the member page's referral block (code, joining link, QR).
+Paying commission out: ``payouts.py``."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.cards.images import qr_svg
@@ -23,6 +25,7 @@ from huiyuan.console.admin_forms import TablerForm, add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Perm
+from huiyuan.coupons.models import CouponTemplate
 from huiyuan.referrals import selectors, services
 from huiyuan.referrals.models import MAX_LEVELS, ReferralCommission, ReferralPolicy
 
@@ -54,7 +57,36 @@ class PolicyForm(TablerForm):
     hold_days = forms.IntegerField(
         label=gettext_lazy("Held for (days, the return window)"), min_value=0, max_value=365
     )
+    join_coupon_template = forms.TypedChoiceField(
+        label=gettext_lazy("Coupon when a referee joins"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    first_purchase_coupon_template = forms.TypedChoiceField(
+        label=gettext_lazy("Coupon on a referee's first purchase"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy(
+            "Issued under the template's stock, budget and per-member limit; when none is "
+            "left the reward is recorded as not given (the points are still given)."
+        ),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, policy: ReferralPolicy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = {policy.join_coupon_template_id, policy.first_purchase_coupon_template_id}
+        templates = CouponTemplate.objects.filter(
+            Q(status=CouponTemplate.Status.ACTIVE) | Q(pk__in=current - {None})
+        ).order_by("name", "pk")
+        choices: list[tuple[Any, str]] = [("", pgettext("referral", "No coupon"))]
+        choices += [(t.pk, t.name) for t in templates]
+        for name in ("join_coupon_template", "first_purchase_coupon_template"):
+            field = self.fields[name]
+            assert isinstance(field, forms.TypedChoiceField)
+            field.choices = choices
 
     def policy_input(self) -> services.PolicyInput:
         data = self.cleaned_data
@@ -66,6 +98,8 @@ class PolicyForm(TablerForm):
             level2_bp=int(data["level2_percent"] * 100),
             level3_bp=int(data["level3_percent"] * 100),
             hold_days=data["hold_days"],
+            join_coupon_template_id=data["join_coupon_template"],
+            first_purchase_coupon_template_id=data["first_purchase_coupon_template"],
         )
 
 
@@ -78,6 +112,8 @@ def _initial(policy: ReferralPolicy) -> dict[str, Any]:
         "level2_percent": policy.level2_bp / 100,
         "level3_percent": policy.level3_bp / 100,
         "hold_days": policy.hold_days,
+        "join_coupon_template": policy.join_coupon_template_id or "",
+        "first_purchase_coupon_template": policy.first_purchase_coupon_template_id or "",
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -90,7 +126,7 @@ def referral_home(request: HttpRequest) -> HttpResponse:
     may_configure = actor.has(Perm.POINTS_CONFIGURE)
     form = None
     if may_configure:
-        form = PolicyForm(request.POST or None, initial=_initial(policy))
+        form = PolicyForm(request.POST or None, initial=_initial(policy), policy=policy)
         if request.method == "POST" and form.is_valid():
             try:
                 services.policy_update(actor=actor, data=form.policy_input())
