@@ -1,5 +1,6 @@
 """Messages to members (care, docs/care.md): templates and preview, DM campaigns (create,
-start, status and report), the delivery log, a member's marketing opt-out.
+start, status and report), chosen special dates and holidays, the delivery log, a
+member's marketing opt-out.
 
 Not money: no Idempotency-Key. Starting a campaign twice is refused (``campaign_done``)
 or resumes it; the per-member record keeps anyone from being served twice.
@@ -16,6 +17,8 @@ from huiyuan.api.auth import actor_of
 from huiyuan.api.schemas.care import (
     CampaignIn,
     CampaignOut,
+    CareDateIn,
+    CareDateOut,
     CareDeliveryOut,
     CareDeliveryQuery,
     CarePreviewOut,
@@ -27,13 +30,14 @@ from huiyuan.api.schemas.care import (
     SavedTemplateOut,
 )
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
-from huiyuan.care import campaigns, selectors, services
-from huiyuan.care.models import Campaign, MessageTemplate
+from huiyuan.care import campaigns, dates, selectors, services
+from huiyuan.care.models import Campaign, CareDate, MessageTemplate
 
 router = Router(tags=["care"])
 
 CampaignId = Path(..., ge=1, le=MAX_ID, description="Campaign id.")
 MemberId = Path(..., ge=1, le=MAX_ID, description="Member id.")
+CareDateId = Path(..., ge=1, le=MAX_ID, description="Special date id.")
 
 
 def campaign_out(row: Campaign) -> dict[str, Any]:
@@ -206,3 +210,73 @@ def member_opt_out(
 ) -> dict[str, Any]:
     services.member_opt_out(actor=actor_of(request), member_id=member_id)
     return {"member_id": member_id, "opted_out": True}
+
+
+def care_date_out(row: CareDate) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(row, f)
+            for f in (
+                "id",
+                "name",
+                "calendar",
+                "month",
+                "day",
+                "date",
+                "template_code",
+                "channel",
+                "days_ahead",
+                "coupon_template_id",
+                "is_active",
+            )
+        },
+        "label": dates.care_date_label(row),
+    }
+
+
+def _care_date_input(payload: CareDateIn) -> dates.CareDateInput:
+    return dates.CareDateInput(
+        name=payload.name,
+        calendar=payload.calendar,
+        month=payload.month,
+        day=payload.day,
+        date=payload.date,
+        template_code=payload.template_code,
+        channel=payload.channel,
+        days_ahead=payload.days_ahead,
+        coupon_template_id=payload.coupon_template_id,
+        is_active=payload.is_active,
+    )
+
+
+@router.get(
+    "/care/dates",
+    response={200: list[CareDateOut], **ERRORS},
+    summary="Chosen special dates and holidays (solar, lunar, one-off)",
+)
+def care_date_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [care_date_out(r) for r in selectors.care_dates(actor=actor_of(request))]
+
+
+@router.post(
+    "/care/dates",
+    response={201: CareDateOut, **ERRORS},
+    summary="Choose a special date or holiday (each member served once per occurrence)",
+)
+def care_date_create(request: HttpRequest, payload: CareDateIn) -> Status[dict[str, Any]]:
+    row = dates.care_date_save(actor=actor_of(request), data=_care_date_input(payload))
+    return Status(201, care_date_out(row))
+
+
+@router.put(
+    "/care/dates/{care_date_id}",
+    response={200: CareDateOut, **ERRORS},
+    summary="Change a special date",
+)
+def care_date_update(
+    request: HttpRequest, payload: CareDateIn, care_date_id: int = CareDateId
+) -> dict[str, Any]:
+    row = dates.care_date_save(
+        actor=actor_of(request), data=_care_date_input(payload), care_date_id=care_date_id
+    )
+    return care_date_out(row)

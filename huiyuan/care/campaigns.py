@@ -22,23 +22,29 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.audit.models import AuditEvent
 from huiyuan.audit.services import audit_record
 from huiyuan.care import sending
-from huiyuan.care.context import member_context
+from huiyuan.care.context import members_context
 from huiyuan.care.models import Campaign, CampaignRecipient, ChannelKind, Delivery, MessageKind
 from huiyuan.care.templates import wording_for
+from huiyuan.core.clock import local_date
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
 from huiyuan.core.retry import atomic_retry
+from huiyuan.coupons.codes import new_code
 from huiyuan.coupons.models import Coupon, CouponTemplate
 from huiyuan.coupons.services.batch import MemberFilter, members_matching
-from huiyuan.coupons.services.issue import issue_locked, issue_refusal
+from huiyuan.coupons.services.issue import issue_refusal
 from huiyuan.coupons.services.templates import template_locked
+from huiyuan.events.models import OutboxEvent
+from huiyuan.events.registry import has_subscribers
+from huiyuan.events.services import dispatch_after_commit, payload_check
 from huiyuan.members.models import Member
 from huiyuan.segments.models import Segment
 from huiyuan.segments.selectors import segment_member_ids
 
-CHUNK = 200
+CHUNK = 500
 STALLED_AFTER = dt.timedelta(minutes=10)
 SYSTEM = Actor(role=Role.OWNER)
 
@@ -176,14 +182,134 @@ def _enqueue_run(campaign_id: int) -> None:
         transaction.on_commit(lambda: run_campaign.enqueue(campaign_id), robust=True)
 
 
-def _coupon_text(coupon: Coupon | None) -> str:
-    if coupon is None:
-        return ""
-    return f"送您一张“{coupon.template.name}”，券码{coupon.code}。"
+def _coupon_text(template_name: str, code: str) -> str:
+    return f"送您一张“{template_name}”，券码{code}。"
+
+
+def coupons_issue_bulk(
+    *,
+    actor: Actor,
+    template: CouponTemplate,
+    members: list[Member],
+    now: dt.datetime,
+    source: str,
+    channel: str = Coupon.Channel.BATCH,
+) -> dict[int, Coupon]:
+    """One coupon each for ``members`` from a template the caller holds locked, with the
+    rules of ``coupons.services.issue.issue_locked`` decided for the whole chunk at once
+    (status, validity, stock, budget, the per-member limit), then one insert of the coupons,
+    one of their audit records and one of their ``coupon.issued`` events. Members the rules
+    refuse get none. Keyed by member id."""
+    if not members or issue_refusal(template, members[0], now) in _TEMPLATE_REFUSALS:
+        return {}
+    eligible = [m for m in members if m.status == Member.Status.ACTIVE]
+    if template.per_member_limit:
+        held = dict(
+            Coupon.objects.filter(template=template, member_id__in=[m.pk for m in eligible])
+            .values_list("member_id")
+            .annotate(n=Count("pk"))
+            .values_list("member_id", "n")
+        )
+        eligible = [m for m in eligible if held.get(m.pk, 0) < template.per_member_limit]
+    if template.stock is not None:
+        eligible = eligible[: max(template.stock - template.issued_count, 0)]
+    if template.budget_fen is not None:
+        room = template.budget_fen - template.budget_used_fen
+        if template.liability_fen > 0:
+            eligible = eligible[: max(room // template.liability_fen, 0)]
+        elif room < 0:
+            eligible = []
+    if not eligible:
+        return {}
+    valid_from, valid_to = template.validity_for(local_date(now))
+    coupons = Coupon.objects.bulk_create(
+        [
+            Coupon(
+                template=template,
+                member=m,
+                code=new_code(),
+                channel=channel,
+                source=source,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                issued_at=now,
+                issued_by=actor.staff,
+            )
+            for m in eligible
+        ]
+    )
+    template.issued_count += len(coupons)
+    template.budget_used_fen += template.liability_fen * len(coupons)
+    template.save(update_fields=["issued_count", "budget_used_fen"])
+    after = {"template": template.pk, "channel": channel, "source": source}
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=now,
+                actor=actor.staff,
+                actor_label=actor.label,
+                terminal=actor.terminal,
+                store_id=actor.store_id,
+                action="coupon.issued",
+                subject_type="coupon",
+                subject_id=str(c.pk),
+                member_id=c.member_id,
+                after=after,
+            )
+            for c in coupons
+        ]
+    )
+    subscribed = has_subscribers("coupon.issued")
+    events = []
+    for c in coupons:
+        payload = {"coupon_id": c.pk, "template_id": template.pk, "channel": channel}
+        payload_check("coupon.issued", payload)
+        events.append(
+            OutboxEvent(
+                name="coupon.issued",
+                payload=payload,
+                member_id=c.member_id,
+                store_id=actor.store_id,
+                occurred_at=now,
+                status=OutboxEvent.Status.PENDING if subscribed else OutboxEvent.Status.DONE,
+                next_attempt_at=now if subscribed else None,
+                dispatched_at=None if subscribed else now,
+            )
+        )
+    OutboxEvent.objects.bulk_create(events)
+    if subscribed:
+        dispatch_after_commit()
+    return {c.member_id: c for c in coupons}
+
+
+class _TemplateRefusals:
+    """Refusals that hold for every member (the template, not the member, says no)."""
+
+    codes = frozenset(
+        {
+            "coupon_template_stopped",
+            "coupon_template_expired",
+            "coupon_out_of_stock",
+            "coupon_budget_exhausted",
+        }
+    )
+
+    def __contains__(self, refusal: object) -> bool:
+        return isinstance(refusal, Conflict) and refusal.code in self.codes
+
+
+_TEMPLATE_REFUSALS = _TemplateRefusals()
+
+
+def _recipients_write(rows: list[CampaignRecipient]) -> None:
+    CampaignRecipient.objects.bulk_create(rows)
 
 
 def _chunk(campaign_id: int) -> bool:
-    """Serve the next members; True while there are more."""
+    """Serve the next ``CHUNK`` members in one transaction with set-based look-ups: who was
+    served, consent, addresses, coupons, template variables, then bulk inserts of the
+    coupons, deliveries and recipient rows. The statements do not grow with the chunk.
+    True while there are more."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status != Campaign.Status.RUNNING:
         return False
@@ -193,53 +319,72 @@ def _chunk(campaign_id: int) -> bool:
             "member_id", flat=True
         )
     )
-    members = Member.objects.select_related("home_store").in_bulk(ids)
-    template = template_locked(campaign.coupon_template_id) if campaign.coupon_template_id else None
+    fresh = [pk for pk in ids if pk not in served]
+    members = Member.objects.select_related("home_store").in_bulk(fresh) if fresh else {}
+    denied = sending.marketing_denied(set(members))
     now = timezone.now()
-    actor = _actor_of(campaign)
-    for pk in ids:
-        campaign.done += 1
-        campaign.last_member_id = pk
+    rows: list[CampaignRecipient] = []
+    targets: list[tuple[Member, str]] = []
+    for pk in fresh:
         member = members.get(pk)
-        if pk in served or member is None:
+        if member is None:
             continue
-        status = CampaignRecipient.Status.SENT
-        delivery = None
-        coupon = None
-        to = sending.member_address(member, campaign.channel)
-        if not sending.marketing_allowed(pk):
-            status = CampaignRecipient.Status.OPTED_OUT
-        elif not to:
-            status = CampaignRecipient.Status.NO_ADDRESS
-        else:
-            if template is not None and issue_refusal(template, member, now) is None:
-                coupon = issue_locked(
-                    actor=actor,
-                    template=template,
-                    member=member,
-                    channel=Coupon.Channel.BATCH,
-                    now=now,
-                    source=f"campaign:{campaign.pk}",
-                )
-            context = {**member_context(member), "coupon": _coupon_text(coupon)}
-            delivery = sending.delivery_queue(
-                template=campaign.template_code,
-                channel=campaign.channel,
-                to=to,
-                context=context,
-                member_id=pk,
-                kind=MessageKind.MARKETING,
-                campaign_id=campaign.pk,
-                enqueue=False,
+        to = "" if pk in denied else sending.member_address(member, campaign.channel)
+        if pk in denied or not to:
+            status = (
+                CampaignRecipient.Status.OPTED_OUT
+                if pk in denied
+                else CampaignRecipient.Status.NO_ADDRESS
             )
-        CampaignRecipient.objects.create(
-            campaign=campaign,
-            member_id=pk,
-            status=status,
-            delivery=delivery,
-            coupon=coupon,
-            created_at=now,
+            rows.append(
+                CampaignRecipient(campaign=campaign, member_id=pk, status=status, created_at=now)
+            )
+            continue
+        targets.append((member, to))
+    coupons: dict[int, Coupon] = {}
+    template_name = ""
+    if campaign.coupon_template_id and targets:
+        template = template_locked(campaign.coupon_template_id)
+        template_name = template.name
+        coupons = coupons_issue_bulk(
+            actor=_actor_of(campaign),
+            template=template,
+            members=[m for m, _to in targets],
+            now=now,
+            source=f"campaign:{campaign.pk}",
         )
+    contexts = members_context(m for m, _to in targets)
+    items = []
+    for member, to in targets:
+        coupon = coupons.get(member.pk)
+        text = _coupon_text(template_name, coupon.code) if coupon is not None else ""
+        items.append(sending.Outgoing(member.pk, to, {**contexts[member.pk], "coupon": text}))
+    deliveries = (
+        sending.deliveries_queue_bulk(
+            template=campaign.template_code,
+            channel=campaign.channel,
+            items=items,
+            kind=MessageKind.MARKETING,
+            campaign_id=campaign.pk,
+        )
+        if items
+        else []
+    )
+    for (member, _to), delivery in zip(targets, deliveries, strict=True):
+        rows.append(
+            CampaignRecipient(
+                campaign=campaign,
+                member_id=member.pk,
+                status=CampaignRecipient.Status.SENT,
+                delivery=delivery,
+                coupon=coupons.get(member.pk),
+                created_at=now,
+            )
+        )
+    _recipients_write(rows)
+    if ids:
+        campaign.done += len(ids)
+        campaign.last_member_id = ids[-1]
     more = len(ids) == CHUNK
     if not more:
         campaign.status = Campaign.Status.DONE

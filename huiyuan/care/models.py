@@ -130,6 +130,7 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     provider_id = models.CharField(max_length=100, blank=True, default="")
     provider_response = models.TextField(blank=True, default="")
+    receipt = models.TextField(blank=True, default="")  # the provider's delivery receipt (回执)
     last_error = models.CharField(max_length=500, blank=True, default="")
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
@@ -144,6 +145,7 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["member", "kind", "created_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["provider_id"]),
         ]
 
     def __str__(self) -> str:
@@ -282,4 +284,58 @@ class CareSend(models.Model):
                 fields=["rule", "member", "occasion"], name="care_send_once_per_occasion"
             ),
             models.CheckConstraint(condition=~Q(occasion=""), name="care_send_occasion_set"),
+        ]
+
+
+class CareDate(models.Model):
+    """A special date or holiday the merchant chose (三八节 03-08, 春节 正月初一, 中秋 八月十五,
+    a one-off day) with a template and an optional offer; each member once per occurrence."""
+
+    class Calendar(models.TextChoices):
+        SOLAR = "solar", _("Solar date, every year")
+        LUNAR = "lunar", _("Lunar date, every year")
+        ONCE = "once", _("One-off date")
+
+    name = models.CharField(_("occasion name"), max_length=60)
+    calendar = models.CharField(_("calendar"), max_length=10, choices=Calendar.choices)
+    month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    day = models.PositiveSmallIntegerField(_("day"), null=True, blank=True)
+    date = models.DateField(_("date"), null=True, blank=True)  # a one-off date
+    template_code = models.SlugField(_("template"), max_length=40)
+    channel = models.CharField(_("channel"), max_length=10, choices=ChannelKind.choices)
+    days_ahead = models.PositiveSmallIntegerField(_("days ahead"), default=0)
+    coupon_template = models.ForeignKey(
+        "coupons.CouponTemplate",
+        verbose_name=_("coupon attached"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("special date")
+        ordering = ["calendar", "month", "day", "date", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareOnce(models.Model):
+    """A member served once for a key: a special date's occurrence (``date:3:2026``,
+    ``date:4:lunar2026``) or an activity change notice (``activity:12:v3``)."""
+
+    key = models.CharField(max_length=60)
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "member"], name="care_once_per_key"),
+            models.CheckConstraint(condition=~Q(key=""), name="care_once_key_set"),
         ]

@@ -391,6 +391,9 @@ def care_rules_run(now: dt.datetime | None = None) -> dict[str, int]:
     result: dict[str, int] = {}
     for rule in CareRule.objects.filter(kind__in=SCHEDULED, is_active=True).order_by("kind"):
         result[rule.kind] = RUNNERS[CareRule.Kind(rule.kind)](rule, today, now)
+    from huiyuan.care.dates import care_dates_run
+
+    result.update(care_dates_run(today, now))
     return result
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from huiyuan.care.channels import channel_settings
 from huiyuan.care.models import (
     Campaign,
+    CareDate,
     CareRule,
     ChannelKind,
     Delivery,
@@ -142,6 +143,12 @@ def rules_by_kind(*, actor: Actor) -> dict[str, CareRule]:
     return {r.kind: r for r in CareRule.objects.select_related("coupon_template")}
 
 
+def care_dates(*, actor: Actor) -> list[CareDate]:
+    """The chosen special dates and holidays, in calendar order."""
+    require(actor, Perm.CARE_VIEW)
+    return list(CareDate.objects.order_by("calendar", "month", "day", "date", "pk")[:500])
+
+
 def outbox_list(*, actor: Actor, channel: str = "") -> QuerySet[OutboxMessage]:
     require(actor, Perm.CARE_VIEW)
     qs = OutboxMessage.objects.order_by("-pk")
@@ -178,6 +185,7 @@ def delivery_out(row: Delivery) -> dict[str, Any]:
         "attempts": row.attempts,
         "provider_id": row.provider_id,
         "provider_response": row.provider_response,
+        "receipt": row.receipt,
         "last_error": row.last_error,
         "campaign_id": row.campaign_id,
         "created_at": row.created_at,

@@ -105,3 +105,22 @@ def package_expiry_notice(event: OutboxEvent) -> None:
         event.pk,
         {"days": p.get("days_left", ""), "amount": "不限" if remaining is None else remaining},
     )
+
+
+@subscriber("activity.changed", "activity.ended", name="care.activity_notice")
+def activity_notice(event: OutboxEvent) -> None:
+    """Send the change notice activities recorded to its participants (once each)."""
+    from huiyuan.care.notices import activity_notice_send, notice_for
+
+    p = event.payload
+    if event.name == "activity.ended" and p.get("status") != "cancelled":
+        return
+    if event.name == "activity.changed" and not p.get("notified"):
+        return
+    notice = notice_for(
+        int(p["activity_id"]),
+        version=p.get("version"),
+        cancelled=event.name == "activity.ended",
+    )
+    if notice is not None:
+        activity_notice_send(notice)

@@ -33,6 +33,9 @@ VARIABLES: dict[str, object] = {
     "days": _("days left"),
     "date": _("date"),
     "years": _("years of membership"),
+    "occasion": _("special date or holiday"),
+    "activity": _("activity name"),
+    "changes": _("what changed in the activity"),
     "unsubscribe": _("unsubscribe line (marketing)"),
 }
 
@@ -112,6 +115,18 @@ BUILTIN: dict[str, tuple[str, str, str, str]] = {
         T,
         "等级保级提醒",
         "{name}您好，您当前为{tier}，{gap}即可保级，考核日为{date}。",
+    ),
+    "holiday": (
+        "节日关怀",
+        M,
+        "节日祝福",
+        "{name}您好，{occasion}快乐！{store}祝您节日愉快。{coupon}",
+    ),
+    "activity_changed": (
+        "活动变更通知",
+        T,
+        "活动变更通知",
+        "{name}您好，您报名的活动“{activity}”有变更：{changes}。",
     ),
     "promotion": (
         "营销短信",

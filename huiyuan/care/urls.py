@@ -9,4 +9,5 @@ app_name = "care"
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("sms/inbound/<str:secret>/", views.sms_inbound, name="sms_inbound"),
+    path("sms/receipt/<str:provider>/<str:secret>/", views.sms_receipt, name="sms_receipt"),
 ]

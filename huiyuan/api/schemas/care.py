@@ -131,6 +131,7 @@ class CareDeliveryOut(Schema):
     attempts: int
     provider_id: str
     provider_response: str
+    receipt: str = Field(..., description="The provider's delivery receipt (回执), as received.")
     last_error: str
     campaign_id: int | None
     created_at: dt.datetime
@@ -142,3 +143,35 @@ class CareDeliveryOut(Schema):
 class OptOutOut(Schema):
     member_id: int
     opted_out: bool
+
+
+class CareDateIn(In):
+    name: Annotated[str, Field(max_length=60), documented(minLength=1, pattern=NON_BLANK_PATTERN)]
+    calendar: Literal["solar", "lunar", "once"] = Field(
+        ..., description="solar/lunar: every year on month-day; once: on `date`."
+    )
+    month: Annotated[int, Field(ge=1, le=12, strict=True)] | None = None
+    day: Annotated[int, Field(ge=1, le=31, strict=True)] | None = Field(
+        None, description="Lunar days run 1–30 (初一…三十; a missing 30th falls on the 29th)."
+    )
+    date: dt.date | None = None
+    template_code: TemplateCode = "holiday"
+    channel: Channel = "sms"
+    days_ahead: Annotated[int, Field(ge=0, le=60, strict=True)] = 0
+    coupon_template_id: Id | None = None
+    is_active: StrictBool = True
+
+
+class CareDateOut(Schema):
+    id: int
+    name: str
+    calendar: Literal["solar", "lunar", "once"]
+    month: int | None
+    day: int | None
+    date: dt.date | None
+    label: str = Field(..., description="How it reads: 03-08, 农历正月初一, 2026-12-24.")
+    template_code: str
+    channel: Channel
+    days_ahead: int
+    coupon_template_id: int | None
+    is_active: bool

@@ -106,6 +106,9 @@ CARE_CALLS = [
     ("POST", "/care/campaigns/{campaign_id}/start", {}),
     ("GET", "/care/deliveries", None),
     ("POST", "/care/members/{member_id}/opt-out", {}),
+    ("GET", "/care/dates", None),
+    ("POST", "/care/dates", {"name": "x", "calendar": "solar", "month": 3, "day": 8}),
+    ("PUT", "/care/dates/{care_date_id}", {"name": "x", "calendar": "solar", "month": 3, "day": 8}),
 ]
 CARE_ROUTES = {(method, path) for method, path, _body in CARE_CALLS}
 CARE_PATHS: dict[str, set[str]] = {}
@@ -118,10 +121,42 @@ CARE_KEYED: set[tuple[str, str]] = set()  # not money: no Idempotency-Key
 def test_a_role_without_care_permissions_is_refused(as_staff, method, path, body):
     """The call-center agent holds neither care.* nor member.edit."""
     agent = as_staff(Role.CALL_CENTER)
-    url = path.format(campaign_id=1, member_id=1)
+    url = path.format(campaign_id=1, member_id=1, care_date_id=1)
     response = agent.call(method, url, body)
     if path == "/care/members/{member_id}/opt-out":
         # The agent may edit members (member.edit): unknown member, not a refusal.
         assert response.status_code == 404, response.content
         return
     assert response.status_code == 403, (method, path, response.content)
+
+
+def test_special_dates_through_the_api(as_staff):
+    from huiyuan.care.models import CareDate
+
+    marketer = as_staff(Role.MARKETER)
+    r = marketer.post("/care/dates", {"name": "中秋节", "calendar": "lunar", "month": 8, "day": 15})
+    assert r.status_code == 201, r.json()
+    created = r.json()
+    assert (created["label"], created["template_code"], created["channel"]) == (
+        "农历八月十五",
+        "holiday",
+        "sms",
+    )
+    r = marketer.post("/care/dates", {"name": "x", "calendar": "solar", "month": 2, "day": 30})
+    assert (r.status_code, error_of(r)["code"]) == (422, "care_date_invalid")
+    r = marketer.post("/care/dates", {"name": "x", "calendar": "once"})
+    assert error_of(r)["code"] == "care_date_required"
+    assert CareDate.objects.count() == 1
+    r = marketer.put(
+        f"/care/dates/{created['id']}",
+        {"name": "中秋节", "calendar": "lunar", "month": 8, "day": 15, "days_ahead": 2},
+    )
+    assert r.status_code == 200 and r.json()["days_ahead"] == 2
+    listed = marketer.get("/care/dates").json()
+    assert [(d["name"], d["label"], d["days_ahead"]) for d in listed] == [
+        ("中秋节", "农历八月十五", 2)
+    ]
+    cashier = as_staff(Role.CASHIER)
+    r = cashier.post("/care/dates", {"name": "x", "calendar": "solar", "month": 3, "day": 8})
+    assert r.status_code == 403
+    assert CareDate.objects.count() == 1

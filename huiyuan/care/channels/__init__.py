@@ -36,6 +36,17 @@ class Result:
     retryable: bool = True  # a refusal that will not change (bad template, bad address)
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A provider's delivery receipt (回执) for one message it accepted earlier."""
+
+    provider_id: str  # the id its send answer gave (Aliyun BizId, Tencent SerialNo)
+    delivered: bool
+    mobile: str  # the number as the provider reports it ("" or masked when it hides it)
+    answer: str  # the receipt as received (JSON), kept in the delivery log
+    error: str = ""  # the provider's code and text when not delivered
+
+
 class Channel:
     """Base class of a channel backend."""
 
@@ -44,6 +55,26 @@ class Channel:
 
     def send(self, message: Message) -> Result:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def send_many(self, messages: list[Message]) -> list[Result | Exception]:
+        """Send several messages: a result (or the exception raised) per message, in order.
+        The default sends one by one; a channel that only writes rows (the outbox, the
+        inbox) overrides it with one bulk insert."""
+        return send_each(self, messages)
+
+
+def send_each(backend: Any, messages: list[Message]) -> list[Result | Exception]:
+    """Send one by one, each in its own savepoint, keeping an exception as the result."""
+    from django.db import transaction
+
+    results: list[Result | Exception] = []
+    for message in messages:
+        try:
+            with transaction.atomic():
+                results.append(backend.send(message))
+        except Exception as exc:  # noqa: BLE001 - the network, the provider: recorded
+            results.append(exc)
+    return results
 
 
 class ChannelNotConfigured(Exception):

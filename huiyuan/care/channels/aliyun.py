@@ -6,6 +6,13 @@ Aliyun documents it:
 2. ``StringToSign = "GET&" + enc("/") + "&" + enc(canonicalized query)``;
 3. ``Signature = base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign))``.
 
+Delivery receipts (回执, ``SmsReport``, HTTP batch push): Aliyun POSTs a JSON list
+(``biz_id``, ``phone_number``, ``success``, ``err_code``, ``err_msg``; the international
+form ``MessageId``, ``To``, ``Status`` 1/2/6, ``ErrorCode``) to the receiving address set in
+its console, and expects ``{"code": 0, "msg": …}`` with HTTP 200 (else it pushes again
+after 1, 5 and 10 minutes). Aliyun does not sign these pushes; what it documents is the
+address, so that address carries a secret (``receipt_secret``), checked in constant time.
+
 Options: ``access_key_id``, ``access_key_secret``, ``sign_name`` (短信签名),
 ``templates`` (our template code → Aliyun ``SMS_…`` code), ``endpoint`` (default
 ``https://dysmsapi.aliyuncs.com/``), ``region`` (default ``cn-hangzhou``).
@@ -22,7 +29,7 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from huiyuan.care.channels import Channel, Message, Result
+from huiyuan.care.channels import Channel, Message, Receipt, Result
 from huiyuan.care.channels.http import request
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -109,3 +116,38 @@ class AliyunSmsChannel(Channel):
         code = str(answer.get("Code", ""))
         retryable = status >= 500 or code.startswith("isv.BUSINESS_LIMIT") or "Throttling" in code
         return Result(ok=False, response=text, retryable=retryable)
+
+
+def receipts(body: bytes) -> list[Receipt]:
+    """The receipts of one ``SmsReport`` push (raises ValueError when it is not one)."""
+    data = json.loads(body or b"null")
+    if not isinstance(data, list):
+        raise ValueError("SmsReport is a JSON list")
+    found = []
+    for item in data[:1000]:
+        if not isinstance(item, dict):
+            raise ValueError("SmsReport item is an object")
+        if "biz_id" in item:
+            delivered = item.get("success") is True
+            provider_id, mobile = str(item["biz_id"]), str(item.get("phone_number", ""))
+            code, text = str(item.get("err_code", "")), str(item.get("err_msg", ""))
+        elif "MessageId" in item:
+            delivered = str(item.get("Status")) == "1"
+            provider_id, mobile = str(item["MessageId"]), str(item.get("To", ""))
+            code, text = str(item.get("ErrorCode", "")), str(item.get("ErrorDescription", ""))
+        else:
+            raise ValueError("SmsReport item without biz_id")
+        found.append(
+            Receipt(
+                provider_id=provider_id,
+                delivered=delivered,
+                mobile=mobile,
+                answer=json.dumps(item, ensure_ascii=False),
+                error="" if delivered else f"{code} {text}".strip(),
+            )
+        )
+    return found
+
+
+RECEIPT_OK = {"code": 0, "msg": "接收成功"}
+RECEIPT_REFUSED = {"code": 1, "msg": "unknown message"}

@@ -8,6 +8,13 @@ Tencent Cloud documents it:
 3. the key: ``HMAC("TC3"+SecretKey, date)`` → ``HMAC(·, "sms")`` → ``HMAC(·, "tc3_request")``;
    ``Signature = hex(HMAC(key, StringToSign))``, sent in ``Authorization``.
 
+Delivery receipts (回执, 短信下发状态回调): Tencent Cloud POSTs a JSON list (``sid`` = the
+``SerialNo`` of the send answer, ``mobile``, ``report_status`` SUCCESS/FAIL, ``errmsg``,
+``description``) to the callback address set in its console and expects
+``{"result": 0, "errmsg": "OK"}``. Tencent does not sign these callbacks; what it documents
+is the address, so that address carries a secret (``receipt_secret``), checked in constant
+time.
+
 Options: ``secret_id``, ``secret_key``, ``sdk_app_id``, ``sign_name``, ``templates`` (our
 template code → ``{"id": "123456", "params": ["code", "minutes"]}``), ``endpoint``
 (default ``https://sms.tencentcloudapi.com/``), ``region`` (default ``ap-guangzhou``).
@@ -22,7 +29,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from huiyuan.care.channels import Channel, Message, Result
+from huiyuan.care.channels import Channel, Message, Receipt, Result
 from huiyuan.care.channels.http import request
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com/"
@@ -112,3 +119,29 @@ class TencentSmsChannel(Channel):
         if sent.get("Code") == "Ok":
             return Result(ok=True, provider_id=str(sent.get("SerialNo", "")), response=text)
         return Result(ok=False, response=text, retryable=False)
+
+
+def receipts(body: bytes) -> list[Receipt]:
+    """The receipts of one status callback (raises ValueError when it is not one)."""
+    data = json.loads(body or b"null")
+    items = data if isinstance(data, list) else [data]
+    found = []
+    for item in items[:1000]:
+        if not isinstance(item, dict) or "sid" not in item:
+            raise ValueError("status callback item without sid")
+        delivered = str(item.get("report_status", "")).upper() == "SUCCESS"
+        error = f"{item.get('errmsg', '')} {item.get('description', '')}".strip()
+        found.append(
+            Receipt(
+                provider_id=str(item["sid"]),
+                delivered=delivered,
+                mobile=str(item.get("mobile", "")),
+                answer=json.dumps(item, ensure_ascii=False),
+                error="" if delivered else error,
+            )
+        )
+    return found
+
+
+RECEIPT_OK = {"result": 0, "errmsg": "OK"}
+RECEIPT_REFUSED = {"result": 1, "errmsg": "unknown message"}

@@ -94,22 +94,22 @@ def test_campaign_resumed_after_interruptions_sends_nobody_twice(
     campaigns.campaign_run(campaign.pk, max_chunks=1)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.done) == (Campaign.Status.RUNNING, 2)
-    # The next worker crashes in the middle of its chunk: that chunk leaves nothing behind.
-    real_queue = sending.delivery_queue
-    calls = {"n": 0}
+    # The next worker crashes in the middle of its chunk, after its coupons and deliveries
+    # were written: that chunk leaves nothing behind.
+    real_queue = sending.deliveries_queue_bulk
 
-    def crash_on_second(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("worker killed")
-        return real_queue(**kwargs)
+    def queue_then_crash(**kwargs):
+        real_queue(**kwargs)
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(sending, "delivery_queue", crash_on_second)
+    monkeypatch.setattr(sending, "deliveries_queue_bulk", queue_then_crash)
     with pytest.raises(RuntimeError):
         campaigns.campaign_run(campaign.pk)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.done) == (Campaign.Status.FAILED, 2)
-    monkeypatch.setattr(sending, "delivery_queue", real_queue)
+    assert Delivery.objects.filter(campaign=campaign).count() == 1
+    assert Coupon.objects.filter(source=f"campaign:{campaign.pk}").count() == 1
+    monkeypatch.setattr(sending, "deliveries_queue_bulk", real_queue)
     # Even a run that lost its place (last member reset) skips whoever was served.
     Campaign.objects.filter(pk=campaign.pk).update(last_member_id=0, done=0)
     campaign_start(actor=owner, campaign_id=campaign.pk)
@@ -162,3 +162,47 @@ def test_stalled_campaigns_are_found_for_the_scheduler(owner, audience):
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DONE  # tasks run inline in tests
     assert Delivery.objects.filter(campaign=campaign).count() == 4
+
+
+def test_statements_per_chunk_do_not_grow_with_the_chunk_size(
+    owner, make_member, coupon_template, monkeypatch
+):
+    """Serving a chunk and sending it are set-based: 6 members or 24, the same statements
+    (consent, the cap, addresses, coupons, template variables, the inserts)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    members = [make_member(name=f"会员{i}") for i in range(30)]
+    sending.opt_out(member_id=members[0].pk, source=OptOut.Source.LINK)
+    sending.opt_out(member_id=members[10].pk, source=OptOut.Source.LINK)
+    monkeypatch.setattr(campaigns, "_enqueue_run", lambda pk: None)
+    monkeypatch.setattr(campaigns, "CHUNK", 30)
+
+    def statements(group) -> tuple[int, int, int]:
+        campaign = campaign_create(
+            actor=owner,
+            data=CampaignInput(
+                name=f"x{len(group)}",
+                template_code="promotion",
+                member_filter={"member_ids": [m.pk for m in group]},
+                coupon_template_id=coupon_template.pk,
+            ),
+        )
+        campaign_start(actor=owner, campaign_id=campaign.pk)
+        with CaptureQueriesContext(connection) as serve, transaction.atomic():
+            campaigns._chunk(campaign.pk)
+        ids = list(Delivery.objects.filter(campaign=campaign).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as send:
+            outcomes = sending.deliveries_send_batch(ids)
+        assert set(outcomes.values()) == {"delivered"}
+        return len(serve.captured_queries), len(send.captured_queries), len(ids)
+
+    small_serve, small_send, small = statements(members[:6])
+    large_serve, large_send, large = statements(members[6:30])
+    assert (small, large) == (5, 23)  # one of each group opted out
+    assert (large_serve, large_send) == (small_serve, small_send)
+    assert small_send == 9  # claim, read, opt-outs, consent, cap, outbox insert (3), outcomes
+    for member in members[1:10] + members[11:]:
+        assert len(outbox(_mobile(member))) == 1
+    assert outbox(_mobile(members[0])) == outbox(_mobile(members[10])) == []
+    assert CampaignRecipient.objects.filter(status=CampaignRecipient.Status.OPTED_OUT).count() == 2

@@ -385,3 +385,154 @@ def test_webhook_channel_posts_signed_json(settings, make_member):
     d.refresh_from_db()
     assert d.status == Delivery.Status.SENT
     assert json.loads(gw.requests[0]["body"])["template"] == "points_change"
+
+
+# ---------------------------------------------------------------------------- receipts (回执)
+
+
+def _numbered(check):
+    """The gateway's check, each accepted message with its own id (as providers do)."""
+    count = {"n": 0}
+
+    def numbered(seen):
+        status, answer = check(seen)
+        count["n"] += 1
+        if "BizId" in answer:
+            answer = {**answer, "BizId": f"90061974693649{count['n']:04d}^0"}
+        if "Response" in answer and "SendStatusSet" in answer["Response"]:
+            sent = answer["Response"]["SendStatusSet"][0]
+            sent = {**sent, "SerialNo": f"5000:10457106691570536578{count['n']:04d}"}
+            answer = {"Response": {**answer["Response"], "SendStatusSet": [sent]}}
+        return status, answer
+
+    return numbered
+
+
+def push(url: str, items: Any) -> tuple[int, dict[str, Any]]:
+    """The provider pushing receipts to our address over HTTP, as its gateway does."""
+    from huiyuan.care.channels.http import request
+
+    status, text = request(
+        "POST",
+        url,
+        body=json.dumps(items, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=120,  # the live server's first request loads every URL conf
+    )
+    return status, json.loads(text) if text.startswith("{") else {}
+
+
+def aliyun_report(biz_id: str, mobile: str, success: bool, code: str, text: str) -> dict:
+    return {
+        "phone_number": mobile,
+        "send_time": "2026-11-30 10:00:00",
+        "report_time": "2026-11-30 10:00:05",
+        "success": success,
+        "err_code": code,
+        "err_msg": text,
+        "sms_size": "1",
+        "biz_id": biz_id,
+        "out_id": "",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_aliyun_receipts_mark_delivered_or_failed_once_and_refuse_unknown_ids(
+    settings, live_server
+):
+    conf = aliyun_channel("")
+    conf["sms"]["OPTIONS"]["receipt_secret"] = "rcpt-7f3a9c"
+    with Gateway(_numbered(aliyun_check)) as gw:
+        conf["sms"]["OPTIONS"]["endpoint"] = gw.url
+        settings.HUIYUAN_CARE_CHANNELS = conf
+        first = sending.send_transactional(
+            template="verify_code", mobile="13800001234", context={"code": "1"}
+        )
+        second = sending.send_transactional(
+            template="verify_code", mobile="13800004321", context={"code": "2"}
+        )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.provider_id) == (Delivery.Status.SENT, "900619746936490001^0")
+    assert (second.status, second.provider_id) == (Delivery.Status.SENT, "900619746936490002^0")
+    url = f"{live_server.url}/care/sms/receipt/aliyun/rcpt-7f3a9c/"
+    reports = [
+        aliyun_report(first.provider_id, "13800001234", True, "DELIVERED", "用户接收成功"),
+        aliyun_report(second.provider_id, "13800004321", False, "MK:0001", "空号"),
+    ]
+    assert push(url, reports) == (
+        200,
+        {"code": 0, "msg": "接收成功", "applied": 2, "repeated": 0, "refused": []},
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Delivery.Status.DELIVERED and first.delivered_at is not None
+    assert json.loads(first.receipt)["err_code"] == "DELIVERED"
+    assert (second.status, second.last_error) == (Delivery.Status.FAILED, "MK:0001 空号")
+    assert json.loads(second.receipt)["err_msg"] == "空号"
+    # Aliyun pushes again when unsure: a repeat changes nothing.
+    delivered_at = first.delivered_at
+    assert push(url, reports)[1]["applied"] == 0
+    assert push(url, reports)[1]["repeated"] == 2
+    first.refresh_from_db()
+    assert (first.status, first.delivered_at) == (Delivery.Status.DELIVERED, delivered_at)
+    # An id we never sent, or another number than the recipient's: refused, nothing changes.
+    before = list(Delivery.objects.order_by("pk").values_list("status", "receipt"))
+    unknown = aliyun_report("111111111111111111^0", "13800001234", True, "DELIVERED", "ok")
+    status, answer = push(url, [unknown])
+    assert (status, answer["code"], answer["refused"]) == (400, 1, ["111111111111111111^0"])
+    other = aliyun_report(second.provider_id, "13900009999", True, "DELIVERED", "ok")
+    assert push(url, [other])[0] == 400
+    assert list(Delivery.objects.order_by("pk").values_list("status", "receipt")) == before
+    # A wrong secret, the other provider's address, a body that is no receipt.
+    assert push(f"{live_server.url}/care/sms/receipt/aliyun/wrong/", reports)[0] == 404
+    assert push(f"{live_server.url}/care/sms/receipt/tencent/rcpt-7f3a9c/", reports)[0] == 404
+    assert push(url, {"hello": 1})[0] == 400
+    assert list(Delivery.objects.order_by("pk").values_list("status", "receipt")) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tencent_receipts_over_http(settings, live_server):
+    conf = {
+        "sms": {
+            "BACKEND": "huiyuan.care.channels.tencent.TencentSmsChannel",
+            "OPTIONS": {
+                "secret_id": TENCENT_ID,
+                "secret_key": TENCENT_KEY,
+                "sdk_app_id": "1400000001",
+                "sign_name": "会员测试",
+                "templates": {"verify_code": {"id": "449739", "params": ["code", "minutes"]}},
+                "receipt_secret": "tc-rcpt-51e2",
+            },
+        }
+    }
+    with Gateway(_numbered(tencent_check)) as gw:
+        conf["sms"]["OPTIONS"]["endpoint"] = gw.url
+        settings.HUIYUAN_CARE_CHANNELS = conf
+        delivery = sending.send_transactional(
+            template="verify_code", mobile="13800005678", context={"code": "7788"}
+        )
+    delivery.refresh_from_db()
+    assert delivery.provider_id == "5000:104571066915705365780001"
+    url = f"{live_server.url}/care/sms/receipt/tencent/tc-rcpt-51e2/"
+    report = {
+        "user_receive_time": "2026-11-30 10:00:05",
+        "nationcode": "86",
+        "mobile": "13800005678",
+        "report_status": "SUCCESS",
+        "errmsg": "DELIVRD",
+        "description": "用户短信送达成功",
+        "sid": delivery.provider_id,
+    }
+    assert push(url, [report]) == (
+        200,
+        {"result": 0, "errmsg": "OK", "applied": 1, "repeated": 0, "refused": []},
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.DELIVERED
+    assert json.loads(delivery.receipt)["errmsg"] == "DELIVRD"
+    assert push(url, [report])[1]["repeated"] == 1
+    status, answer = push(url, [{**report, "sid": "5000:unknown"}])
+    assert (status, answer["result"], answer["refused"]) == (400, 1, ["5000:unknown"])
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.DELIVERED

@@ -72,3 +72,38 @@ class RuleForm(TablerForm):
         super().__init__(*args, **kwargs)
         self.fields["template_code"].choices = templates  # type: ignore[attr-defined]
         self.fields["coupon_template"].choices = [("", _("No coupon")), *coupons]  # type: ignore[attr-defined]
+
+
+class CareDateForm(TablerForm):
+    name = forms.CharField(label=_("Occasion name"), max_length=60)
+    calendar = forms.ChoiceField(
+        label=_("Calendar"),
+        choices=[
+            ("solar", _("Solar date, every year")),
+            ("lunar", _("Lunar date, every year")),
+            ("once", _("One-off date")),
+        ],
+    )
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
+    day = forms.IntegerField(label=_("Day"), min_value=1, max_value=31, required=False)
+    date = forms.DateField(
+        label=_("Date (one-off)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    template_code = forms.ChoiceField(label=_("Template"))
+    channel = forms.ChoiceField(label=pgettext_lazy("care", "Channel"), choices=ChannelKind.choices)
+    days_ahead = forms.IntegerField(label=_("Days ahead"), min_value=0, max_value=60, initial=0)
+    coupon_template = forms.ChoiceField(label=_("Coupon attached"), required=False)
+    is_active = forms.BooleanField(
+        label=pgettext_lazy("care", "Active"), required=False, initial=True
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        templates: list[tuple[str, str]],
+        coupons: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template_code"].choices = templates  # type: ignore[attr-defined]
+        self.fields["coupon_template"].choices = [("", _("No coupon")), *coupons]  # type: ignore[attr-defined]

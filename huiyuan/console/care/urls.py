@@ -17,5 +17,6 @@ urlpatterns = [
         "care/campaigns/<int:campaign_id>/start/", views.campaign_start, name="care_campaign_start"
     ),
     path("care/rules/", views.rules, name="care_rules"),
+    path("care/dates/", views.care_dates, name="care_dates"),
     path("care/outbox/", views.outbox, name="care_outbox"),
 ]

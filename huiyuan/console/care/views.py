@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,10 +16,25 @@ from django.views.decorators.http import require_POST
 
 from huiyuan.care import campaigns as campaign_services
 from huiyuan.care import selectors, services
-from huiyuan.care.models import Campaign, CareRule, ChannelKind, Delivery, MessageKind
+from huiyuan.care.dates import CareDateInput, care_date_label, care_date_save
+from huiyuan.care.models import (
+    Campaign,
+    CareDate,
+    CareOnce,
+    CareRule,
+    ChannelKind,
+    Delivery,
+    MessageKind,
+)
 from huiyuan.care.rules import DEFAULT_TEMPLATES, RuleInput, care_rule_save
 from huiyuan.care.templates import VARIABLES, wording_for
-from huiyuan.console.care.forms import CampaignForm, PreviewForm, RuleForm, TemplateForm
+from huiyuan.console.care.forms import (
+    CampaignForm,
+    CareDateForm,
+    PreviewForm,
+    RuleForm,
+    TemplateForm,
+)
 from huiyuan.console.context import request_actor
 from huiyuan.console.views import staff_view
 from huiyuan.core import china, pii
@@ -345,6 +361,94 @@ def rules(request: HttpRequest) -> HttpResponse:
         request,
         "console/care/rules.html",
         {"tab": "rules", "forms": forms_, "may_manage": actor.has(Perm.CARE_MANAGE)},
+    )
+
+
+# ---------------------------------------------------------------------------- special dates
+
+
+@staff_view
+def care_dates(request: HttpRequest) -> HttpResponse:
+    """节日与特殊日期: the merchant's chosen dates (solar, lunar, one-off); ``?edit=<id>``
+    loads one into the form."""
+    actor = request_actor(request)
+    rows = selectors.care_dates(actor=actor)
+    editing = None
+    edit_id = request.POST.get("edit") or request.GET.get("edit") or ""
+    if edit_id.isdigit():
+        editing = next((r for r in rows if r.pk == int(edit_id)), None)
+    initial: dict[str, Any] = {"template_code": "holiday", "is_active": True}
+    if editing is not None:
+        initial = {
+            "name": editing.name,
+            "calendar": editing.calendar,
+            "month": editing.month,
+            "day": editing.day,
+            "date": editing.date,
+            "template_code": editing.template_code,
+            "channel": editing.channel,
+            "days_ahead": editing.days_ahead,
+            "coupon_template": str(editing.coupon_template_id or ""),
+            "is_active": editing.is_active,
+        }
+    form = CareDateForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        templates=_template_choices(),
+        coupons=_coupon_choices(),
+    )
+    if request.method == "POST":
+        require(actor, Perm.CARE_MANAGE)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                care_date_save(
+                    actor=actor,
+                    data=CareDateInput(
+                        name=data["name"],
+                        calendar=data["calendar"],
+                        month=data["month"],
+                        day=data["day"],
+                        date=data["date"],
+                        template_code=data["template_code"],
+                        channel=data["channel"],
+                        days_ahead=data["days_ahead"] or 0,
+                        coupon_template_id=int(data["coupon_template"])
+                        if data["coupon_template"]
+                        else None,
+                        is_active=data["is_active"],
+                    ),
+                    care_date_id=editing.pk if editing is not None else None,
+                )
+            except DomainError as exc:
+                _show(form, exc)
+            else:
+                messages.success(request, _("Special date saved."))
+                return redirect("console:care_dates")
+    served = {
+        key: n
+        for key, n in CareOnce.objects.filter(key__startswith="date:")
+        .values_list("key")
+        .annotate(n=Count("pk"))
+        .values_list("key", "n")
+    }
+    listed = []
+    for row in rows:
+        prefix = f"date:{row.pk}:"
+        listed.append(
+            (row, care_date_label(row), sum(n for k, n in served.items() if k.startswith(prefix)))
+        )
+    return render(
+        request,
+        "console/care/dates.html",
+        {
+            "tab": "dates",
+            "rows": listed,
+            "form": form,
+            "editing": editing,
+            "may_manage": actor.has(Perm.CARE_MANAGE),
+            "calendars": dict(CareDate.Calendar.choices),
+        },
     )
 
 

@@ -167,3 +167,41 @@ def test_unsubscribe_link_and_sms_reply_are_honoured_at_once(make_member, settin
     assert r.status_code == 200 and r.json()["opted_out"] == 1
     assert OptOut.objects.filter(member=other, source="sms").exists()
     assert Delivery.objects.filter(member=other).count() == 0
+
+
+def test_special_dates_chosen_by_form(client_for):
+    from huiyuan.care.models import CareDate
+
+    marketer, cashier = client_for(Role.MARKETER), client_for(Role.CASHIER)
+    assert cashier.get("/care/dates/").status_code == 403
+    page = marketer.get("/care/dates/").content.decode()
+    assert "节日与特殊日期" in page and "尚未设置特殊日期" in page
+    form = {
+        "name": "中秋节",
+        "calendar": "lunar",
+        "month": "8",
+        "day": "15",
+        "template_code": "holiday",
+        "channel": "sms",
+        "days_ahead": "1",
+        "coupon_template": "",
+        "is_active": "on",
+    }
+    assert marketer.post("/care/dates/", form).status_code == 302
+    row = CareDate.objects.get()
+    assert (row.calendar, row.month, row.day, row.days_ahead) == ("lunar", 8, 15, 1)
+    assert "农历八月十五" in marketer.get("/care/dates/").content.decode()
+    # A date that does not exist: a Chinese error, nothing saved.
+    r = marketer.post(
+        "/care/dates/", {**form, "name": "坏日子", "calendar": "solar", "month": "2", "day": "30"}
+    )
+    assert r.status_code == 200
+    assert "该日期不存在。" in r.content.decode()
+    assert CareDate.objects.count() == 1
+    # Editing keeps one row.
+    r = marketer.post("/care/dates/", {**form, "edit": str(row.pk), "days_ahead": "3"})
+    assert r.status_code == 302
+    row.refresh_from_db()
+    assert row.days_ahead == 3 and CareDate.objects.count() == 1
+    assert cashier.post("/care/dates/", form).status_code == 403
+    assert CareDate.objects.count() == 1
