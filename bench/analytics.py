@@ -12,13 +12,20 @@ stores over three years straight into ``checkout_sale`` on PostgreSQL (SQL
 2. **DuckDB** on the same rows (copied out of PostgreSQL once; the copy is timed apart):
    the same RFM classes and monthly figures in SQL;
 
-prints both times and checks that every member's class and every month's figures agree.
-Example::
+prints both times and checks that every member's class and every month's figures agree;
+
+3. **the dashboard from the roll-ups**: fills the daily roll-ups and the member-day table of
+   these sales in SQL (as the subscriber or ``analytics-rebuild`` would leave them) and
+   times the chain's 365-day dashboard — the first read (which counts the year's active
+   members) and the median of ``--dashboard-repeat`` reads after — next to the
+   active-member count as the dashboard made it before (distinct members of the sales),
+   checking both agree. Example::
 
     .venv/bin/python bench/analytics.py --sales 1000000
 
-The database ``huiyuan_bench_segments`` is dropped and created (``--pg-url`` names the
-server) unless ``--reuse`` (then the generated sales are kept and used again).
+The database ``--db`` (default ``huiyuan_bench_segments``) is dropped and created
+(``--pg-url`` names the server) unless ``--reuse`` (then the generated sales are kept and
+used again; ``--keep-rollups`` keeps the roll-ups filled by a previous run too).
 """
 
 from __future__ import annotations
@@ -38,16 +45,16 @@ DB = "huiyuan_bench_segments"
 YEARS = 3
 
 
-def prepare_database(pg_url: str, reuse: bool) -> None:
+def prepare_database(pg_url: str, db: str, reuse: bool) -> None:
     import psycopg
 
     with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone()
         if exists and not reuse:
-            conn.execute(f'DROP DATABASE "{DB}"')
+            conn.execute(f'DROP DATABASE "{db}"')
             exists = None
         if not exists:
-            conn.execute(f'CREATE DATABASE "{DB}"')
+            conn.execute(f'CREATE DATABASE "{db}"')
 
 
 def _literal(field: Any) -> str:
@@ -146,7 +153,28 @@ def generate(args: argparse.Namespace, first_day: dt.date) -> None:
         started = time.perf_counter()
         cur.execute(members)
         cur.execute("SELECT setseed(0.42)")
+        # Loading 10 million rows through the sales table's indexes and (deferred) foreign
+        # keys row by row is what makes generation slow: drop them, insert, put them back.
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'checkout_sale'::regclass AND contype IN ('f', 'u', 'c')"
+        )
+        constraints = cur.fetchall()
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'checkout_sale' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
+        indexes = cur.fetchall()
+        for name, _sql in constraints:
+            cur.execute(f'ALTER TABLE checkout_sale DROP CONSTRAINT "{name}"')
+        for name, _sql in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        cur.execute("SET synchronous_commit = off")
         cur.execute(sales)
+        for _name, sql in indexes:
+            cur.execute(sql)
+        for name, sql in constraints:
+            cur.execute(f'ALTER TABLE checkout_sale ADD CONSTRAINT "{name}" {sql}')
         cur.execute("ANALYZE checkout_sale")
         cur.execute("ANALYZE members_member")
     print(
@@ -214,10 +242,10 @@ def ours_monthly() -> dict[tuple[str, int], tuple[int, int]]:
     return {(r["month"].strftime("%Y-%m"), r["store_id"]): (r["n"], int(r["amount"])) for r in rows}
 
 
-def duck_copy(pg_url: str, path: Path) -> None:
+def duck_copy(pg_url: str, db: str, path: Path) -> None:
     import psycopg
 
-    with psycopg.connect(f"{pg_url}/{DB}") as conn, path.open("wb") as out:
+    with psycopg.connect(f"{pg_url}/{db}") as conn, path.open("wb") as out:
         copy_sql = (
             "COPY (SELECT member_id, store_id, payable_fen, returned_payable_fen, status, "
             "floor(extract(epoch FROM created_at))::bigint AS epoch FROM checkout_sale "
@@ -226,6 +254,129 @@ def duck_copy(pg_url: str, path: Path) -> None:
         with conn.cursor().copy(copy_sql) as copy:
             for block in copy:
                 out.write(block)
+
+
+ROLLUPS = """
+WITH g AS (
+    SELECT (created_at AT TIME ZONE %(zone)s)::date AS d, store_id AS s,
+           count(*) AS n, sum(payable_fen) AS p,
+           count(*) FILTER (WHERE status = 'reversed') AS rn,
+           coalesce(sum(payable_fen) FILTER (WHERE status = 'reversed'), 0) AS rp,
+           count(*) FILTER (WHERE returned_payable_fen > 0) AS tn,
+           sum(returned_payable_fen) AS tp,
+           coalesce(sum(payable_fen - returned_payable_fen)
+                    FILTER (WHERE status <> 'reversed'), 0) AS cash
+    FROM checkout_sale GROUP BY 1, 2
+)
+INSERT INTO analytics_dailyfigure (day, store_id, metric, dim, count, amount)
+SELECT d, s, 'sales', '', n, p FROM g
+UNION ALL SELECT d, s, 'reversals', '', rn, rp FROM g
+UNION ALL SELECT d, s, 'returns', '', tn, tp FROM g
+UNION ALL SELECT d, s, 'pay', 'cash', 0, cash FROM g;
+INSERT INTO analytics_dailyfigure (day, store_id, metric, dim, count, amount)
+SELECT day, -1, metric, dim, sum(count), sum(amount)
+FROM analytics_dailyfigure WHERE store_id >= 0 GROUP BY day, metric, dim;
+SET work_mem = '256MB';
+INSERT INTO analytics_memberday (day, store_id, member_id, sales)
+SELECT (created_at AT TIME ZONE %(zone)s)::date, store_id, member_id, count(*)
+FROM checkout_sale WHERE status <> 'reversed' AND member_id IS NOT NULL
+GROUP BY 1, 2, 3;
+RESET work_mem;
+"""
+
+
+def rollups_fill() -> float:
+    """The daily roll-ups and the members' days of purchase of the generated sales, in SQL
+    (what the subscriber or ``analytics-rebuild`` would leave), the member-day table's
+    indexes built after the load. Returns the seconds it took."""
+    from django.db import connection
+
+    from huiyuan.analytics.models import ActiveCount, DailyFigure, MemberDay
+    from huiyuan.core.clock import business_zone
+
+    started = time.perf_counter()
+    DailyFigure.objects.all().delete()
+    ActiveCount.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE analytics_memberday")
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'analytics_memberday'::regclass AND contype = 'u'"
+        )
+        constraints = cur.fetchall()
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'analytics_memberday' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
+        indexes = cur.fetchall()
+        for name, _sql in constraints:
+            cur.execute(f'ALTER TABLE analytics_memberday DROP CONSTRAINT "{name}"')
+        for name, _sql in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        cur.execute(ROLLUPS, {"zone": str(business_zone())})
+        for _name, sql in indexes:
+            cur.execute(sql)
+        for name, sql in constraints:
+            cur.execute(f'ALTER TABLE analytics_memberday ADD CONSTRAINT "{name}" {sql}')
+        # As autovacuum leaves a table at rest: the visibility map lets the distinct count
+        # of members read the (day, member) index alone.
+        cur.execute("VACUUM ANALYZE analytics_dailyfigure")
+        cur.execute("VACUUM ANALYZE analytics_memberday")
+    print(
+        f"  roll-ups: {DailyFigure.objects.count():,} daily figures, "
+        f"{MemberDay.objects.count():,} member-days"
+    )
+    return time.perf_counter() - started
+
+
+def dashboard_reads(today: dt.date, repeat: int) -> dict[str, Any]:
+    """The chain's 365-day dashboard: the first read (which counts the active members from
+    the member-days and keeps the count) and the median of ``repeat`` reads after it; the
+    active members as the dashboard counted them before (distinct members of the sales)."""
+    import statistics
+
+    from huiyuan.analytics import selectors
+    from huiyuan.analytics.models import ActiveCount
+    from huiyuan.checkout.models import Sale
+    from huiyuan.core.clock import local_day_start
+    from huiyuan.core.permissions import Actor, Role
+
+    owner = Actor(role=Role.OWNER)
+    first = today - dt.timedelta(days=364)
+    ActiveCount.objects.all().delete()
+
+    def read() -> dict[str, Any]:
+        return selectors.dashboard(actor=owner, first=first, last=today)
+
+    data, cold = timed("chain, 365 days: first read", read)
+    warm = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        again = read()
+        warm.append(time.perf_counter() - started)
+    assert again["active_members"] == data["active_members"]
+    median = statistics.median(warm)
+    print(f"  {'chain, 365 days: median of ' + str(repeat) + ' reads after':44} {median:8.3f} s")
+    print(f"  {'  slowest of them':44} {max(warm):8.3f} s")
+    sales = (
+        Sale.objects.filter(
+            created_at__gte=local_day_start(first),
+            created_at__lt=local_day_start(today + dt.timedelta(days=1)),
+            member_id__isnull=False,
+        )
+        .exclude(status=Sale.Status.REVERSED)
+        .values("member_id")
+        .distinct()
+    )
+    before, t_before = timed("active members as before (from the sales)", sales.count)
+    assert before == data["active_members"], (before, data["active_members"])
+    return {
+        "active": data["active_members"],
+        "net_sales": data["current"]["net_sales"],
+        "cold": cold,
+        "median": median,
+        "before_active": t_before,
+    }
 
 
 def timed(label: str, fn: Any) -> tuple[Any, float]:
@@ -242,12 +393,21 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=0, help="default: sales / 20")
     parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--db", default=DB, help=f"database (dropped and created; {DB})")
     parser.add_argument("--reuse", action="store_true", help="keep and reuse generated sales")
+    parser.add_argument(
+        "--dashboard-repeat", type=int, default=15, help="warm dashboard reads to time"
+    )
+    parser.add_argument(
+        "--keep-rollups",
+        action="store_true",
+        help="with --reuse: keep the roll-ups a previous run filled",
+    )
     args = parser.parse_args()
     args.members = args.members or max(args.sales // 20, 1)
 
-    prepare_database(args.pg_url, args.reuse)
-    os.environ["DATABASE_URL"] = f"{args.pg_url}/{DB}"
+    prepare_database(args.pg_url, args.db, args.reuse)
+    os.environ["DATABASE_URL"] = f"{args.pg_url}/{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiyuan.settings")
     import django
 
@@ -255,6 +415,7 @@ def main() -> None:
     import duckdb
     from django.core.management import call_command
 
+    import huiyuan.segments.services  # noqa: F401  (loaded now: the code measured is this run's)
     from huiyuan.checkout.models import Sale
     from huiyuan.core.clock import local_today
     from huiyuan.segments.selectors import rfm_settings_get
@@ -276,7 +437,7 @@ def main() -> None:
         path = Path(tmp) / "sales.csv"
         print("DuckDB:")
         _none, t_copy = timed(
-            "copy the sales out of PostgreSQL (CSV)", lambda: duck_copy(args.pg_url, path)
+            "copy the sales out of PostgreSQL (CSV)", lambda: duck_copy(args.pg_url, args.db, path)
         )
         con = duckdb.connect()
         _none, t_load = timed(
@@ -312,6 +473,24 @@ def main() -> None:
         f"ratio ours / DuckDB: RFM {t_rfm / t_duck_rfm:.1f}x, "
         f"monthly {t_month / t_duck_month:.1f}x "
         f"(DuckDB copy + load: {t_copy + t_load:.1f} s)"
+    )
+    print("dashboard from the roll-ups (PostgreSQL):")
+    from huiyuan.analytics.models import MemberDay
+
+    if args.keep_rollups and MemberDay.objects.exists():
+        t_fill = 0.0
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE analytics_memberday")
+    else:
+        t_fill = rollups_fill()
+    print(f"  {'roll-ups of these sales (SQL)':44} {t_fill:8.2f} s")
+    dash = dashboard_reads(today, args.dashboard_repeat)
+    print(
+        f"dashboard: {dash['active']:,} active members in 365 days; "
+        f"first read {dash['cold'] * 1000:.0f} ms, then {dash['median'] * 1000:.0f} ms "
+        f"(the sales-table count it replaced: {dash['before_active'] * 1000:.0f} ms)"
     )
 
 

@@ -48,6 +48,60 @@ class RollupSource(models.Model):
         return self.key
 
 
+class MemberDay(models.Model):
+    """One row per member, store and business date with at least one sale that was not
+    reversed (``sales``: how many). Active members over a range are the distinct members of
+    these rows — counted once however many days they bought on, never summed over days.
+    The chain's count reads every store's rows (a member buying at two stores counts once)."""
+
+    day = models.DateField()
+    store_id = models.BigIntegerField()
+    member_id = models.BigIntegerField()
+    sales = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("member's day of purchase")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store_id", "day", "member_id"], name="analytics_memberday_unique"
+            ),
+        ]
+        indexes = [
+            # The chain's distinct count over a range: an index-only scan.
+            models.Index(fields=["day", "member_id"], name="analytics_memberday_day"),
+            # A member's other days in a range (keeping ``ActiveCount`` exact).
+            models.Index(fields=["member_id", "day"], name="analytics_memberday_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id} {self.member_id}: {self.sales}"
+
+
+class ActiveCount(models.Model):
+    """The active members of one range at one scope (``chain`` or ``store:<id>``), counted
+    once from ``MemberDay`` and then kept exact as purchases come and go: a member's first
+    day of purchase in the range adds one, their last one removed takes one off. A rebuild
+    drops the counts it touches; the daily job drops those a week old or reaching the last
+    three days (counted again on the next read)."""
+
+    scope = models.CharField(max_length=24)
+    first = models.DateField()
+    last = models.DateField(db_index=True)
+    members = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("active member count")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "first", "last"], name="analytics_activecount_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.first}–{self.last}: {self.members}"
+
+
 class ScheduledReport(models.Model):
     """A report e-mailed as a workbook on a schedule (daily, weekly on Mondays, monthly
     on the 1st), covering the period just ended."""

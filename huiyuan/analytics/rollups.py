@@ -18,7 +18,18 @@ key            record                                       figures (on its busi
                                                             ``points_redeemed``,
                                                             ``points_expired``,
                                                             ``points_adjusted``
+``cpi:<id>``   a coupon issued (member's home store)        ``coupons_issued``/channel
+``cpu:<c>:<s>`` coupon ``c`` used on sale ``s``             ``coupons_used`` (discount given)
+``cpr:<c>:<s>`` that use undone (the coupon restored),      ``coupons_used`` −, on the use's
+               only if the use was counted                  day and store
+``sgs:<id>``   an activity sign-up seated                   ``activity_seated``/activity id
+``sgc:<id>``   a seated sign-up cancelled                   ``activity_seated`` −
+``sga:<id>``   an attendance checked in                     ``activity_attended``/activity id
 =============  ===========================================  ==================================
+
+A sale and its reversal also refresh the buyer's ``MemberDay`` row (from the sales table,
+so a refresh is exact however often it runs): the active members of a range are its
+distinct members.
 
 The subscriber (``subscribers.py``) applies the sources an event names; the daily sweep
 applies ledger operations no event announces (the points expiry job); ``rollup_rebuild``
@@ -33,13 +44,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
 
-from huiyuan.analytics.models import DailyFigure, RollupSource
+from huiyuan.activities.models import Signup
+from huiyuan.analytics.models import ActiveCount, DailyFigure, MemberDay, RollupSource
 from huiyuan.cards.models import Card
-from huiyuan.checkout.models import Sale, SaleReturn
-from huiyuan.core.clock import local_date, local_day_start
+from huiyuan.checkout.models import Sale, SaleLine, SaleReturn
+from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
+from huiyuan.coupons.models import Coupon
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.members.models import Member
 from huiyuan.wallet.models import Recharge, Refund
@@ -77,10 +91,20 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """A member's day of purchase at a store, to refresh from the sales table."""
+
+    member_id: int
+    store_id: int
+    day: dt.date
+
+
+@dataclass(frozen=True)
 class Source:
     key: str
     day: dt.date
     parts: tuple[Part, ...]
+    visits: tuple[Visit, ...] = ()
 
 
 # --------------------------------------------------------------------- contributions
@@ -107,11 +131,17 @@ def _pay_parts(day: dt.date, store: int, pays: Iterable[tuple[str, int]], sign: 
     return [Part(day, store, "pay", m, 0, sign * a) for m, a in totals.items() if a]
 
 
+def _visits(sale: Sale) -> tuple[Visit, ...]:
+    if sale.member_id is None:
+        return ()
+    return (Visit(sale.member_id, sale.store_id, local_date(sale.created_at)),)
+
+
 def sale_source(sale: Sale) -> Source:
     day = local_date(sale.created_at)
     parts = [Part(day, sale.store_id, "sales", "", 1, sale.payable_fen)]
     parts += _pay_parts(day, sale.store_id, sale_payments(sale), 1)
-    return Source(f"sale:{sale.pk}", day, tuple(parts))
+    return Source(f"sale:{sale.pk}", day, tuple(parts), _visits(sale))
 
 
 def reversal_source(sale: Sale) -> Source | None:
@@ -120,7 +150,8 @@ def reversal_source(sale: Sale) -> Source | None:
     day = local_date(sale.reversed_at)
     parts = [Part(day, sale.store_id, "reversals", "", 1, sale.payable_fen)]
     parts += _pay_parts(day, sale.store_id, sale_payments(sale), -1)
-    return Source(f"rev:{sale.pk}", day, tuple(parts))
+    # The member's day of purchase is the sale's, not the reversal's.
+    return Source(f"rev:{sale.pk}", day, tuple(parts), _visits(sale))
 
 
 def return_payments(ret: SaleReturn) -> list[tuple[str, int]]:
@@ -178,6 +209,76 @@ def member_source(member: Member) -> Source:
         Part(day.replace(day=1), s, "members_month", "", 1, 0),
     )
     return Source(f"mem:{member.pk}", day, parts)
+
+
+def coupon_issued_source(coupon: Coupon) -> Source:
+    """A coupon issued, at its member's home store (the record keeps no store)."""
+    day = local_date(coupon.issued_at)
+    store = coupon.member.home_store_id
+    part = Part(day, store, "coupons_issued", coupon.channel[:24], 1, 0)
+    return Source(f"cpi:{coupon.pk}", day, (part,))
+
+
+def coupon_used_source(coupon: Coupon) -> Source | None:
+    """The coupon's standing use: on the sale's day, at the sale's store, with the discount
+    it gave. None when the coupon is not (or no longer) used."""
+    if coupon.status != Coupon.Status.USED or coupon.sale_id is None or coupon.used_at is None:
+        return None
+    day = local_date(coupon.used_at)
+    part = Part(day, coupon.used_store_id or 0, "coupons_used", "", 1, coupon.discount_fen)
+    return Source(f"cpu:{coupon.pk}:{coupon.sale_id}", day, (part,))
+
+
+def coupon_discount_on(coupon_id: int, sale_id: int) -> int:
+    """The discount ``coupon_id`` gave on sale ``sale_id``, from the sale's stored lines."""
+    total = 0
+    for adjustments in SaleLine.objects.filter(sale_id=sale_id).values_list(
+        "adjustments", flat=True
+    ):
+        for adj in adjustments or ():
+            rule = adj.get("rule", {})
+            if rule.get("kind") == "coupon" and rule.get("id") == coupon_id:
+                total += int(adj["amount_fen"])
+    return total
+
+
+def coupon_restored_source(coupon_id: int, sale_id: int) -> Source | None:
+    """Undo the counted use of ``coupon_id`` on ``sale_id`` (the coupon was restored by a
+    reversal or a return): dated like the use, so the use's day shows the uses that stand.
+    None when that use was never counted (a rebuild after the restoration left it out)."""
+    used = RollupSource.objects.filter(key=f"cpu:{coupon_id}:{sale_id}").first()
+    sale = Sale.objects.filter(pk=sale_id).only("store_id").first()
+    if used is None or sale is None:
+        return None
+    discount = coupon_discount_on(coupon_id, sale_id)
+    part = Part(used.day, sale.store_id, "coupons_used", "", -1, -discount)
+    return Source(f"cpr:{coupon_id}:{sale_id}", used.day, (part,))
+
+
+def _activity_part(day: dt.date, signup: Signup, metric: str, count: int) -> Part:
+    return Part(day, signup.store_id or 0, metric, str(signup.activity_id), count, 0)
+
+
+def signup_seated_source(signup: Signup) -> Source | None:
+    if signup.seated_at is None:
+        return None
+    day = local_date(signup.seated_at)
+    return Source(f"sgs:{signup.pk}", day, (_activity_part(day, signup, "activity_seated", 1),))
+
+
+def signup_cancelled_source(signup: Signup) -> Source | None:
+    """A seated sign-up given up: one participant fewer (a waiting one never counted)."""
+    if signup.cancelled_at is None or signup.seated_at is None:
+        return None
+    day = local_date(signup.cancelled_at)
+    return Source(f"sgc:{signup.pk}", day, (_activity_part(day, signup, "activity_seated", -1),))
+
+
+def signup_attended_source(signup: Signup) -> Source | None:
+    if signup.attended_at is None:
+        return None
+    day = local_date(signup.attended_at)
+    return Source(f"sga:{signup.pk}", day, (_activity_part(day, signup, "activity_attended", 1),))
 
 
 def _points_sources(entries: Iterable[Entry]) -> list[Source]:
@@ -267,7 +368,114 @@ def source_apply(source: Source | None) -> bool:
             return False  # counted before: a redelivered event, or a rebuild got there first
         for part in source.parts:
             _add(part)
+        for visit in source.visits:
+            member_day_refresh(visit)
     return True
+
+
+def member_day_refresh(visit: Visit) -> None:
+    """Set the member's row for that store and day from the sales table: how many of their
+    sales there that day were not reversed (no row when none)."""
+    start, end = local_day_bounds(visit.day)
+    sales = (
+        Sale.objects.filter(
+            member_id=visit.member_id,
+            store_id=visit.store_id,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(status=Sale.Status.REVERSED)
+        .count()
+    )
+    lookup = {"store_id": visit.store_id, "day": visit.day, "member_id": visit.member_id}
+    if not sales:
+        if MemberDay.objects.filter(**lookup).delete()[0]:
+            _active_counts_move(visit, -1)
+        return
+    if MemberDay.objects.filter(**lookup).update(sales=sales):
+        return
+    try:
+        with transaction.atomic():
+            MemberDay.objects.create(**lookup, sales=sales)
+    except IntegrityError:  # a concurrent refresh created it
+        MemberDay.objects.filter(**lookup).update(sales=sales)
+        return
+    _active_counts_move(visit, 1)
+
+
+CHAIN_SCOPE = "chain"
+
+
+def store_scope(store_id: int) -> str:
+    return f"store:{store_id}"
+
+
+def _active_counts_move(visit: Visit, delta: int) -> None:
+    """The member's day at the store appeared (+1) or went (−1): every kept count whose
+    range holds that day moves by one if it was the member's only day in the range (at the
+    store, for a store's count)."""
+    counts = ActiveCount.objects.filter(
+        first__lte=visit.day,
+        last__gte=visit.day,
+        scope__in=[CHAIN_SCOPE, store_scope(visit.store_id)],
+    )
+    for count in counts:
+        others = MemberDay.objects.filter(
+            member_id=visit.member_id, day__gte=count.first, day__lte=count.last
+        ).exclude(store_id=visit.store_id, day=visit.day)
+        if count.scope != CHAIN_SCOPE:
+            others = others.filter(store_id=visit.store_id)
+        if not others.exists():
+            ActiveCount.objects.filter(pk=count.pk).update(members=F("members") + delta)
+
+
+def active_members_count(store_ids: frozenset[int] | None, first: dt.date, last: dt.date) -> int:
+    """The members with a purchase (not reversed) in ``[first, last]`` at these stores (None:
+    the chain), each once. The chain's and a single store's count is kept in
+    ``ActiveCount`` once asked for; several stores are counted each time."""
+    rows = MemberDay.objects.filter(day__gte=first, day__lte=last)
+    if store_ids is not None and len(store_ids) != 1:
+        return _distinct_members(rows.filter(store_id__in=store_ids))
+    if store_ids is None:
+        scope = CHAIN_SCOPE
+    else:
+        (store_id,) = store_ids
+        scope = store_scope(store_id)
+        rows = rows.filter(store_id=store_id)
+    kept = ActiveCount.objects.filter(scope=scope, first=first, last=last)
+    found = kept.values_list("members", flat=True).first()
+    if found is not None:
+        return int(found)
+    members = _distinct_members(rows)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            ActiveCount.objects.create(
+                scope=scope, first=first, last=last, members=members, counted_at=now
+            )
+    except IntegrityError:  # counted by a concurrent reader
+        pass
+    return members
+
+
+def _distinct_members(rows: QuerySet[MemberDay]) -> int:
+    """How many members ``rows`` hold; on PostgreSQL with room to hash them in memory (at
+    the default 4 MB the hash of a year's members spills to disk)."""
+    query = rows.values("member_id").distinct()
+    if connection.vendor != "postgresql":
+        return query.count()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        return query.count()
+
+
+def active_counts_prune(today: dt.date) -> int:
+    """Drop the kept counts of ranges reaching the last three days (a recount on the next
+    read makes good any purchase a race between counting and keeping missed) and those
+    counted more than a week ago."""
+    week_ago = timezone.now() - dt.timedelta(days=7)
+    recent = Q(last__gte=today - dt.timedelta(days=3)) | Q(counted_at__lt=week_ago)
+    return ActiveCount.objects.filter(recent).delete()[0]
 
 
 def sweep_operations(since: dt.date) -> int:
@@ -311,6 +519,26 @@ def sources_between(first: dt.date, last: dt.date) -> Iterator[Source]:
     for member in members.order_by("id").iterator(chunk_size=2000):
         yield member_source(member)
     yield from _points_sources(_points_entries().filter(span))
+    issued = Coupon.objects.filter(issued_at__gte=start, issued_at__lt=end).select_related("member")
+    for coupon in issued.order_by("id").iterator(chunk_size=2000):
+        yield coupon_issued_source(coupon)
+    used = Coupon.objects.filter(
+        status=Coupon.Status.USED, used_at__gte=start, used_at__lt=end
+    ).order_by("id")
+    for coupon in used.iterator(chunk_size=2000):
+        source = coupon_used_source(coupon)
+        if source is not None:
+            yield source
+    for field, make in (
+        ("seated_at", signup_seated_source),
+        ("cancelled_at", signup_cancelled_source),
+        ("attended_at", signup_attended_source),
+    ):
+        signups = Signup.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        for signup in signups.order_by("id").iterator(chunk_size=2000):
+            made = make(signup)
+            if made is not None:
+                yield made
 
 
 def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
@@ -322,9 +550,12 @@ def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
         raise ValueError("the range ends before it starts")
     totals: dict[tuple[dt.date, int, str, str], list[int]] = defaultdict(lambda: [0, 0])
     keys: list[RollupSource] = []
+    visits: dict[Visit, int] = defaultdict(int)
     with transaction.atomic():
         removed = DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()[0]
         RollupSource.objects.filter(day__gte=first, day__lte=last).delete()
+        MemberDay.objects.filter(day__gte=first, day__lte=last).delete()
+        ActiveCount.objects.filter(first__lte=last, last__gte=first).delete()
         for source in sources_between(first, last):
             keys.append(RollupSource(key=source.key, day=source.day))
             for p in source.parts:
@@ -343,6 +574,21 @@ def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
             batch_size=2000,
         )
         _months_refresh(first, last)
+        start, end = local_day_start(first), local_day_start(last + dt.timedelta(days=1))
+        standing = (
+            Sale.objects.filter(created_at__gte=start, created_at__lt=end, member_id__isnull=False)
+            .exclude(status=Sale.Status.REVERSED)
+            .values_list("member_id", "store_id", "created_at")
+        )
+        for member_id, store_id, created_at in standing.iterator(chunk_size=5000):
+            visits[Visit(member_id, store_id, local_date(created_at))] += 1
+        MemberDay.objects.bulk_create(
+            (
+                MemberDay(day=v.day, store_id=v.store_id, member_id=v.member_id, sales=n)
+                for v, n in visits.items()
+            ),
+            batch_size=2000,
+        )
     return {"sources": len(keys), "figures": len(totals), "removed": removed}
 
 

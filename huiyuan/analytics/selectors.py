@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.activities.models import Activity
 from huiyuan.analytics.models import DailyFigure
 from huiyuan.analytics.rollups import (
     CHAIN,
     POINTS_OFFSET,
     STORED_VALUE,
+    active_members_count,
     return_payments,
     sale_payments,
 )
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale, SaleReturn
-from huiyuan.core.clock import local_day_bounds, local_day_start, local_today
+from huiyuan.core.clock import local_day_bounds, local_today
 from huiyuan.core.errors import ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.replica import on_replica
@@ -50,7 +52,13 @@ TOTAL_METRICS = (
     "points_expired",
     "points_adjusted",
     "members_new",
+    "coupons_issued",
+    "coupons_used",
+    "activity_seated",
+    "activity_attended",
 )
+# Of these, the ones whose figure is a count (of members, coupons, participants).
+COUNTED = ("members_new", "coupons_issued", "coupons_used", "activity_seated", "activity_attended")
 NOT_MONEY = (STORED_VALUE, POINTS_OFFSET)
 
 
@@ -122,37 +130,65 @@ class Totals:
         return c.get("sales", 0) - c.get("reversals", 0)
 
 
-def _totals(store_ids: frozenset[int] | None, r: Range) -> Totals:
-    rows = (
+def _totals_of(store_ids: frozenset[int] | None, ranges: list[Range]) -> list[Totals]:
+    """The sums of ``TOTAL_METRICS`` over each range, in one query."""
+    spans = [Q(day__gte=r.first, day__lte=r.last) for r in ranges]
+    either = spans[0]
+    for span in spans[1:]:
+        either |= span
+    sums: dict[str, Sum] = {}
+    for i, span in enumerate(spans):
+        sums[f"c{i}"] = Sum("count", filter=span)
+        sums[f"a{i}"] = Sum("amount", filter=span)
+    rows = list(
         _figures(store_ids)
-        .filter(metric__in=TOTAL_METRICS, day__gte=r.first, day__lte=r.last)
+        .filter(either, metric__in=TOTAL_METRICS)
         .values("metric")
-        .annotate(c=Sum("count"), a=Sum("amount"))
+        .annotate(**sums)
+        .order_by()
     )
-    return Totals(
-        count={row["metric"]: int(row["c"] or 0) for row in rows},
-        amount={row["metric"]: int(row["a"] or 0) for row in rows},
-    )
+    return [
+        Totals(
+            count={row["metric"]: int(row[f"c{i}"] or 0) for row in rows},
+            amount={row["metric"]: int(row[f"a{i}"] or 0) for row in rows},
+        )
+        for i in range(len(ranges))
+    ]
 
 
-def _by_method(store_ids: frozenset[int] | None, r: Range) -> list[dict[str, object]]:
-    """Per payment method: sales paid, recharges, refunds (fen) and the money taken."""
-    rows = (
+def _by_method_of(
+    store_ids: frozenset[int] | None, ranges: list[Range]
+) -> list[list[dict[str, object]]]:
+    """Per payment method: sales paid, recharges, refunds (fen) and the money taken — for
+    each range, in one query."""
+    spans = [Q(day__gte=r.first, day__lte=r.last) for r in ranges]
+    either = spans[0]
+    for span in spans[1:]:
+        either |= span
+    rows = list(
         _figures(store_ids)
-        .filter(metric__in=("pay", "recharge_pay", "refund_pay"))
-        .filter(day__gte=r.first, day__lte=r.last)
+        .filter(either, metric__in=("pay", "recharge_pay", "refund_pay"))
         .values("metric", "dim")
-        .annotate(a=Sum("amount"))
+        .annotate(**{f"a{i}": Sum("amount", filter=span) for i, span in enumerate(spans)})
+        .order_by()
     )
-    table: dict[str, dict[str, int]] = defaultdict(lambda: {"pay": 0, "recharge": 0, "refund": 0})
-    for row in rows:
-        col = {"pay": "pay", "recharge_pay": "recharge", "refund_pay": "refund"}[row["metric"]]
-        table[row["dim"]][col] += int(row["a"] or 0)
-    out = []
-    for method, v in sorted(table.items(), key=lambda kv: -abs(kv[1]["pay"] + kv[1]["recharge"])):
-        money = method not in NOT_MONEY
-        taken = v["pay"] + v["recharge"] - v["refund"] if money else 0
-        out.append({"method": method, **v, "taken": taken, "is_money": money})
+    cols = {"pay": "pay", "recharge_pay": "recharge", "refund_pay": "refund"}
+    out: list[list[dict[str, object]]] = []
+    for i in range(len(ranges)):
+        table: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"pay": 0, "recharge": 0, "refund": 0}
+        )
+        for row in rows:
+            if row[f"a{i}"] is not None:
+                table[row["dim"]][cols[row["metric"]]] += int(row[f"a{i}"])
+        block = []
+        for method, v in sorted(
+            table.items(), key=lambda kv: -abs(kv[1]["pay"] + kv[1]["recharge"])
+        ):
+            money = method not in NOT_MONEY
+            taken = v["pay"] + v["recharge"] - v["refund"] if money else 0
+            block.append({"method": method, **v, "taken": taken, "is_money": money})
+        out.append(block)
     return out
 
 
@@ -233,34 +269,48 @@ def _members_by_store(store_ids: frozenset[int] | None, r: Range) -> dict[int, i
     after = r.last + dt.timedelta(days=1)
     end_month = after if after.day == 1 else after.replace(day=1)  # first day not whole
     counts: dict[int, int] = defaultdict(int)
-    daily = rows.filter(metric="members_new")
     if first_month < end_month:
-        monthly = rows.filter(metric="members_month", day__gte=first_month, day__lt=end_month)
-        edges = daily.filter(
-            Q(day__gte=r.first, day__lt=first_month) | Q(day__gte=end_month, day__lte=r.last)
+        wanted = Q(metric="members_month", day__gte=first_month, day__lt=end_month) | Q(
+            Q(day__gte=r.first, day__lt=first_month) | Q(day__gte=end_month, day__lte=r.last),
+            metric="members_new",
         )
     else:
-        monthly = rows.none()
-        edges = daily.filter(day__gte=r.first, day__lte=r.last)
-    for qs in (monthly, edges):
-        for row in qs.values("store_id").annotate(c=Sum("count")):
-            counts[int(row["store_id"])] += int(row["c"] or 0)
+        wanted = Q(metric="members_new", day__gte=r.first, day__lte=r.last)
+    for row in rows.filter(wanted).values("store_id").annotate(c=Sum("count")).order_by():
+        counts[int(row["store_id"])] += int(row["c"] or 0)
     return counts
 
 
-def _members_by(store_ids: frozenset[int] | None, r: Range) -> dict[str, list[dict[str, object]]]:
-    span = _figures(store_ids).filter(day__gte=r.first, day__lte=r.last)
-    by_channel = (
-        span.filter(metric="members_new").values("dim").annotate(c=Sum("count")).order_by("-c")
+BREAKDOWNS = ("members_new", "members_staff", "activity_seated", "activity_attended")
+
+
+def _breakdowns(store_ids: frozenset[int] | None, r: Range) -> dict[str, dict[str, int]]:
+    """Per metric of ``BREAKDOWNS``, the counts in the range by dimension, in one query."""
+    rows = (
+        _figures(store_ids)
+        .filter(metric__in=BREAKDOWNS, day__gte=r.first, day__lte=r.last)
+        .values("metric", "dim")
+        .annotate(c=Sum("count"))
+        .order_by()
     )
+    out: dict[str, dict[str, int]] = {m: {} for m in BREAKDOWNS}
+    for row in rows:
+        out[row["metric"]][row["dim"]] = int(row["c"] or 0)
+    return out
+
+
+def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _members_by(
+    store_ids: frozenset[int] | None, r: Range, split: dict[str, dict[str, int]]
+) -> dict[str, list[dict[str, object]]]:
     by_store = sorted(_members_by_store(store_ids, r).items(), key=lambda kv: -kv[1])
-    by_staff = (
-        span.filter(metric="members_staff").values("dim").annotate(c=Sum("count")).order_by("-c")
-    )
     return {
-        "channel": [{"key": row["dim"], "count": int(row["c"])} for row in by_channel],
+        "channel": [{"key": k, "count": c} for k, c in _ranked(split["members_new"])],
         "store": [{"key": str(store), "count": count} for store, count in by_store if count],
-        "staff": [{"key": row["dim"], "count": int(row["c"])} for row in by_staff[:10]],
+        "staff": [{"key": k, "count": c} for k, c in _ranked(split["members_staff"])[:10]],
     }
 
 
@@ -288,14 +338,27 @@ def _balances(store_ids: frozenset[int] | None) -> dict[str, int]:
 
 
 def _active_members(store_ids: frozenset[int] | None, r: Range) -> int:
-    """Members with at least one sale in the range (that was not reversed) at these stores."""
-    start, end = local_day_start(r.first), local_day_start(r.last + dt.timedelta(days=1))
-    sales = Sale.objects.filter(
-        created_at__gte=start, created_at__lt=end, member_id__isnull=False
-    ).exclude(status=Sale.Status.REVERSED)
-    if store_ids is not None:
-        sales = sales.filter(store_id__in=store_ids)
-    return sales.values("member_id").distinct().count()
+    """Members with at least one sale in the range (that was not reversed) at these stores:
+    the distinct members of the ``MemberDay`` roll-up, each counted once over the range."""
+    return active_members_count(store_ids, r.first, r.last)
+
+
+def _activities(split: dict[str, dict[str, int]]) -> list[dict[str, object]]:
+    """Per activity with movement in the range: participants seated (less those who gave
+    their seat up) and attendances, the ten with most participants."""
+    table: dict[int, dict[str, int]] = defaultdict(lambda: {"seated": 0, "attended": 0})
+    for metric, col in (("activity_seated", "seated"), ("activity_attended", "attended")):
+        for dim, count in split[metric].items():
+            table[int(dim)][col] += count
+    if not any(v["seated"] or v["attended"] for v in table.values()):
+        return []
+    names = dict(Activity.objects.filter(pk__in=list(table)).values_list("pk", "name"))
+    ranked = sorted(table.items(), key=lambda kv: (-kv[1]["seated"], -kv[1]["attended"], kv[0]))
+    return [
+        {"activity_id": pk, "name": names.get(pk, str(pk)), **v}
+        for pk, v in ranked[:10]
+        if v["seated"] or v["attended"]
+    ]
 
 
 def _tiers(store_ids: frozenset[int] | None) -> list[dict[str, object]]:
@@ -320,18 +383,19 @@ def dashboard(
     store_ids = stores_in_view(actor, store_id)
     r = range_of(first, last)
     today = local_today()
-    current, previous, last_year = (
-        _totals(store_ids, r),
-        _totals(store_ids, r.previous()),
-        _totals(store_ids, r.last_year()),
+    current, previous, last_year = _totals_of(store_ids, [r, r.previous(), r.last_year()])
+    split = _breakdowns(store_ids, r)
+    by_today, by_month, by_range = _by_method_of(
+        store_ids, [Range(today, today), Range(today.replace(day=1), today), r]
     )
 
     def block(t: Totals) -> dict[str, int]:
-        out = {m: t.amount.get(m, 0) for m in TOTAL_METRICS if m != "members_new"}
+        out = {m: t.amount.get(m, 0) for m in TOTAL_METRICS if m not in COUNTED}
+        out.update({m: t.count.get(m, 0) for m in COUNTED})
         out["net_sales"] = t.net_sales()
         out["sales_count"] = t.net_sales_count()
         out["recharges_count"] = t.count.get("recharges", 0)
-        out["members_new"] = t.count.get("members_new", 0)
+        out["coupon_discount"] = t.amount.get("coupons_used", 0)
         return out
 
     return {
@@ -342,14 +406,15 @@ def dashboard(
         "current": block(current),
         "previous_totals": block(previous),
         "last_year_totals": block(last_year),
-        "today_by_method": _by_method(store_ids, Range(today, today)),
-        "month_by_method": _by_method(store_ids, Range(today.replace(day=1), today)),
-        "range_by_method": _by_method(store_ids, r),
+        "today_by_method": by_today,
+        "month_by_method": by_month,
+        "range_by_method": by_range,
         "series": _series(store_ids, r),
         "members_monthly": _members_monthly(store_ids, r.last),
-        "members_by": _members_by(store_ids, r),
+        "members_by": _members_by(store_ids, r, split),
         "balances": _balances(store_ids),
         "active_members": _active_members(store_ids, r),
+        "activities": _activities(split),
         "tiers": _tiers(store_ids),
     }
 

@@ -2,18 +2,24 @@
 and cut points, predictions (churn risk, lifetime value) and cross-sell pairs.
 
 Segments are not money: writes take no Idempotency-Key (a repeated create is refused by
-the unique name).
+the unique name). The upload of sales history (销售历史导入) does: the same key and file
+return the same background job.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Status
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.imports import XLSX, _once
 from huiyuan.api.schemas.common import ERRORS, MAX_ID, In, QueryInt
+from huiyuan.api.schemas.money import IdempotencyKey, require_key
 from huiyuan.api.schemas.segments import (
     CountOut,
     CrossSellOut,
@@ -30,7 +36,12 @@ from huiyuan.api.schemas.segments import (
     SegmentMembersOut,
     SegmentOut,
 )
+from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Perm, require
+from huiyuan.imports import selectors as import_selectors
+from huiyuan.imports import services as imports
+from huiyuan.imports.columns import mapping_problems
+from huiyuan.imports.models import ImportJob, ImportKind
 from huiyuan.segments import selectors, services
 from huiyuan.segments.models import Segment
 from huiyuan.segments.services import RFM_FIELDS
@@ -244,3 +255,166 @@ def cross_sell(request: HttpRequest, filters: Query[SegmentLevelQuery]) -> list[
         }
         for r in rows
     ]
+
+
+# ----------------------------------------------------------------- sales history upload
+
+ImportId = Path(..., ge=1, le=MAX_ID, description="Sales history import job id.")
+MAX_UPLOAD = 200 * 1024 * 1024  # 200 MB, as the console
+ERRORS_SHOWN = 100
+
+
+class HistoryRowErrorOut(Schema):
+    row: int = Field(..., description="Row number in the file (the header is row 1).")
+    message: str
+    cells: list[str]
+
+
+class HistoryImportOut(Schema):
+    id: int
+    status: str = Field(..., description="uploaded, queued, running, done or failed.")
+    filename: str
+    file_format: str
+    store_id: int | None
+    header: list[str]
+    mapping: dict[str, int]
+    mapping_problems: list[str] = Field(
+        ..., description="Why the run did not start (fix with PUT /imports/{id}/mapping)."
+    )
+    rows_total: int | None
+    rows_done: int
+    rows_created: int
+    rows_present: int = Field(..., description="Rows imported before: nothing written.")
+    rows_error: int
+    percent: int
+    message: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    errors: list[HistoryRowErrorOut] = Field(
+        ..., description=f"The first {ERRORS_SHOWN} refused rows; all of them in errors.xlsx."
+    )
+
+
+def _history_out(job: ImportJob) -> dict[str, Any]:
+    errors = job.row_errors.order_by("row")[:ERRORS_SHOWN]
+    waiting = job.status == ImportJob.Status.UPLOADED
+    return {
+        **{
+            f: getattr(job, f)
+            for f in (
+                "id",
+                "status",
+                "filename",
+                "file_format",
+                "store_id",
+                "header",
+                "mapping",
+                "rows_total",
+                "rows_done",
+                "rows_created",
+                "rows_present",
+                "rows_error",
+                "percent",
+                "message",
+                "created_at",
+                "started_at",
+                "finished_at",
+            )
+        },
+        "mapping_problems": [
+            str(p) for p in mapping_problems(job.kind, job.mapping, len(job.header))
+        ]
+        if waiting
+        else [],
+        "errors": [
+            {"row": e.row, "message": e.message, "cells": [str(c) for c in e.cells]} for e in errors
+        ],
+    }
+
+
+def _history_job(request: HttpRequest, job_id: int) -> ImportJob:
+    job = imports.import_job_get(actor=actor_of(request), job_id=job_id)
+    if job.kind != ImportKind.SALES:
+        raise NotFound(_("Import not found."), code="import_not_found")
+    return job
+
+
+@router.post(
+    "/segments/history-imports",
+    response={201: HistoryImportOut, **ERRORS},
+    summary="Upload sales history (销售历史导入): a CSV or .xlsx file, run in the background",
+)
+def history_import_upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    store_id: Form[int | None] = None,
+    idempotency_key: str = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    """Multipart: ``file`` (columns: member number or mobile, date, amount in yuan, items,
+    category; the header names them and the mapping is guessed) and optionally
+    ``store_id``. The file is stored and queued for the worker when its columns are
+    recognised; poll ``GET /segments/history-imports/{id}``. The same key and file return
+    the same job; a re-run of the same file adds nothing."""
+    actor = actor_of(request)
+    key = require_key(idempotency_key)
+    if file.size is not None and file.size > MAX_UPLOAD:
+        raise ValidationFailed(
+            _("The file is larger than 200 MB."), code="file_too_large", field="file"
+        )
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    options: dict[str, Any] = {"store_id": store_id} if store_id else {}
+    job = _once(
+        actor,
+        key,
+        "import_upload_sales",
+        {"sha256": digest.hexdigest(), "filename": file.name or "", **options},
+        lambda: imports.import_upload(
+            actor=actor,
+            kind=ImportKind.SALES,
+            filename=file.name or "upload",
+            chunks=file.chunks(),
+            options=options,
+        ),
+    )
+    if job.status == ImportJob.Status.UPLOADED and not mapping_problems(
+        job.kind, job.mapping, len(job.header)
+    ):
+        job = imports.import_start(actor=actor, job_id=job.pk, idempotency_key=key)
+    job.refresh_from_db()
+    return Status(201, _history_out(job))
+
+
+@router.get(
+    "/segments/history-imports/{int:job_id}",
+    response={200: HistoryImportOut, **ERRORS},
+    summary="A sales history import: status, counts and the refused rows",
+)
+def history_import_get(request: HttpRequest, job_id: int = ImportId) -> dict[str, Any]:
+    return _history_out(_history_job(request, job_id))
+
+
+@router.get(
+    "/segments/history-imports/{int:job_id}/errors.xlsx",
+    response={200: None, **ERRORS},
+    summary="The refused rows of a sales history import, each with its reason (.xlsx)",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "An .xlsx workbook.",
+                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def history_import_errors(request: HttpRequest, job_id: int = ImportId) -> FileResponse:
+    job = _history_job(request, job_id)
+    return FileResponse(
+        import_selectors.import_errors_workbook(job),
+        as_attachment=True,
+        filename=f"sales-history-{job.pk}-errors.xlsx",
+        content_type=XLSX,
+    )

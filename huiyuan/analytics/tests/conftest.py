@@ -10,6 +10,7 @@ import pytest
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale, SaleReturn
 from huiyuan.checkout.services import QuickSaleInput, sale_quick, sale_return, sale_reverse
+from huiyuan.checkout.tests.conftest import funded, shop  # noqa: F401 - fixtures
 from huiyuan.core.permissions import Role
 from huiyuan.events.dispatch import events_dispatch
 from huiyuan.ledger.tests.factories import card, default_rule, key

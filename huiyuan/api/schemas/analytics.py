@@ -44,6 +44,11 @@ class ReportTotalsOut(Schema):
     points_expired: int
     points_adjusted: int
     members_new: int
+    coupons_issued: int = Field(description="Coupons issued (counted at the member's store).")
+    coupons_used: int = Field(description="Coupons used on sales that stand (not given back).")
+    coupon_discount: int = Field(description="Discount those coupons gave (fen).")
+    activity_seated: int = Field(description="Activity participants: seats taken less given up.")
+    activity_attended: int = Field(description="Activity attendances checked in.")
 
 
 class MethodOut(Schema):
@@ -88,6 +93,13 @@ class AnalyticsBalancesOut(Schema):
     points: int
 
 
+class ActivityResultOut(Schema):
+    activity_id: int
+    name: str
+    seated: int = Field(description="Participants seated in the period, less those who left.")
+    attended: int
+
+
 class DashboardOut(Schema):
     range: PeriodOut
     previous: PeriodOut
@@ -103,7 +115,10 @@ class DashboardOut(Schema):
     members_monthly: list[MonthOut]
     members_by: MembersByOut
     balances: AnalyticsBalancesOut
-    active_members: int
+    active_members: int = Field(
+        description="Members with a purchase (not reversed) in the range, each counted once."
+    )
+    activities: list[ActivityResultOut]
     tiers: list[ShareOut]
 
 

@@ -137,6 +137,15 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
             money=False,
         ),
     ]
+    coupons = [
+        kpi("coupons_issued", _("Coupons issued"), "ti-ticket", report_url("coupons"), money=False),
+        kpi("coupons_used", _("Coupons used"), "ti-discount", report_url("coupons"), money=False),
+        kpi("coupon_discount", _("Discount given"), "ti-coin", report_url("coupons")),
+    ]
+    activity_kpis = [
+        kpi("activity_seated", _("Activity participants"), "ti-users-group", money=False),
+        kpi("activity_attended", _("Attendances"), "ti-checkbox", money=False),
+    ]
     by = data["members_by"]
     assert isinstance(by, dict)
     staff_names = {
@@ -198,6 +207,8 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
             "data": data,
             "kpis": kpis,
             "points_kpis": points,
+            "coupon_kpis": coupons,
+            "activity_kpis": activity_kpis,
             "chart": chart,
             "stores": stores,
             "store_id": store_id,
