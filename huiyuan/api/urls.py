@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
 from huiyuan.api.auth import StaffSessionAuth, TerminalKeyAuth
 from huiyuan.api.docs import LocalSwagger, docs_asset
+from huiyuan.api.examples import document_add_examples
 from huiyuan.api.schemas.common import ErrorOut
 from huiyuan.core.bounds import BUSINESS_YEARS
 from huiyuan.core.errors import DomainError
@@ -43,7 +45,19 @@ class JsonOnlyParser(Parser):
         return super().parse_body(request)
 
 
-api = NinjaAPI(
+class HuiyuanAPI(NinjaAPI):
+    """The document carries an example for every request body and success response
+    (``huiyuan/api/examples.py``)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_add_examples(document)
+        return document
+
+
+api = HuiyuanAPI(
     title="huiyuan API",
     version="1",
     description=(
@@ -205,6 +219,7 @@ def docs_asset_view(request: HttpRequest, name: str) -> FileResponse:
 
 from huiyuan.api import activities as _activities  # noqa: E402
 from huiyuan.api import analytics as _analytics  # noqa: E402
+from huiyuan.api import api_keys as _api_keys  # noqa: E402
 from huiyuan.api import benefits as _benefits  # noqa: E402
 from huiyuan.api import card_batches as _card_batches  # noqa: E402
 from huiyuan.api import cards as _cards  # noqa: E402
@@ -214,6 +229,7 @@ from huiyuan.api import checkin as _checkin  # noqa: E402
 from huiyuan.api import commission as _commission  # noqa: E402
 from huiyuan.api import config as _config  # noqa: E402
 from huiyuan.api import coupons as _coupons  # noqa: E402
+from huiyuan.api import custom_fields as _custom_fields  # noqa: E402
 from huiyuan.api import events as _events  # noqa: E402
 from huiyuan.api import followups as _followups  # noqa: E402
 from huiyuan.api import gifts as _gifts  # noqa: E402
@@ -232,8 +248,10 @@ from huiyuan.api import segments as _segments  # noqa: E402
 from huiyuan.api import settlement as _settlement  # noqa: E402
 from huiyuan.api import shifts as _shifts  # noqa: E402
 from huiyuan.api import stock as _stock  # noqa: E402
+from huiyuan.api import store_scope as _store_scope  # noqa: E402
 from huiyuan.api import stores as _stores  # noqa: E402
 from huiyuan.api import surveys as _surveys  # noqa: E402
+from huiyuan.api import tags as _tags  # noqa: E402
 from huiyuan.api import tiers as _tiers  # noqa: E402
 from huiyuan.api import wallet as _wallet  # noqa: E402
 from huiyuan.api import webhooks as _webhooks  # noqa: E402
@@ -274,6 +292,10 @@ api.add_router("", _segments.router)
 api.add_router("", _analytics.router)
 api.add_router("", _payments.router)
 api.add_router("", _care.router)
+api.add_router("", _tags.router)
+api.add_router("", _custom_fields.router)
+api.add_router("", _api_keys.router)
+api.add_router("", _store_scope.router)
 
 # Last: any other path under /api/v1/ answers in the error format, not with an HTML page.
 _fallback = Router()

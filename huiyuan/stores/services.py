@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from huiyuan.core.permissions import Actor, Perm, Role, require
-from huiyuan.stores.api_scopes import Scope, scopes_clean
+from huiyuan.core.permissions import ROLE_PERMS, Actor, Perm, Role, require
+from huiyuan.stores.api_scopes import Scope, scope_perms, scopes_clean
 from huiyuan.stores.models import (
     ApiKey,
     Staff,
@@ -260,6 +260,23 @@ def _api_key_limits(scopes: list[str] | None, rate_limit_per_minute: int | None)
     return scopes_clean(scopes) if scopes is not None else []
 
 
+def _api_key_within_caller(actor: Actor, role: str, scopes: list[str]) -> None:
+    """A caller cannot make a key that may do more than the caller itself: an API key
+    cannot grant a new key (or itself) scopes beyond its own, nor a role above its own."""
+    granted = ROLE_PERMS[Role(role)]
+    limit = scope_perms(scopes)
+    if limit is not None:
+        granted = granted & limit
+    beyond = sorted(p.value for p in granted - actor.perms)
+    if beyond:
+        raise PermissionDenied(
+            _("A key cannot be given more than you may do yourself."),
+            code="scopes_exceed_caller",
+            field="scopes",
+            details={"permissions": beyond},
+        )
+
+
 def api_key_create(
     *,
     actor: Actor,
@@ -280,6 +297,7 @@ def api_key_create(
             _("A terminal key cannot have this role."), code="invalid_role", field="role"
         )
     scopes = _api_key_limits(scopes if scopes is not None else [Scope.ALL], rate_limit_per_minute)
+    _api_key_within_caller(actor, role, scopes)
     prefix = secrets.token_hex(4)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -331,6 +349,8 @@ def api_key_update(
         require(actor, Perm.APIKEY_MANAGE, store_id=api_key.terminal.store_id, check_store=True)
         if api_key.revoked_at is not None:
             raise Conflict(_("This key is already revoked."), code="already_revoked")
+        if scopes is not None:
+            _api_key_within_caller(actor, api_key.role, cleaned)
         before = {"scopes": api_key.scopes, "rate_limit_per_minute": api_key.rate_limit_per_minute}
         if scopes is not None:
             api_key.scopes = cleaned

@@ -94,8 +94,11 @@ def request_for(path: str, operation: dict[str, Any]) -> st.SearchStrategy[dict[
     query_values = {p["name"]: from_schema(p["schema"]) for p in params if p["in"] == "query"}
     body: st.SearchStrategy[Any] = st.none()
     if "requestBody" in operation:
-        body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
-        body = from_schema(body_schema) | JUNK
+        content = operation["requestBody"]["content"]
+        if "application/json" in content:
+            body = from_schema(content["application/json"]["schema"]) | JUNK
+        else:  # a file upload sent JSON: refused in the one error format all the same
+            body = JUNK
     return st.fixed_dictionaries(
         {"path": st.fixed_dictionaries(path_values), "body": body},
         optional={"query": st.fixed_dictionaries({}, optional=query_values)},

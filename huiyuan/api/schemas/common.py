@@ -32,7 +32,7 @@ from huiyuan.core.bounds import BUSINESS_YEARS, NON_BLANK_PATTERN, VISIBLE_TEXT_
 
 # The largest primary key the databases hold (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID, examples=[1])]
 
 # ------------------------------------------------------------------------- query strings
 
@@ -58,7 +58,7 @@ def _query_bool(value: Any) -> Any:
 
 QueryInt = Annotated[int, BeforeValidator(_query_int)]
 # The bounds before the validator, or pydantic leaves them out of the JSON schema.
-QueryId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_query_int)]
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1]), BeforeValidator(_query_int)]
 QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
 
 # ---------------------------------------------------------------------- dates and moments
@@ -111,7 +111,7 @@ def _business_moment(value: dt.datetime) -> dt.datetime:
 Date = Annotated[
     dt.date,
     BeforeValidator(date_text),
-    WithJsonSchema({"type": "string", "format": "date"}),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-05-01"]}),
 ]
 BusinessDate = Annotated[
     dt.date,
@@ -123,6 +123,7 @@ BusinessDate = Annotated[
             "format": "date",
             "pattern": f"^{_BUSINESS_YEAR_RE}-",
             "description": f"A date in the years {_FIRST}–{_LAST}.",
+            "examples": ["2026-05-01"],
         }
     ),
 ]
@@ -136,6 +137,7 @@ BusinessDateTime = Annotated[
             "format": "date-time",
             "pattern": f"^{_BUSINESS_YEAR_RE}{_TIME_AND_OFFSET}$",
             "description": f"RFC 3339 with an offset, in the years {_FIRST}–{_LAST}.",
+            "examples": ["2026-05-01T09:30:00+08:00"],
         }
     ),
 ]
@@ -156,7 +158,9 @@ def documented(**keywords: Any) -> Any:
 VisibleText = Annotated[str, documented(pattern=VISIBLE_TEXT_PATTERN)]
 # A reason is required and not blank (``reason_required``).
 Reason = Annotated[
-    str, StringConstraints(max_length=200), documented(minLength=1, pattern=NON_BLANK_PATTERN)
+    str,
+    StringConstraints(max_length=200),
+    documented(minLength=1, pattern=NON_BLANK_PATTERN, examples=["顾客要求"]),
 ]
 OptionalReason = Annotated[str, StringConstraints(max_length=200)]
 

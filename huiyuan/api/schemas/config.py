@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
 
-from huiyuan.api.schemas.common import Id, In
+from huiyuan.api.schemas.common import BusinessDate, Id, In
 from huiyuan.api.schemas.money import Fen, FenOrZero
 
 Code = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -135,3 +136,82 @@ class StaffOut(Schema):
     role: str
     is_active: bool
     store_ids: list[int]
+
+
+# ------------------------------------------------------------------------------ edits
+
+
+Role = Literal["owner", "hq_admin", "store_manager", "cashier", "call_center", "marketer"]
+TierAmount = Annotated[StrictInt, Field(ge=0, le=10**12)]
+
+
+class CardTypeUpdateIn(In):
+    """Every field, as it should be (the code stays). Category, holding and anonymous are
+    refused (``card_type_in_use``) once a card of the type has been issued."""
+
+    name: Name
+    category: Literal["tier", "service", "multi"]
+    holding: Literal["personal", "linked", "group", "family"]
+    anonymous: StrictBool
+    validity_months: Annotated[StrictInt, Field(ge=1, le=1200)] | None = Field(
+        ..., description="Months for cards issued or renewed from now on; null: no expiry."
+    )
+    max_holders: Annotated[StrictInt, Field(ge=1, le=50)]
+    number_prefix: Annotated[str, Field(min_length=1, max_length=6, pattern=r"^[0-9]+$")]
+
+
+class DefaultCardTypeIn(In):
+    card_type_id: Id | None = Field(..., description="The card type preselected at issue.")
+
+
+class DefaultCardTypeOut(Schema):
+    card_type_id: int | None
+
+
+class TierUpdateIn(In):
+    """A tier's name and privileges (now) and its terms (from ``effective_from``)."""
+
+    name: Name
+    privileges: str = Field("", max_length=1000)
+    basis: Literal["spend", "points", "growth"]
+    threshold: TierAmount
+    retention: TierAmount
+    window_days: Annotated[StrictInt, Field(ge=1, le=3650)]
+    discount_permille: Permille = Field(..., description="Price paid in ‰: 950 = 95折.")
+    points_multiplier_pct: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    category_discounts: dict[Annotated[str, Field(min_length=1, max_length=40)], Permille] = Field(
+        default_factory=dict, description="Price paid in ‰ per category code."
+    )
+    effective_from: BusinessDate | None = Field(
+        None,
+        description="Business date (Asia/Shanghai) the terms apply from: today (default) or later.",
+    )
+
+
+class TierVersionOut(Schema):
+    effective_from: dt.date | None = Field(..., description="null: since the tier was created.")
+    state: Literal["current", "scheduled", "past"]
+    basis: str
+    threshold: int
+    retention: int
+    window_days: int
+    discount_permille: int
+    points_multiplier_pct: int
+    category_discounts: dict[str, int]
+
+
+class StoreUpdateIn(In):
+    name: Name
+    address: str = Field("", max_length=200)
+    phone: str = Field("", max_length=30)
+
+
+class TerminalUpdateIn(In):
+    name: Name
+
+
+class StaffUpdateIn(In):
+    display_name: Name
+    role: Role
+    store_ids: list[Id] = Field(default_factory=list, max_length=500)
+    mobile: str = Field("", max_length=20)

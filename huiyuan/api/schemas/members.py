@@ -44,7 +44,8 @@ Mobile = Annotated[
     str,
     StringConstraints(max_length=20),
     documented(
-        pattern=f"^{_SEP}(\\+{_SEP}8{_SEP}6|8{_SEP}6)?{_SEP}1{_SEP}[3-9]({_SEP}[0-9]){{9}}{_SEP}$"
+        pattern=f"^{_SEP}(\\+{_SEP}8{_SEP}6|8{_SEP}6)?{_SEP}1{_SEP}[3-9]({_SEP}[0-9]){{9}}{_SEP}$",
+        examples=["13812345678"],
     ),
 ]
 # 17 digits and a digit or X, or nothing; the service also checks the birth date inside and

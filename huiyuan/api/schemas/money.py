@@ -20,9 +20,15 @@ MAX_FEN = 100_000_000
 MAX_POINTS = 1_000_000_000
 MAX_KEY_LENGTH = 100
 
-Fen = Annotated[StrictInt, Field(ge=1, le=MAX_FEN, description="Amount in fen (¥1 = 100).")]
-FenOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_FEN, description="Amount in fen.")]
-PointsOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_POINTS, description="Whole points.")]
+Fen = Annotated[
+    StrictInt, Field(ge=1, le=MAX_FEN, description="Amount in fen (¥1 = 100).", examples=[10000])
+]
+FenOrZero = Annotated[
+    StrictInt, Field(ge=0, le=MAX_FEN, description="Amount in fen.", examples=[2000])
+]
+PointsOrZero = Annotated[
+    StrictInt, Field(ge=0, le=MAX_POINTS, description="Whole points.", examples=[100])
+]
 
 _KEY_RULES = (
     "1–100 characters chosen by the caller, not all spaces, unique per operation. Sending the "

@@ -99,6 +99,22 @@ KEYED = {
     ("post", "/api/v1/catalog/products"),
     ("post", "/api/v1/catalog/products/{product_id}/price-changes"),
     ("put", "/api/v1/catalog/products/{product_id}/store-prices/{store_id}"),
+    # Member settings, keys and the store-scope policy (docs/api-changelog.md, 2026-11-30).
+    ("post", "/api/v1/tags"),
+    ("put", "/api/v1/tags/{tag_id}"),
+    ("delete", "/api/v1/tags/{tag_id}"),
+    ("post", "/api/v1/tags/{tag_id}/members"),
+    ("post", "/api/v1/tags/{tag_id}/members/remove"),
+    ("post", "/api/v1/custom-fields"),
+    ("put", "/api/v1/custom-fields/{field_id}"),
+    ("post", "/api/v1/custom-fields/{field_id}/active"),
+    ("put", "/api/v1/members/{member_id}/custom-fields"),
+    ("post", "/api/v1/api-keys"),
+    ("patch", "/api/v1/api-keys/{api_key_id}"),
+    ("post", "/api/v1/api-keys/{api_key_id}/revoke"),
+    ("put", "/api/v1/store-scope-policy"),
+    # A sales-history upload runs once per key (docs/segments.md).
+    ("post", "/api/v1/segments/history-imports"),
 }
 
 

@@ -26,6 +26,7 @@ from huiyuan.api.tests.test_payments import PAYMENT_PATHS
 from huiyuan.api.tests.test_promotions import PROMOTION_PATHS
 from huiyuan.api.tests.test_referrals import REFERRAL_PATHS
 from huiyuan.api.tests.test_segments import SEGMENT_PATHS
+from huiyuan.api.tests.test_settings_api import SETTINGS_PATHS
 from huiyuan.api.tests.test_stock import STOCK_PATHS
 from huiyuan.api.tests.test_storeops import STOREOPS_PATHS
 from huiyuan.api.tests.test_webhooks import WEBHOOK_PATHS
@@ -68,6 +69,7 @@ EXPECTED.update(STOCK_PATHS)
 EXPECTED.update(IMPORT_PATHS)
 EXPECTED.update(WEBHOOK_PATHS)
 EXPECTED.update(SEGMENT_PATHS)
+EXPECTED.update(SETTINGS_PATHS)
 
 
 @pytest.fixture
@@ -164,3 +166,152 @@ def test_no_two_schemas_share_a_name():
         if len({json.dumps(c.model_json_schema(), sort_keys=True) for c in classes}) > 1
     }
     assert clashes == {}
+
+
+def _operations(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def _examples_of(operation):
+    """(where, media type object) of the request body and the success response in JSON."""
+    body = operation.get("requestBody", {}).get("content", {})
+    if body and set(body) != {"multipart/form-data"}:  # a file upload: documented by its type
+        yield "request body", body["application/json"]
+    for status, response in operation["responses"].items():
+        if str(status).startswith("2"):
+            media = response.get("content", {}).get("application/json")
+            if media is not None:  # files (.svg, .xlsx) are documented by their type
+                yield f"response {status}", media
+            break
+
+
+def test_every_operation_has_examples_that_fit_its_schemas(document):
+    """Each request body and each JSON success response carries an example, and the example
+    is valid against the schema it illustrates (huiyuan/api/examples.py builds them)."""
+    import jsonschema_rs
+
+    missing, invalid, seen = [], [], 0
+    for path, method, operation in _operations(document):
+        for where, media in _examples_of(operation):
+            seen += 1
+            if "example" not in media and "examples" not in media:
+                missing.append((method, path, where))
+                continue
+            example = media.get("example", next(iter(media.get("examples", {}).values()), {}))
+            if "examples" in media and "example" not in media:
+                example = example.get("value")
+            root = {**media["schema"], "components": document["components"]}
+            validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+            errors = [e.message for e in validator.iter_errors(example)]
+            if errors:
+                invalid.append((method, path, where, errors[0]))
+    assert seen > 400
+    assert missing == []
+    assert invalid == []
+
+
+def test_a_missing_example_is_noticed(document):
+    """The check above can fail: an operation stripped of its examples is reported."""
+    path = "/api/v1/tags"
+    operation = json.loads(json.dumps(document["paths"][path]["post"]))
+    for _where, media in _examples_of(operation):
+        media.pop("example")
+    assert [where for where, media in _examples_of(operation) if "example" not in media] == [
+        "request body",
+        "response 201",
+    ]
+    tag_example = document["paths"][path]["post"]["responses"]["201"]["content"][
+        "application/json"
+    ]["example"]
+    assert tag_example == {
+        "id": 3,
+        "name": "高净值",
+        "color": "blue",
+        "member_count": 12,
+        "created_at": "2026-05-01T09:30:00+08:00",
+    }
+
+
+def test_shared_field_types_carry_their_examples(document):
+    schemas = document["components"]["schemas"]
+    member = document["paths"]["/api/v1/members"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["example"]
+    assert member["mobile"] == "13812345678"
+    assert set(member) >= set(schemas["MemberCreateIn"]["required"])
+    errors = document["paths"]["/api/v1/tags"]["post"]["responses"]
+    assert errors["429"]["content"]["application/json"]["example"]["error"]["code"] == (
+        "rate_limited"
+    )
+
+
+def test_required_headers_are_marked_required_and_errors_listed(document):
+    """``Idempotency-Key`` is a required header wherever it is not documented as optional;
+    every authenticated operation lists the shared error responses, 429 included."""
+    keyed = 0
+    for path, method, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key":
+                optional = parameter["schema"].get("description", "").startswith("Optional")
+                assert parameter.get("required", False) is not optional, (method, path)
+                keyed += not optional
+        if operation.get("security"):
+            for status in ("401", "403", "404", "422", "429"):
+                assert status in operation["responses"], (method, path, status)
+    assert keyed > 100
+    for path, methods in SETTINGS_PATHS.items():
+        for method in methods - {"get"}:
+            names = {
+                (p["in"], p["name"], p.get("required"))
+                for p in document["paths"][path][method].get("parameters", [])
+            }
+            assert ("header", "Idempotency-Key", True) in names, (method, path)
+
+
+def _fill(path: str, operation, document) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The path with its parameters filled in, the query and the headers, from examples."""
+    from huiyuan.api.examples import example_of
+
+    components = document["components"]["schemas"]
+    query: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    for parameter in operation.get("parameters", []):
+        value = example_of(parameter["schema"], components, name=parameter["name"])
+        if parameter["in"] == "path":
+            path = path.replace("{" + parameter["name"] + "}", str(value))
+        elif parameter["in"] == "query" and parameter.get("required"):
+            query[parameter["name"]] = str(value).lower() if isinstance(value, bool) else value
+        elif parameter["in"] == "header":
+            headers[parameter["name"]] = f"example-{operation['operationId']}"[:100]
+    return path, query, headers
+
+
+@pytest.mark.django_db(transaction=False)
+def test_request_examples_are_accepted_as_well_formed(document, staff, stores, make_member):
+    """Each request body's example, sent as the owner against a small chain, is never a
+    server error and never refused as malformed (400, 415, 422 ``invalid_request``). A
+    business refusal is fine: the example names rows (id 1…) this chain may not hold."""
+    from huiyuan.api.tests.conftest import staff_client
+    from huiyuan.core.permissions import Role
+
+    make_member()
+    owner = staff_client(staff[Role.OWNER])
+    refused, sent = [], 0
+    for path, method, operation in _operations(document):
+        media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if media is None:
+            continue
+        url, query, headers = _fill(path.removeprefix("/api/v1"), operation, document)
+        if query:
+            url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        response = owner.call(method.upper(), url, media["example"], **headers)
+        sent += 1
+        code = error_of(response)["code"] if response.status_code >= 400 else ""
+        if response.status_code >= 500 or response.status_code in (400, 415):
+            refused.append((method, path, response.status_code, code))
+        elif response.status_code == 422 and code in ("invalid_request", "date_out_of_range"):
+            refused.append((method, path, 422, code, error_of(response).get("field")))
+    assert sent > 150
+    assert refused == [], "\n".join(map(str, refused))

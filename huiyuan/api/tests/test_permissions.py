@@ -221,6 +221,7 @@ def test_every_routed_operation_is_in_the_matrix():
     from huiyuan.api.tests.test_referrals import REFERRAL_ROUTES
     from huiyuan.api.tests.test_sales_basket import SALES_ROUTES_TESTED_BY_ROLE
     from huiyuan.api.tests.test_segments import SEGMENT_ROUTES
+    from huiyuan.api.tests.test_settings_api import SETTINGS_ROUTES
     from huiyuan.api.tests.test_stock import STOCK_ROUTES
     from huiyuan.api.tests.test_storeops import STOREOPS_ROUTES
     from huiyuan.api.tests.test_webhooks import WEBHOOK_ROUTES
@@ -248,4 +249,5 @@ def test_every_routed_operation_is_in_the_matrix():
     covered |= OFFLINE_ROUTES
     covered |= WEBHOOK_ROUTES
     covered |= SEGMENT_ROUTES
+    covered |= SETTINGS_ROUTES
     assert routed == covered
