@@ -34,14 +34,16 @@ class SaleQuote:
     discount_permille: int
     discount_fen: int
     payable_fen: int
-    points: int
-    points_offset_fen: int
+    points: int  # as asked for
+    points_used: int  # what the quote counts: never above ``max_points``
+    points_offset_fen: int  # what ``points_used`` pays
     points_per_yuan: int
     max_points: int  # the most points this bill and this card allow
     balance_fen: int
     max_balance_fen: int  # the most stored value that can still pay this bill
     external_fen: int
     overpaid: bool
+    overpaid_fen: int  # how much points and stored value exceed the payable
     available_fen: int  # principal and unexpired bonus on the card
     available_points: int
 
@@ -86,7 +88,10 @@ def sale_quote(
     )
     payable = priced.payable_fen
     policy = config.payment_policy
-    offset = points * 100 // policy.points_per_yuan
+    max_points = points_max(payable, available_points, policy)
+    # Points above the cap are not counted (the counter says "at most N"); the sale refuses them.
+    used = min(points, max_points)
+    offset = used * 100 // policy.points_per_yuan
     rest = max(0, payable - offset)
     return SaleQuote(
         amount_fen=amount_fen,
@@ -96,13 +101,15 @@ def sale_quote(
         discount_fen=priced.discount_fen,
         payable_fen=payable,
         points=points,
+        points_used=used,
         points_offset_fen=offset,
         points_per_yuan=policy.points_per_yuan,
-        max_points=points_max(payable, available_points, policy),
+        max_points=max_points,
         balance_fen=balance_fen,
         max_balance_fen=min(available_fen, rest),
         external_fen=max(0, payable - offset - balance_fen),
         overpaid=offset + balance_fen > payable,
+        overpaid_fen=max(0, offset + balance_fen - payable),
         available_fen=available_fen,
         available_points=available_points,
     )

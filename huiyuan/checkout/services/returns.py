@@ -103,16 +103,20 @@ def _clean_lines(lines: Sequence[ReturnLineInput | tuple[int, int]]) -> list[Ret
     return cleaned
 
 
-def _authoriser(actor: Actor, authorisation: ManagerAuthorisation | None) -> Staff | None:
-    """Who authorised a return: nobody needed when the actor may reverse sales; otherwise a
-    manager who may, checked by password (outside the transaction, so a failed attempt
-    counts towards the lockout)."""
+def manager_authoriser(
+    actor: Actor, authorisation: ManagerAuthorisation | None, *, reversal: bool = False
+) -> Staff | None:
+    """Who authorised a return (or, ``reversal``, a whole sale's reversal): nobody needed
+    when the actor may reverse sales; otherwise a manager who may, checked by password
+    (outside the transaction, so a failed attempt counts towards the lockout)."""
     if actor.has(Perm.SALE_REVERSE):
         return None
     require(actor, Perm.SALE_CREATE)
     if authorisation is None or not authorisation.username or not authorisation.password:
         raise PermissionDenied(
-            _("A return needs a manager's authorisation: enter their username and password."),
+            _("A reversal needs a manager's authorisation: enter their username and password.")
+            if reversal
+            else _("A return needs a manager's authorisation: enter their username and password."),
             code="authorisation_required",
         )
     user = authenticate(
@@ -126,7 +130,12 @@ def _authoriser(actor: Actor, authorisation: ManagerAuthorisation | None) -> Sta
         )
     if not user.as_actor().has(Perm.SALE_REVERSE):
         raise PermissionDenied(
-            _("%(name)s may not authorise returns.") % {"name": user.display_name},
+            (
+                _("%(name)s may not authorise reversals.")
+                if reversal
+                else _("%(name)s may not authorise returns.")
+            )
+            % {"name": user.display_name},
             code="authoriser_not_allowed",
         )
     return user
@@ -381,7 +390,7 @@ def sale_return(
         raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
     if isinstance(authorised_by, tuple):
         authorised_by = ManagerAuthorisation(*authorised_by)
-    authoriser = _authoriser(actor, authorised_by)
+    authoriser = manager_authoriser(actor, authorised_by)
 
     def perform() -> SaleReturn:
         peek = Sale.objects.filter(pk=sale_id).values_list("card_id", flat=True).first()

@@ -20,7 +20,8 @@ from huiyuan.cards.services import card_require_usable
 from huiyuan.checkout import hooks
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.checkout.services.common import sale_load
-from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
+from huiyuan.checkout.services.returns import ManagerAuthorisation, manager_authoriser
+from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import RetryTransaction
 from huiyuan.events.services import event_emit
@@ -32,18 +33,32 @@ from huiyuan.members.models import Member
 from huiyuan.points import services as points_services
 from huiyuan.points.models import PointsPolicy
 from huiyuan.points.rules import compute_earn
-from huiyuan.stores.scope import ScopeOp, scope_require
+from huiyuan.stores.scope import ScopeOp, scope_allows, scope_require
 from huiyuan.tiers import services as tier_services
 
 
-def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: str) -> Sale:
+def sale_reverse(
+    *,
+    actor: Actor,
+    sale_id: int,
+    reason: str,
+    idempotency_key: str,
+    authorised_by: ManagerAuthorisation | None = None,
+) -> Sale:
     """Give back exactly what the sale took and take back the points it gave. Once.
 
     Under the card's lock. A tier upgrade the sale earned is undone when no longer earned.
     A reversal onto a cancelled card is allowed: the stored value it gives back can then be
     refunded (``wallet_refund`` accepts cancelled cards) — money is never stranded.
+    A cashier without ``sale.reverse`` reverses with a manager's authorisation entered at
+    the counter (``authorised_by``), as for a return; the audit names both. Without one,
+    the permission is required as before (``permission_denied``).
     """
-    require(actor, Perm.SALE_REVERSE)
+    if authorised_by is None:
+        require(actor, Perm.SALE_REVERSE)
+        authoriser = None
+    else:
+        authoriser = manager_authoriser(actor, authorised_by, reversal=True)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
@@ -57,6 +72,14 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
         if sale.card_id != peek:
             raise RetryTransaction()  # supplemented meanwhile: lock the card it has now
         scope_require(actor, ScopeOp.SALE_REVERSE, home_store_id=sale.store_id)
+        if authoriser is not None and not scope_allows(
+            authoriser.as_actor(), ScopeOp.SALE_REVERSE, home_store_id=sale.store_id
+        ):
+            raise PermissionDenied(
+                _("%(name)s may not authorise reversals at this store.")
+                % {"name": authoriser.display_name},
+                code="authoriser_not_allowed",
+            )
         if sale.status == Sale.Status.REVERSED:
             raise Conflict(_("This sale has already been reversed."), code="already_reversed")
         if sale.returns.exists():
@@ -101,7 +124,10 @@ def sale_reverse(*, actor: Actor, sale_id: int, reason: str, idempotency_key: st
             subject_type="sale",
             subject_id=sale.pk,
             member_id=sale.member_id,
-            after={"number": sale.number},
+            after={
+                "number": sale.number,
+                **({"authorised_by": authoriser.username} if authoriser else {}),
+            },
             note=reason,
             store_id=sale.store_id,
         )

@@ -21,8 +21,8 @@ from huiyuan.checkout import selectors as sale_selectors
 from huiyuan.checkout import services as checkout
 from huiyuan.console.context import request_actor
 from huiyuan.console.counter.forms import new_key
-from huiyuan.console.counter.pages import render_page, scan_error
-from huiyuan.console.counter.panel import card_panel, find_card
+from huiyuan.console.counter.pages import render_page, scan_error, store_picker
+from huiyuan.console.counter.panel import card_panel, card_state, find_card
 from huiyuan.console.coupons import basket as coupon_basket
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, PermissionDenied
@@ -184,6 +184,10 @@ class Parsed:
     data: checkout.BasketSaleInput
     errors: list[str]
     card_found: bool
+    blocks: dict[str, str] = field(default_factory=dict)  # what the card's state blocks
+    tendered_fen: int = 0  # typed for the methods outside the card
+    change_fen: int = 0  # typed beyond what is due: change in cash, or overpaid
+    change_is_cash: bool = False  # the cash typed covers it: hand it back, record the due
 
 
 def _lines(basket: Basket, errors: list[str]) -> tuple[checkout.SaleLineInput, ...]:
@@ -215,10 +219,19 @@ def _parse(actor: Actor, basket: Basket, *, due_fen: int | None) -> Parsed:
     balance = _fen(basket.balance, _("From balance"), errors)
     labels = dict(PaymentMethod.choices)
     paid = {m: _fen(basket.paid.get(m, ""), str(labels[m]), errors) for m in METHODS}
+    tendered = sum(paid.values())
+    change, change_is_cash = 0, False
     if due_fen is not None:
-        rest = due_fen - sum(paid.values())
+        rest = due_fen - tendered
         if rest > 0:
             paid[basket.rest_method] += rest
+        elif rest < 0:
+            # Cash handed over beyond the due is change (找零): the sale records the due.
+            # Any other method typed beyond it is overpaid (多收): shown, and refused.
+            change = -rest
+            change_is_cash = paid["cash"] >= change
+            if change_is_cash:
+                paid["cash"] -= change
     payments = tuple(checkout.ExternalPayment(m, fen) for m, fen in paid.items() if fen)
     return Parsed(
         data=checkout.BasketSaleInput(
@@ -238,6 +251,10 @@ def _parse(actor: Actor, basket: Basket, *, due_fen: int | None) -> Parsed:
         ),
         errors=errors,
         card_found=found is not None,
+        blocks=card_state(found.card, found.card.member).blocks if found else {},
+        tendered_fen=tendered,
+        change_fen=change,
+        change_is_cash=change_is_cash,
     )
 
 
@@ -245,23 +262,51 @@ def _external_due(quote: checkout.BasketQuote) -> int:
     return quote.priced.external_fen
 
 
-def _quote(actor: Actor, basket: Basket) -> tuple[checkout.BasketQuote | None, Parsed]:
+# Refusals of the points typed: the quote then counts only what the bill allows.
+POINTS_OVER_CAP = {"points_offset_too_high", "insufficient_points", "invalid_points"}
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """The basket's quote (None when empty or refused), its parse, and the most points the
+    bill allows when more were typed (``points_cap``: counted up to it, with a warning)."""
+
+    quote: checkout.BasketQuote | None
+    parsed: Parsed
+    points_cap: int | None = None
+
+
+def _quote(actor: Actor, basket: Basket) -> Quoted:
     """Price the basket (None when it is empty or refused; the reason goes to the errors)."""
     parsed = _parse(actor, basket, due_fen=None)
     if not basket.lines or parsed.errors:
-        return None, parsed
+        return Quoted(None, parsed)
+    cap = None
     try:
         quote = checkout.sale_quote_basket(actor=actor, data=parsed.data)
     except PermissionDenied:
         raise
     except DomainError as exc:
-        parsed.errors.append(str(exc.message))
-        return None, parsed
-    return quote, _parse(actor, basket, due_fen=_external_due(quote))
+        if exc.code not in POINTS_OVER_CAP or not parsed.data.points:
+            parsed.errors.append(str(exc.message))
+            return Quoted(None, parsed)
+        try:  # price without the points, then with as many as the bill allows
+            bare = checkout.sale_quote_basket(actor=actor, data=replace(parsed.data, points=0))
+            cap = min(parsed.data.points, bare.priced.points_max)
+            quote = (
+                checkout.sale_quote_basket(actor=actor, data=replace(parsed.data, points=cap))
+                if cap
+                else bare
+            )
+        except DomainError as again:
+            parsed.errors.append(str(again.message))
+            return Quoted(None, parsed)
+    return Quoted(quote, _parse(actor, basket, due_fen=_external_due(quote)), cap)
 
 
 def _context(actor: Actor, basket: Basket) -> dict[str, Any]:
-    quote, parsed = _quote(actor, basket)
+    quoted = _quote(actor, basket)
+    quote, parsed = quoted.quote, quoted.parsed
     errors = basket.errors + parsed.errors
     rows = []
     if quote is not None:
@@ -305,6 +350,11 @@ def _context(actor: Actor, basket: Basket) -> dict[str, Any]:
         "methods": [(m, labels[m], basket.paid.get(m, "")) for m in METHODS],
         "errors": errors,
         "has_card": parsed.card_found,
+        "blocks": parsed.blocks,
+        "points_cap": quoted.points_cap,
+        "tendered_fen": parsed.tendered_fen,
+        "change_fen": parsed.change_fen,
+        "change_is_cash": parsed.change_is_cash,
     }
 
 
@@ -321,10 +371,17 @@ def basket_checkout(request: HttpRequest) -> HttpResponse:
     """收银: the page, and its completion (POST)."""
     actor = request_actor(request)
     require(actor, Perm.SALE_CREATE)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     if request.method == "POST":
         basket = _basket_from(request.POST)
         key = str(request.POST.get("idempotency_key", ""))[:100]
-        quote, parsed = _quote(actor, basket)
+        quoted = _quote(actor, basket)
+        # A quote that counts fewer points than typed is no quote to complete: the sale
+        # decides with what the screen showed (and refuses the points beyond the cap).
+        quote = quoted.quote if quoted.points_cap is None else None
+        parsed = quoted.parsed
         shown_due = _int(str(request.POST.get("due_fen", "")))
         if quote is None and shown_due is not None and shown_due >= 0 and basket.lines:
             # The quote is refused now, but the screen showed one: a retry of a sale that

@@ -26,6 +26,7 @@ from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Perm, require
 from huiyuan.members import selectors as member_selectors
+from huiyuan.tiers import selectors as tier_selectors
 
 
 @staff_view
@@ -36,7 +37,9 @@ def card_issue(request: HttpRequest, member_id: int) -> HttpResponse:
     if member is None:
         raise Http404(_("Member not found."))
     types = list(card_selectors.card_types())
-    form = IssueCardForm(request.POST or None, card_types=types)
+    default = tier_selectors.default_card_type_id()  # chosen on the card types page
+    initial = {"card_type": str(default)} if any(t.pk == default for t in types) else {}
+    form = IssueCardForm(request.POST or None, card_types=types, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             card = card_services.card_issue(

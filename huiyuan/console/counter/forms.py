@@ -122,8 +122,9 @@ class QuickSaleForm(IdempotentForm):
     )
     balance = YuanField(label=_("Pay from balance (yuan)"), required=False, allow_zero=True)
     points = forms.IntegerField(label=_("Points to use"), required=False, min_value=0)
+    # No method is preselected: Enter on the amount alone must not take cash by default.
     external_method = forms.ChoiceField(
-        label=_("The rest paid by"), choices=method_choices, initial="cash"
+        label=_("The rest paid by"), choices=method_choices, required=False
     )
     pin = forms.CharField(  # the member's payment PIN (W2, huiyuan/payments), never kept
         label=_("Member's payment PIN"),
@@ -134,7 +135,14 @@ class QuickSaleForm(IdempotentForm):
 
 
 class ReverseSaleForm(IdempotentForm):
+    """撤销消费: a reason, and a manager's username and password when the cashier may not
+    reverse on their own (checked by the service, which audits both)."""
+
     reason = forms.CharField(label=_("Reason for the reversal"), max_length=200)
+    manager_username = forms.CharField(label=_("Manager username"), required=False)
+    manager_password = forms.CharField(
+        label=_("Manager password"), required=False, widget=forms.PasswordInput
+    )
 
 
 class PointsAdjustForm(IdempotentForm):

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.models import Card
 from huiyuan.cards.selectors import CardBalances
-from huiyuan.console.context import request_actor
+from huiyuan.console.context import request_actor, switchable_stores
 from huiyuan.console.counter.panel import CardPanel
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm
 from huiyuan.selfservice.cardcode import looks_like_card_code
+from huiyuan.stores.models import Staff
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -70,6 +71,18 @@ def render_page(request: HttpRequest, template: str, context: dict[str, Any]) ->
         request,
         f"console/counter/{template}",
         {"may": counter_perms(actor), "next": safe_next(request), **context},
+    )
+
+
+def store_picker(request: HttpRequest, actor: Actor) -> HttpResponse | None:
+    """A page asking which store to work at, for a head-office user working across all
+    stores: every counter operation is booked at one store and refused without one."""
+    if actor.store_id is not None:
+        return None
+    staff = request.user
+    stores = switchable_stores(staff) if isinstance(staff, Staff) else []
+    return render_page(
+        request, "store_picker.html", {"stores": stores, "here": request.get_full_path()}
     )
 
 

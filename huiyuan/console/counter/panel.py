@@ -3,7 +3,11 @@ shown with its member, tier and balances (``CardPanel``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.models import Card
@@ -40,6 +44,133 @@ def find_card(actor: Actor, text: str) -> CardBalances | None:
     return usable[0] if usable else None
 
 
+# What a state blocks, by the counter action it blocks (the templates' ``state.blocks.X``):
+# sale (any sale on the card), pay_from_card (stored value and points paying), recharge,
+# refund, points_adjust, supplement (补积分). The services refuse the same, under the lock.
+_C = "counter state"
+REASON_MEMBER_INACTIVE = pgettext_lazy(_C, "The member is %(status)s: the card cannot be used.")
+REASON_LOST = pgettext_lazy(_C, "The card is reported lost: mark it found or reissue it first.")
+REASON_VOID = pgettext_lazy(_C, "The card was reissued: use the new card.")
+REASON_CANCELLED = pgettext_lazy(_C, "The card is cancelled.")
+REASON_PENDING = pgettext_lazy(_C, "The card is not activated yet.")
+REASON_EXPIRED = pgettext_lazy(_C, "The card expired on %(date)s: renew it first.")
+REASON_SPEND_FROZEN = pgettext_lazy(_C, "Spending is frozen: stored value and points cannot pay.")
+REASON_EARN_FROZEN = pgettext_lazy(_C, "Earning is frozen: no points can be added.")
+MEMBER_STATUS_BADGES = {
+    Member.Status.CANCELLED: pgettext_lazy(_C, "Member cancelled"),
+    Member.Status.TERMINATED: pgettext_lazy(_C, "Member terminated"),
+    Member.Status.MERGED: pgettext_lazy(_C, "Member merged"),
+}
+MEMBER_STATUS_WORDS = {
+    Member.Status.CANCELLED: pgettext_lazy(_C, "cancelled"),
+    Member.Status.TERMINATED: pgettext_lazy(_C, "terminated"),
+    Member.Status.MERGED: pgettext_lazy(_C, "merged into another"),
+}
+CARD_STATUS_BADGES = {
+    Card.Status.ACTIVE: pgettext_lazy(_C, "Normal"),
+    Card.Status.LOST: pgettext_lazy(_C, "Reported lost"),
+    Card.Status.VOID: pgettext_lazy(_C, "Void (reissued)"),
+    Card.Status.CANCELLED: pgettext_lazy(_C, "Card cancelled"),
+    Card.Status.PENDING: pgettext_lazy(_C, "Not activated"),
+}
+FROZEN_BADGES = {  # which side is frozen: earning points, or paying with stored value and points
+    (True, True): gettext_lazy("Frozen (earning/spending)"),
+    (True, False): gettext_lazy("Frozen (earning)"),
+    (False, True): gettext_lazy("Frozen (spending)"),
+}
+
+
+@dataclass(frozen=True)
+class CardState:
+    """The one status a counter page shows for a card and its member, and what it blocks.
+
+    ``badge`` is the single status word (a lost card of a frozen member is 已挂失; the
+    freeze is then a note); ``blocks`` maps an action to the reason it cannot be done;
+    ``notes`` are the further states worth a line (a freeze behind a lost card)."""
+
+    badge: str
+    color: str
+    icon: str
+    code: str  # active, frozen, lost, void, cancelled, pending, expired, member_<status>
+    blocks: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return "sale" not in self.blocks
+
+
+def card_state(card: Card, member: Member | None, *, now: dt.datetime | None = None) -> CardState:
+    """What the counter shows before anything is submitted (the services decide again)."""
+    now = now or timezone.now()
+    blocks: dict[str, str] = {}
+    notes: list[str] = []
+    status = Card.Status(card.status)
+    expired = (
+        status == Card.Status.ACTIVE and card.expires_at is not None and card.expires_at <= now
+    )
+    member_status = Member.Status(member.status) if member is not None else Member.Status.ACTIVE
+
+    def block(reason: str, *actions: str) -> None:
+        for action in actions:
+            blocks.setdefault(action, reason)
+
+    usage = ("sale", "pay_from_card", "recharge", "supplement")
+    if member_status != Member.Status.ACTIVE:
+        word = str(MEMBER_STATUS_WORDS.get(member_status, member_status))
+        block(str(REASON_MEMBER_INACTIVE) % {"status": word}, *usage)
+    if status == Card.Status.LOST:
+        block(str(REASON_LOST), *usage)
+    elif status == Card.Status.VOID:
+        block(str(REASON_VOID), *usage, "refund", "points_adjust")
+    elif status == Card.Status.CANCELLED:
+        block(str(REASON_CANCELLED), *usage, "points_adjust")
+    elif status == Card.Status.PENDING:
+        block(str(REASON_PENDING), *usage, "refund", "points_adjust")
+    elif expired:
+        assert card.expires_at is not None
+        day = timezone.localtime(card.expires_at).date().isoformat()
+        block(str(REASON_EXPIRED) % {"date": day}, *usage)
+    earn, spend = (member.earn_frozen, member.spend_frozen) if member else (False, False)
+    if spend:
+        block(str(REASON_SPEND_FROZEN), "pay_from_card")
+    if earn:
+        block(str(REASON_EARN_FROZEN), "supplement")
+
+    if member_status != Member.Status.ACTIVE:
+        badge = str(MEMBER_STATUS_BADGES.get(member_status, member_status))
+        code, color, icon = f"member_{member_status}", "secondary", "ti-user-off"
+    elif status != Card.Status.ACTIVE:
+        badge = str(CARD_STATUS_BADGES.get(status, card.get_status_display()))
+        code = str(status)
+        color = {"lost": "red", "pending": "orange"}.get(code, "secondary")
+        icon = {"lost": "ti-lock", "pending": "ti-clock"}.get(code, "ti-credit-card-off")
+    elif expired:
+        badge, code, color, icon = (
+            str(pgettext_lazy(_C, "Expired")),
+            "expired",
+            "orange",
+            "ti-calendar-off",
+        )
+    elif earn or spend:
+        badge, code, color, icon = (
+            str(FROZEN_BADGES[(earn, spend)]),
+            "frozen",
+            "cyan",
+            "ti-snowflake",
+        )
+    else:
+        badge, code, color, icon = (
+            str(CARD_STATUS_BADGES[Card.Status.ACTIVE]),
+            "active",
+            "green",
+            "",
+        )
+    if code != "frozen" and (earn or spend):
+        notes.append(str(FROZEN_BADGES[(earn, spend)]))
+    return CardState(badge, color, icon, code, blocks, tuple(notes))
+
+
 @dataclass(frozen=True)
 class CardPanel:
     """What the counter shows about a card: its member (the primary holder), tier, balances
@@ -60,6 +191,15 @@ class CardPanel:
     @property
     def status_color(self) -> str:
         return CARD_STATUS_COLORS.get(Card.Status(self.card.status), "secondary")
+
+    @property
+    def state(self) -> CardState:
+        """The one status badge and what it blocks (see ``card_state``)."""
+        cached: CardState | None = self.__dict__.get("_state")
+        if cached is None:
+            cached = card_state(self.card, self.member)
+            object.__setattr__(self, "_state", cached)
+        return cached
 
     @property
     def is_shared(self) -> bool:

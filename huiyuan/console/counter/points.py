@@ -16,6 +16,7 @@ from huiyuan.console.counter.pages import (
     posted_card_text,
     render_page,
     scan_error,
+    store_picker,
 )
 from huiyuan.console.counter.panel import card_panel, find_card
 from huiyuan.console.views import staff_view
@@ -28,6 +29,9 @@ from huiyuan.points import services as points_services
 def points_adjust(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     require(actor, Perm.POINTS_ADJUST)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     initial = {"card": request.GET.get("card", "")}
     form = PointsAdjustForm(request.POST or None, initial=initial)
     card_text = posted_card_text(request)
@@ -72,6 +76,9 @@ def supplement_points(request: HttpRequest) -> HttpResponse:
     """补积分: credit a walk-in sale to a member's card."""
     actor = request_actor(request)
     require(actor, Perm.SALE_CREATE)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     initial = {"card": request.GET.get("card", ""), "receipt": request.GET.get("receipt", "")}
     form = SupplementForm(request.POST or None, initial=initial)
     card_text = posted_card_text(request)

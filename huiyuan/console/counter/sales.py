@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.cards import selectors as card_selectors
+from huiyuan.cards.selectors import CardBalances
 from huiyuan.checkout import selectors as sale_selectors
 from huiyuan.checkout import services as checkout
 from huiyuan.checkout.exports import sales_export
@@ -30,8 +31,8 @@ from huiyuan.console.counter.forms import (
     ReverseSaleForm,
     show_domain_error,
 )
-from huiyuan.console.counter.pages import render_page
-from huiyuan.console.counter.panel import card_panel, find_card
+from huiyuan.console.counter.pages import render_page, store_picker
+from huiyuan.console.counter.panel import card_panel, card_state, find_card
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str, yuan_to_fen
@@ -41,8 +42,8 @@ from huiyuan.points.models import EarnRule
 from huiyuan.wallet.models import PaymentMethod
 
 
-def _quote_from(actor: Actor, params: Any) -> checkout.SaleQuote | None:
-    """A live quote from what the sale form holds so far (None while the amount is unusable)."""
+def _quote_from(actor: Actor, params: Any) -> tuple[checkout.SaleQuote | None, CardBalances | None]:
+    """A live quote from what the sale form holds so far, and the card it is for."""
 
     def fen(name: str) -> int:
         try:
@@ -56,30 +57,44 @@ def _quote_from(actor: Actor, params: Any) -> checkout.SaleQuote | None:
     except ValueError:
         points = 0
     found = find_card(actor, params.get("card", "")) if params.get("card") else None
-    return checkout.sale_quote(
+    quote = checkout.sale_quote(
         actor=actor,
         amount_fen=amount,
         card_id=found.card.pk if found else None,
         points=points,
         balance_fen=fen("balance"),
     )
+    return quote, found
+
+
+def _method_choices(form: QuickSaleForm) -> list[tuple[str, str]]:
+    return [(str(v), str(label)) for v, label in form.fields["external_method"].choices]  # type: ignore[attr-defined]
 
 
 @staff_view
 def quick_sale(request: HttpRequest) -> HttpResponse:
-    """快速消费: scan the card, type the amount, pick how it is paid, Enter."""
+    """快速消费: scan the card, type the amount, pick how it is paid, Enter.
+
+    Nothing is collected outside the card until a method is chosen: Enter on the amount
+    alone asks which method takes the rest (``confirm_method``) instead of completing."""
     actor = request_actor(request)
     require(actor, Perm.SALE_CREATE)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     query = request.GET.get("q", "").strip()
     form = QuickSaleForm(request.POST or None)
     found = None
+    quote = None
+    confirm_method = False
     if request.method == "POST":
-        card_text = request.POST.get("card", "")
-        found = find_card(actor, card_text) if card_text.strip() else None
+        quote, found = _quote_from(actor, request.POST)
         if form.is_valid():
             data = form.cleaned_data
             if data["card"] and found is None:
                 form.add_error("card", _("No card with this number."))
+            elif quote is not None and quote.external_fen and not data["external_method"]:
+                confirm_method = True
             else:
                 try:
                     sale = checkout.sale_quick(
@@ -96,7 +111,10 @@ def quick_sale(request: HttpRequest) -> HttpResponse:
                         idempotency_key=data["idempotency_key"],
                     )
                 except DomainError as exc:
-                    show_domain_error(form, exc)
+                    if exc.code == "external_method_required":
+                        confirm_method = True
+                    else:
+                        show_domain_error(form, exc)
                 else:
                     return redirect("console:sale_receipt", sale_id=sale.pk)
     elif query:
@@ -105,15 +123,18 @@ def quick_sale(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("No card or member found for “%(q)s”.") % {"q": query})
         else:
             form = QuickSaleForm(initial={"card": found.card.number})
-    quote = _quote_from(actor, request.POST) if request.method == "POST" else None
+    panel = card_panel(found)
     return render_page(
         request,
         "sale.html",
         {
             "form": form,
-            "panel": card_panel(found),
+            "panel": panel,
+            "blocks": panel.state.blocks if panel else {},
             "query": query if found is None else "",
             "quote": quote,
+            "confirm_method": confirm_method,
+            "method_choices": _method_choices(form),
             "categories": CATEGORY_SUGGESTIONS,
             "methods": PaymentMethod.choices,
         },
@@ -126,11 +147,15 @@ def sale_quote(request: HttpRequest) -> HttpResponse:
     """The sale form's live summary (an htmx partial); the sale itself decides again."""
     actor = request_actor(request)
     require(actor, Perm.SALE_CREATE)
-    quote = _quote_from(actor, request.GET)
+    quote, found = _quote_from(actor, request.GET)
     return render(
         request,
         "console/counter/sale.html#quote",
-        {"quote": quote, "has_card": bool(request.GET.get("card"))},
+        {
+            "quote": quote,
+            "has_card": bool(request.GET.get("card")),
+            "blocks": card_state(found.card, found.card.member).blocks if found else {},
+        },
     )
 
 
@@ -223,20 +248,43 @@ def sale_receipt(request: HttpRequest, sale_id: int) -> HttpResponse:
 @staff_view
 @require_POST
 def sale_reverse(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """撤销消费: by a manager, or by a cashier with a manager's authorisation on the spot."""
     actor = request_actor(request)
-    require(actor, Perm.SALE_REVERSE)
+    if not actor.has(Perm.SALE_REVERSE):
+        require(actor, Perm.SALE_CREATE)
     sale = _sale_or_404(actor, sale_id)
     form = ReverseSaleForm(request.POST)
+    if (
+        form.is_valid()
+        and not actor.has(Perm.SALE_REVERSE)
+        and not (form.cleaned_data["manager_username"] and form.cleaned_data["manager_password"])
+    ):
+        form.add_error(
+            "manager_username",
+            _("A reversal needs a manager's authorisation: enter their username and password."),
+        )
     if form.is_valid():
+        data = form.cleaned_data
+        auth = (
+            checkout.ManagerAuthorisation(
+                data["manager_username"], data["manager_password"], request
+            )
+            if data["manager_username"]
+            else None
+        )
         try:
             checkout.sale_reverse(
                 actor=actor,
                 sale_id=sale.pk,
-                reason=form.cleaned_data["reason"],
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                reason=data["reason"],
+                idempotency_key=data["idempotency_key"],
+                authorised_by=auth,
             )
         except DomainError as exc:
-            show_domain_error(form, exc)
+            if exc.code in AUTHORISATION_CODES:
+                form.add_error("manager_username", str(exc.message))
+            else:
+                show_domain_error(form, exc)
         else:
             messages.success(
                 request,

@@ -17,6 +17,7 @@ from huiyuan.console.counter.pages import (
     render_page,
     safe_next,
     scan_error,
+    store_picker,
 )
 from huiyuan.console.counter.panel import card_panel, find_card
 from huiyuan.console.views import staff_view
@@ -31,6 +32,9 @@ from huiyuan.wallet import services as wallet_services
 def recharge(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     require(actor, Perm.WALLET_RECHARGE)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     packages = wallet_selectors.recharge_packages()
     initial = {"card": request.GET.get("card", "")}
     form = RechargeForm(request.POST or None, packages=packages, initial=initial)
@@ -89,6 +93,9 @@ def recharge(request: HttpRequest) -> HttpResponse:
 def refund(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     require(actor, Perm.WALLET_REFUND)
+    picker = store_picker(request, actor)
+    if picker is not None:
+        return picker
     initial = {"card": request.GET.get("card", "")}
     form = RefundForm(request.POST or None, initial=initial)
     card_text = posted_card_text(request)

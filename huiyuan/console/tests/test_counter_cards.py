@@ -381,7 +381,9 @@ def test_quote_limits(funded, cashier):
     assert quote.max_points == 500  # half of ¥10 at 100 points a yuan
     assert quote.max_balance_fen == 1000
     assert (quote.available_fen, quote.available_points) == (55000, 1000)
-    assert sale_quote(actor=cashier, amount_fen=100, points=60, balance_fen=50).overpaid
+    walk_in = sale_quote(actor=cashier, amount_fen=100, points=60, balance_fen=150)
+    assert walk_in.overpaid and walk_in.overpaid_fen == 50
+    assert (walk_in.points_used, walk_in.points_offset_fen) == (0, 0)  # no card: no points
     assert Sale.objects.count() == 0
 
 
