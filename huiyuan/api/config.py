@@ -27,17 +27,25 @@ from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.config import (
     ActiveIn,
     CardTypeIn,
+    CardTypeUpdateIn,
+    DefaultCardTypeIn,
+    DefaultCardTypeOut,
     PointsPolicyIn,
     PointsPolicyOut,
     RechargePackageIn,
     StaffIn,
     StaffOut,
+    StaffUpdateIn,
     StoreIn,
+    StoreUpdateIn,
     TerminalIn,
     TerminalOut,
+    TerminalUpdateIn,
     TierIn,
     TierPolicyIn,
     TierPolicyOut,
+    TierUpdateIn,
+    TierVersionOut,
     WalletPolicyIn,
     WalletPolicyOut,
 )
@@ -45,18 +53,23 @@ from huiyuan.api.schemas.money import IdempotencyKey, require_key
 from huiyuan.api.schemas.stores import StoreOut
 from huiyuan.api.schemas.tiers import MemberTierOut, TierOut
 from huiyuan.api.schemas.wallet import RechargePackageOut
+from huiyuan.cards import card_types as card_type_edits
 from huiyuan.cards import services as card_services
 from huiyuan.cards.models import CardType
+from huiyuan.core.clock import local_today
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Perm, require
 from huiyuan.ledger.commands import command_run
 from huiyuan.members.selectors import member_get
 from huiyuan.points import services as points_services
 from huiyuan.points.models import PointsPolicy
+from huiyuan.stores import edits as store_edits
 from huiyuan.stores import selectors as store_selectors
 from huiyuan.stores import services as store_services
 from huiyuan.stores.models import Staff, Store, Terminal
+from huiyuan.tiers import selectors as tier_selectors
 from huiyuan.tiers import services as tier_services
+from huiyuan.tiers import versions as tier_versions
 from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
 from huiyuan.wallet import services as wallet_services
 from huiyuan.wallet.models import RechargePackage, WalletPolicy
@@ -70,6 +83,9 @@ M = TypeVar("M", bound=Model)
 PackageId = Path(..., ge=1, le=MAX_ID, description="Recharge package id.")
 StoreId = Path(..., ge=1, le=MAX_ID, description="Store id.")
 StaffId = Path(..., ge=1, le=MAX_ID, description="Staff id.")
+TierId = Path(..., ge=1, le=MAX_ID, description="Tier id.")
+CardTypeId = Path(..., ge=1, le=MAX_ID, description="Card type id.")
+TerminalId = Path(..., ge=1, le=MAX_ID, description="Terminal id.")
 MemberId = Path(..., ge=1, le=MAX_ID, description="Member id.")
 
 
@@ -248,7 +264,7 @@ def member_tier(request: HttpRequest, member_id: int = MemberId) -> dict[str, An
     if member is None:
         raise NotFound(_("Member not found."), code="member_not_found")
     state = MemberTier.objects.select_related("tier").filter(member=member).first()
-    tier = state.tier if state else tier_services.tier_of(None, tier_services.tiers_ordered())
+    tier = tier_services.tier_of(state, tier_services.tiers_ordered())
     if tier is None:
         raise NotFound(_("No tiers are set up."), code="no_tiers")
     return {
@@ -343,4 +359,157 @@ def staff_set_active(
     staff = store_services.staff_set_active(
         actor=actor_of(request), staff_id=staff_id, active=payload.active
     )
+    return _staff(staff)
+
+
+# ------------------------------------------------------------------------------ edits
+# An edit sets values, so repeating it changes nothing more: the Idempotency-Key is required
+# like on every write, and a replay simply answers with the same state.
+
+
+@router.put(
+    "/card-types/{int:card_type_id}",
+    response={200: CardTypeOut, **ERRORS},
+    summary="Edit a card type (issued cards keep their expiry)",
+)
+def card_type_update(
+    request: HttpRequest,
+    payload: CardTypeUpdateIn,
+    card_type_id: int = CardTypeId,
+    idempotency_key: str = IdempotencyKey,
+) -> CardType:
+    require_key(idempotency_key)
+    return card_type_edits.card_type_update(
+        actor=actor_of(request), card_type_id=card_type_id, **payload.dict()
+    )
+
+
+@router.get(
+    "/card-types/default",
+    response={200: DefaultCardTypeOut, **ERRORS},
+    summary="The card type preselected at issue",
+)
+def default_card_type(request: HttpRequest) -> dict[str, Any]:
+    require(actor_of(request), Perm.CARD_ISSUE)
+    return {"card_type_id": tier_selectors.default_card_type_id()}
+
+
+@router.put(
+    "/card-types/default",
+    response={200: DefaultCardTypeOut, **ERRORS},
+    summary="Choose the card type preselected at issue",
+)
+def default_card_type_set(
+    request: HttpRequest, payload: DefaultCardTypeIn, idempotency_key: str = IdempotencyKey
+) -> dict[str, Any]:
+    require_key(idempotency_key)
+    policy = tier_services.default_card_type_set(
+        actor=actor_of(request), card_type_id=payload.card_type_id
+    )
+    return {"card_type_id": policy.default_card_type_id}
+
+
+@router.put(
+    "/recharge-packages/{int:package_id}",
+    response={200: RechargePackageOut, **ERRORS},
+    summary="Edit a recharge package (past recharges keep theirs)",
+    description="A package already sold is withdrawn and a new one with the new terms takes "
+    "its place: the answer is the package now offered (a new id in that case).",
+)
+def recharge_package_update(
+    request: HttpRequest,
+    payload: RechargePackageIn,
+    package_id: int = PackageId,
+    idempotency_key: str = IdempotencyKey,
+) -> RechargePackage:
+    require_key(idempotency_key)
+    return wallet_services.recharge_package_update(
+        actor=actor_of(request), package_id=package_id, **payload.dict()
+    )
+
+
+def _tier_version(version: dict[str, Any]) -> dict[str, Any]:
+    return {"effective_from": version["effective_from"], "state": version["state"]} | {
+        name: version["terms"][name] for name in tier_versions.TERM_FIELDS
+    }
+
+
+@router.put(
+    "/tiers/{int:tier_id}",
+    response={200: TierOut, **ERRORS},
+    summary="Edit a tier; its terms apply from a business date",
+    description="Name and privileges change at once; threshold, retention, window, discount "
+    "and points multiplier apply from `effective_from` (today by default, never a past date). "
+    "The answer shows the terms in force today.",
+)
+def tier_update(
+    request: HttpRequest,
+    payload: TierUpdateIn,
+    tier_id: int = TierId,
+    idempotency_key: str = IdempotencyKey,
+) -> Tier:
+    require_key(idempotency_key)
+    return tier_services.tier_update(actor=actor_of(request), tier_id=tier_id, **payload.dict())
+
+
+@router.get(
+    "/tiers/{int:tier_id}/versions",
+    response={200: list[TierVersionOut], **ERRORS},
+    summary="A tier's terms by date, newest first",
+)
+def tier_version_list(request: HttpRequest, tier_id: int = TierId) -> list[dict[str, Any]]:
+    require(actor_of(request), Perm.TIER_CONFIGURE)
+    tier = tier_selectors.tier_get(tier_id=tier_id)
+    if tier is None:
+        raise NotFound(_("Unknown tier."), code="unknown_tier")
+    return [_tier_version(v) for v in tier_versions.tier_versions(tier, local_today())]
+
+
+@router.put(
+    "/stores/{int:store_id}",
+    response={200: StoreOut, **ERRORS},
+    summary="Edit a store's name, address and phone",
+)
+def store_update(
+    request: HttpRequest,
+    payload: StoreUpdateIn,
+    store_id: int = StoreId,
+    idempotency_key: str = IdempotencyKey,
+) -> Store:
+    require_key(idempotency_key)
+    actor = actor_of(request)
+    store_edits.store_update(actor=actor, store_id=store_id, **payload.dict())
+    return store_selectors.store_list(actor=actor).get(pk=store_id)
+
+
+@router.put(
+    "/terminals/{int:terminal_id}",
+    response={200: TerminalOut, **ERRORS},
+    summary="Rename a terminal (a store manager: their stores' only)",
+)
+def terminal_update(
+    request: HttpRequest,
+    payload: TerminalUpdateIn,
+    terminal_id: int = TerminalId,
+    idempotency_key: str = IdempotencyKey,
+) -> Terminal:
+    require_key(idempotency_key)
+    return store_edits.terminal_update(
+        actor=actor_of(request), terminal_id=terminal_id, name=payload.name
+    )
+
+
+@router.put(
+    "/staff/{int:staff_id}",
+    response={200: StaffOut, **ERRORS},
+    summary="Edit a staff member's name, mobile, role and stores",
+)
+def staff_update(
+    request: HttpRequest,
+    payload: StaffUpdateIn,
+    staff_id: int = StaffId,
+    idempotency_key: str = IdempotencyKey,
+) -> dict[str, Any]:
+    require_key(idempotency_key)
+    staff = store_edits.staff_update(actor=actor_of(request), staff_id=staff_id, **payload.dict())
     return _staff(staff)

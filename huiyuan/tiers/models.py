@@ -30,6 +30,12 @@ class Tier(models.Model):
     # path wins over ``discount_permille`` (docs/pricing.md).
     category_discounts = models.JSONField(_("discount by category"), default=dict, blank=True)
     privileges = models.TextField(_("privileges"), blank=True)
+    # The terms by date (``tiers.versions``): [{"effective_from": "2026-12-01" | null,
+    # "terms": {...}, "recorded_at": iso, "recorded_by": staff id}], oldest first. Empty: the
+    # columns above hold the only terms there ever were. Once a tier is edited, the version
+    # in force on a business date decides, and the columns mirror the latest version in force
+    # when it was last edited.
+    versions = models.JSONField(_("versions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("tier")  # 等级
@@ -86,6 +92,15 @@ class TierPolicy(models.Model):
     )
     inactive_termination_days = models.PositiveIntegerField(
         _("terminate members inactive for days"), null=True, blank=True, default=730
+    )
+    # The card type preselected when a card is issued (开卡默认卡类型); null: none preselected.
+    default_card_type = models.ForeignKey(
+        "cards.CardType",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("default card type at issue"),
     )
 
     class Meta:

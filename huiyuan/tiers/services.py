@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -10,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
+from huiyuan.core.clock import local_date
 from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
 from huiyuan.events.services import event_emit
 from huiyuan.members.models import Member
 from huiyuan.stores.scope import ScopeOp, scope_require
+from huiyuan.tiers import versions
 from huiyuan.tiers.models import MemberTier, Tier, TierChange, TierPolicy
 
 
@@ -35,28 +38,17 @@ def tier_create(
     category_discounts: dict[str, int] | None = None,
 ) -> Tier:
     require(actor, Perm.TIER_CONFIGURE)
-    category_discounts = dict(category_discounts or {})
-    for category, permille in category_discounts.items():
-        if (
-            not isinstance(category, str)
-            or not category
-            or not isinstance(permille, int)
-            or isinstance(permille, bool)
-            or not 1 <= permille <= 1000
-        ):
-            raise ValidationFailed(
-                _("The price paid is 1‰ to 1000‰."),
-                code="invalid_discount",
-                details={"category": str(category)},
-            )
-    if basis not in Tier.Basis.values:
-        raise ValidationFailed(_("Unknown threshold basis."), code="invalid_basis")
-    if not 1 <= discount_permille <= 1000:
-        raise ValidationFailed(_("The price paid is 1‰ to 1000‰."), code="invalid_discount")
-    if threshold < 0 or retention < 0 or window_days <= 0 or points_multiplier_pct <= 0:
-        raise ValidationFailed(
-            _("Thresholds and window must be positive."), code="invalid_threshold"
-        )
+    code, name = (code or "").strip(), (name or "").strip()
+    category_discounts = _terms_check(
+        basis=basis,
+        threshold=threshold,
+        retention=retention,
+        window_days=window_days,
+        discount_permille=discount_permille,
+        points_multiplier_pct=points_multiplier_pct,
+        category_discounts=category_discounts,
+    )
+    _name_check(name)
     with transaction.atomic():
         tier = Tier.objects.create(
             code=code,
@@ -86,6 +78,143 @@ def tier_create(
             },
         )
     return tier
+
+
+def _name_check(name: str) -> None:
+    if not name or len(name) > 30:
+        raise ValidationFailed(
+            _("Enter a tier name of at most 30 characters."), code="invalid_name", field="name"
+        )
+
+
+def _terms_check(
+    *,
+    basis: str,
+    threshold: int,
+    retention: int,
+    window_days: int,
+    discount_permille: int,
+    points_multiplier_pct: int,
+    category_discounts: dict[str, int] | None,
+) -> dict[str, int]:
+    """Refuse terms a tier cannot have (the same rules for creating and editing)."""
+    category_discounts = dict(category_discounts or {})
+    for category, permille in category_discounts.items():
+        if (
+            not isinstance(category, str)
+            or not category
+            or not isinstance(permille, int)
+            or isinstance(permille, bool)
+            or not 1 <= permille <= 1000
+        ):
+            raise ValidationFailed(
+                _("The price paid is 1‰ to 1000‰."),
+                code="invalid_discount",
+                details={"category": str(category)},
+            )
+    if basis not in Tier.Basis.values:
+        raise ValidationFailed(_("Unknown threshold basis."), code="invalid_basis")
+    if not 1 <= discount_permille <= 1000:
+        raise ValidationFailed(_("The price paid is 1‰ to 1000‰."), code="invalid_discount")
+    if threshold < 0 or retention < 0 or window_days <= 0 or points_multiplier_pct <= 0:
+        raise ValidationFailed(
+            _("Thresholds and window must be positive."), code="invalid_threshold"
+        )
+    return category_discounts
+
+
+def tier_update(
+    *,
+    actor: Actor,
+    tier_id: int,
+    name: str,
+    privileges: str,
+    basis: str,
+    threshold: int,
+    retention: int,
+    window_days: int,
+    discount_permille: int,
+    points_multiplier_pct: int,
+    category_discounts: dict[str, int] | None = None,
+    effective_from: dt.date | None = None,
+) -> Tier:
+    """Edit a tier. Its name and privileges change now; its terms (threshold, retention,
+    window, discount, points multiplier) from ``effective_from`` (today's business date when
+    not given; never a past date): sales and evaluations of earlier dates keep the terms they
+    had (``tiers.versions``). The audit row holds what changed, before and after."""
+    require(actor, Perm.TIER_CONFIGURE)
+    name = (name or "").strip()
+    _name_check(name)
+    terms = {
+        "basis": basis,
+        "threshold": threshold,
+        "retention": retention,
+        "window_days": window_days,
+        "discount_permille": discount_permille,
+        "points_multiplier_pct": points_multiplier_pct,
+        "category_discounts": _terms_check(
+            basis=basis,
+            threshold=threshold,
+            retention=retention,
+            window_days=window_days,
+            discount_permille=discount_permille,
+            points_multiplier_pct=points_multiplier_pct,
+            category_discounts=category_discounts,
+        ),
+    }
+    now = timezone.now()
+    today = local_date(now)
+    effective_from = effective_from or today
+    if effective_from < today:
+        raise ValidationFailed(
+            _("New terms apply from today or a later date, never from a past date."),
+            code="effective_date_past",
+            field="effective_from",
+        )
+    with transaction.atomic():
+        tier = Tier.objects.select_for_update().filter(pk=tier_id).first()
+        if tier is None:
+            raise NotFound(_("Unknown tier."), code="unknown_tier")
+        in_force = versions.terms_of(versions.tier_terms_apply(_copy(tier), effective_from))
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for field, value in (("name", name), ("privileges", (privileges or "").strip())):
+            if getattr(tier, field) != value:
+                before[field], after[field] = getattr(tier, field), value
+                setattr(tier, field, value)
+        changed_terms = {k: v for k, v in terms.items() if in_force[k] != v}
+        if changed_terms:
+            before.update({k: in_force[k] for k in changed_terms})
+            after.update(changed_terms)
+            after["effective_from"] = effective_from.isoformat()
+            tier.versions = versions.versions_with(
+                tier,
+                effective_from=effective_from,
+                terms=terms,
+                recorded_at=now,
+                recorded_by=actor.staff.pk if actor.staff else None,
+            )
+            if effective_from <= today:
+                for term, term_value in terms.items():
+                    setattr(tier, term, term_value)
+        if not after:
+            return tier
+        tier.save()
+        audit_record(
+            actor=actor,
+            action="tier.updated",
+            subject_type="tier",
+            subject_id=tier.pk,
+            before=before,
+            after=after,
+        )
+    return versions.tier_terms_apply(tier, today)
+
+
+def _copy(tier: Tier) -> Tier:
+    """An unsaved copy to resolve a version on without touching ``tier``."""
+    copy = Tier(**{f.attname: getattr(tier, f.attname) for f in Tier._meta.concrete_fields})
+    return copy
 
 
 def window_value(member_id: int, tier: Tier, now: dt.datetime) -> int:
@@ -120,23 +249,32 @@ def window_values(member_id: int, tiers: list[Tier], now: dt.datetime) -> dict[i
     return values
 
 
-def tiers_ordered() -> list[Tier]:
-    """Every tier, highest level first."""
-    return list(Tier.objects.order_by("-level"))
+def tiers_ordered(now: dt.datetime | None = None) -> list[Tier]:
+    """Every tier, highest level first, with the terms in force on the business date of
+    ``now`` (today by default)."""
+    tiers = list(Tier.objects.order_by("-level"))
+    versions.tiers_terms_apply(tiers, local_date(now or timezone.now()))
+    return tiers
 
 
-def current_tier(member: Member) -> Tier | None:
+def current_tier(member: Member, *, on: dt.date | None = None) -> Tier | None:
+    """The member's tier with its terms in force on ``on`` (today's business date)."""
     state = MemberTier.objects.select_related("tier").filter(member=member).first()
-    if state is not None:
-        return state.tier
-    return Tier.objects.order_by("level").first()
+    tier = state.tier if state is not None else Tier.objects.order_by("level").first()
+    if tier is None:
+        return None
+    return versions.tier_terms_apply(tier, on or local_date(timezone.now()))
 
 
-def tier_of(state: MemberTier | None, tiers: list[Tier]) -> Tier | None:
-    """The tier a (locked) tier state stands for; the lowest tier when there is none."""
-    if state is not None:
-        return state.tier
-    return tiers[-1] if tiers else None
+def tier_of(
+    state: MemberTier | None, tiers: list[Tier], *, on: dt.date | None = None
+) -> Tier | None:
+    """The tier a (locked) tier state stands for; the lowest tier when there is none — with
+    its terms in force on ``on`` (today's business date)."""
+    tier = state.tier if state is not None else (tiers[-1] if tiers else None)
+    if tier is None:
+        return None
+    return versions.tier_terms_apply(tier, on or local_date(timezone.now()))
 
 
 def _set_tier(
@@ -198,12 +336,14 @@ def tier_upgrade_if_due(
     transaction, after the sale is written, with the member (and its tier state) locked.
     Returns the new tier, if any."""
     now = now or timezone.now()
+    day = local_date(now)
     if tiers is None:
-        tiers = tiers_ordered()
-        current = current_tier(member)
+        tiers = tiers_ordered(now)
+        current = current_tier(member, on=day)
     else:
         # From a sale, with the tier state it locked (None: the member has the lowest).
-        current = tier_of(state, tiers)
+        versions.tiers_terms_apply(tiers, day)
+        current = tier_of(state, tiers, on=day)
     if not tiers:
         return None
     higher = [t for t in tiers if current is None or t.level > current.level]
@@ -250,7 +390,7 @@ def tier_reevaluate_after_reversal(
     floor = last.from_tier
     candidates = [
         t
-        for t in tiers_ordered()
+        for t in tiers_ordered(now)
         if t.level <= current.tier.level and (floor is None or t.level >= floor.level)
     ]
     values = window_values(member.pk, candidates, now)
@@ -314,7 +454,7 @@ def tiers_evaluate_period(*, actor: Actor, now: dt.datetime | None = None) -> di
     between the scan and the member's step is therefore seen, never overwritten.
     Idempotent: a member already at the tier their value supports is left alone."""
     now = now or timezone.now()
-    tiers = tiers_ordered()
+    tiers = tiers_ordered(now)
     downgraded = 0
     if not tiers:
         return {"downgraded": 0}
@@ -343,7 +483,8 @@ def tier_downgrade_if_due(
     to the highest tier whose retention bar is still met (the lowest otherwise). Returns the
     new tier, or None when the member keeps theirs (or has no tier state any more)."""
     lowest = tiers[-1]
-    today = timezone.localtime(now).date()
+    today = local_date(now)
+    versions.tiers_terms_apply(tiers, today)
 
     def step() -> Tier | None:
         member = Member.objects.select_for_update(no_key=True).filter(pk=member_id).first()
@@ -357,7 +498,7 @@ def tier_downgrade_if_due(
             return None
         if state.protected_until and state.protected_until >= today:
             return None
-        held = state.tier
+        held = versions.tier_terms_apply(state.tier, today)
         lower = [t for t in tiers if t.level < held.level]
         values = window_values(member_id, [held, *lower], now)
         if values[held.pk] >= held.retention:
@@ -421,5 +562,39 @@ def tier_policy_update(
                 "evaluation_period": evaluation_period,
                 "inactive_termination_days": inactive_termination_days,
             },
+        )
+    return policy
+
+
+def default_card_type_set(*, actor: Actor, card_type_id: int | None) -> TierPolicy:
+    """Choose the card type preselected when a card is issued (None: none preselected)."""
+    from huiyuan.cards.models import CardType
+
+    require(actor, Perm.CARD_CONFIGURE)
+    card_type = None
+    if card_type_id is not None:
+        card_type = CardType.objects.filter(pk=card_type_id).first()
+        if card_type is None:
+            raise NotFound(_("Unknown card type."), code="unknown_card_type", field="card_type_id")
+        if not card_type.is_active:
+            raise ValidationFailed(
+                _("This card type is no longer issued."),
+                code="card_type_inactive",
+                field="card_type_id",
+            )
+    with transaction.atomic():
+        policy = TierPolicy.objects.select_for_update().get(pk=TierPolicy.current().pk)
+        if policy.default_card_type_id == card_type_id:
+            return policy
+        before = {"default_card_type": policy.default_card_type_id}
+        policy.default_card_type = card_type
+        policy.save(update_fields=["default_card_type"])
+        audit_record(
+            actor=actor,
+            action="card_type.default_set",
+            subject_type="card_type",
+            subject_id=card_type_id or "none",
+            before=before,
+            after={"default_card_type": card_type_id},
         )
     return policy

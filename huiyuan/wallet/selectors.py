@@ -114,6 +114,10 @@ def recharge_packages(*, active_only: bool = True) -> list[RechargePackage]:
     return list(qs.filter(is_active=True) if active_only else qs)
 
 
+def recharge_package_get(*, package_id: int) -> RechargePackage | None:
+    return RechargePackage.objects.filter(pk=package_id).first()
+
+
 def recharge_for_slip(*, actor: Actor, recharge_id: int) -> Recharge | None:
     """A recharge with what its slip prints (None: unknown, or another store's recharge of a
     member outside the actor's stores)."""

@@ -334,6 +334,75 @@ def recharge_package_create(
     return package
 
 
+def _package_used(package: RechargePackage) -> bool:
+    """Whether any record (a recharge, an online order…) points at the package."""
+    return any(
+        rel.related_model._default_manager.filter(**{rel.field.name: package}).exists()  # type: ignore[union-attr]
+        for rel in RechargePackage._meta.related_objects
+    )
+
+
+def recharge_package_update(
+    *,
+    actor: Actor,
+    package_id: int,
+    name: str,
+    pay_fen: int,
+    bonus_fen: int = 0,
+    bonus_valid_days: int | None = None,
+) -> RechargePackage:
+    """Edit a package. Past recharges keep what they were sold with: a package no record
+    points at yet is changed in place; one already sold (or in an online order) is withdrawn
+    and a new package with the new terms takes its place at the counter. Returns the package
+    now offered. The same checks as creating one; a refusal changes nothing."""
+    require(actor, Perm.WALLET_CONFIGURE)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Enter a name."), code="name_required", field="name")
+    if pay_fen <= 0 or bonus_fen < 0:
+        raise ValidationFailed(_("Enter an amount above zero."), code="invalid_amount")
+    if bonus_valid_days is not None and not 1 <= bonus_valid_days <= 36500:
+        raise ValidationFailed(
+            _("Bonus validity is 1 day or more."),
+            code="invalid_valid_days",
+            field="bonus_valid_days",
+        )
+    terms = {
+        "name": name,
+        "pay_fen": pay_fen,
+        "bonus_fen": bonus_fen,
+        "bonus_valid_days": bonus_valid_days,
+    }
+    with transaction.atomic():
+        package = RechargePackage.objects.select_for_update().filter(pk=package_id).first()
+        if package is None:
+            raise NotFound(_("Unknown recharge package."), code="unknown_package")
+        before = {k: getattr(package, k) for k, v in terms.items() if getattr(package, k) != v}
+        if not before:
+            return package
+        after: dict[str, object] = {k: terms[k] for k in before}
+        if _package_used(package):
+            replacement = RechargePackage.objects.create(is_active=package.is_active, **terms)
+            package.is_active = False
+            package.save(update_fields=["is_active"])
+            after["replaced_by"] = replacement.pk
+            result = replacement
+        else:
+            for key, value in terms.items():
+                setattr(package, key, value)
+            package.save(update_fields=list(terms))
+            result = package
+        audit_record(
+            actor=actor,
+            action="recharge_package.updated",
+            subject_type="recharge_package",
+            subject_id=package.pk,
+            before=before,
+            after=after,
+        )
+    return result
+
+
 def wallet_policy_update(*, actor: Actor, **changes: object) -> WalletPolicy:
     require(actor, Perm.WALLET_CONFIGURE)
     allowed = {"spend_order", "named_limit_fen", "anonymous_limit_fen", "bonus_valid_days"}

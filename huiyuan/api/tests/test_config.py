@@ -24,6 +24,15 @@ CONFIG_PATHS = {
     "/api/v1/stores/{store_id}/terminals": {"post"},
     "/api/v1/staff": {"get", "post"},
     "/api/v1/staff/{staff_id}/active": {"post"},
+    # Edits (issue 17 §10).
+    "/api/v1/card-types/{card_type_id}": {"put"},
+    "/api/v1/card-types/default": {"get", "put"},
+    "/api/v1/recharge-packages/{package_id}": {"put"},
+    "/api/v1/tiers/{tier_id}": {"put"},
+    "/api/v1/tiers/{tier_id}/versions": {"get"},
+    "/api/v1/stores/{store_id}": {"put"},
+    "/api/v1/terminals/{terminal_id}": {"put"},
+    "/api/v1/staff/{staff_id}": {"put"},
 }
 CONFIG_KEYED = {
     ("post", "/api/v1/card-types"),
@@ -32,6 +41,13 @@ CONFIG_KEYED = {
     ("post", "/api/v1/stores"),
     ("post", "/api/v1/stores/{store_id}/terminals"),
     ("post", "/api/v1/staff"),
+    ("put", "/api/v1/card-types/{card_type_id}"),
+    ("put", "/api/v1/card-types/default"),
+    ("put", "/api/v1/recharge-packages/{package_id}"),
+    ("put", "/api/v1/tiers/{tier_id}"),
+    ("put", "/api/v1/stores/{store_id}"),
+    ("put", "/api/v1/terminals/{terminal_id}"),
+    ("put", "/api/v1/staff/{staff_id}"),
 }
 # Every configuration operation, tested role by role in ``test_roles_as_in_the_console``.
 CONFIG_ROUTES = {
@@ -51,6 +67,16 @@ CONFIG_ROUTES = {
     ("GET", "/staff"),
     ("POST", "/staff"),
     ("POST", "/staff/{staff_id}/active"),
+    # Edits, tested role by role in ``test_config_edits.py``.
+    ("PUT", "/card-types/{card_type_id}"),
+    ("GET", "/card-types/default"),
+    ("PUT", "/card-types/default"),
+    ("PUT", "/recharge-packages/{package_id}"),
+    ("PUT", "/tiers/{tier_id}"),
+    ("GET", "/tiers/{tier_id}/versions"),
+    ("PUT", "/stores/{store_id}"),
+    ("PUT", "/terminals/{terminal_id}"),
+    ("PUT", "/staff/{staff_id}"),
 }
 
 

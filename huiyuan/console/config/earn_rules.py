@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.config.forms.points import WEEKDAY_NAMES, DryRunForm, EarnRuleForm
+from huiyuan.core.clock import local_date
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm
@@ -25,6 +26,7 @@ from huiyuan.points.explain import render_steps
 from huiyuan.points.models import EarnRule
 from huiyuan.points.rules import EarnContext, EarnResult
 from huiyuan.stores import selectors as store_selectors
+from huiyuan.tiers import versions as tier_versions
 from huiyuan.tiers.models import Tier
 
 
@@ -154,12 +156,15 @@ def earn_rule_dry_run(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         tier = form.chosen_tier()
+        if tier is not None:  # the tier's terms in force on the sale's business date
+            tier_versions.tier_terms_apply(tier, local_date(data["at"] or timezone.now()))
         context = EarnContext(
             amount_fen=data["amount"],
             at=data["at"],
             store_id=data["store"],
             category=(data["category"] or "").strip(),
             tier_code=tier.code if tier else "",
+            tier_name=tier.name if tier else "",
             tier_multiplier_pct=tier.points_multiplier_pct if tier else 100,
             is_birthday=data["is_birthday"],
             earned_today=data["earned_today"] or 0,

@@ -6,19 +6,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
-from huiyuan.console.config.forms.tiers import TierForm, TierPolicyForm
+from huiyuan.console.config.forms.tiers import TierEditForm, TierForm, TierPolicyForm
+from huiyuan.core.clock import local_today
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
 from huiyuan.members import selectors as member_selectors
+from huiyuan.tiers import selectors as tier_selectors
 from huiyuan.tiers import services as tier_services
+from huiyuan.tiers import versions as tier_versions
 from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
 
 
@@ -28,7 +31,8 @@ def _tiers_page(
     counts = dict(
         MemberTier.objects.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
     )
-    tiers = list(Tier.objects.order_by("level"))
+    tiers = tier_selectors.tier_list()  # the terms in force today
+    today = local_today()
     if tiers:  # a member never moved is at the lowest tier (tiers.services.current_tier)
         counts[tiers[0].pk] = counts.get(tiers[0].pk, 0) + member_selectors.members_unranked()
     rows = [
@@ -42,6 +46,11 @@ def _tiers_page(
                 f"{code} {_zhe(permille)}" for code, permille in t.category_discounts.items()
             ],
             "privileges": [p.strip() for p in t.privileges.splitlines() if p.strip()],
+            "scheduled": [
+                v["effective_from"]
+                for v in tier_versions.tier_versions(t, today)
+                if v["state"] == "scheduled"
+            ],
         }
         for t in tiers
     ]
@@ -124,3 +133,53 @@ def tiers_evaluate(request: HttpRequest) -> HttpResponse:
             _("Period evaluation done: %(n)s members moved down.") % {"n": result["downgraded"]},
         )
     return redirect("console:config_tiers")
+
+
+def _version_row(tier: Tier, version: dict[str, object]) -> dict[str, object]:
+    """A version of a tier's terms, in words and yuan."""
+    terms = dict(version["terms"])  # type: ignore[call-overload]
+    shown = Tier(**{k: v for k, v in terms.items() if k in tier_versions.TERM_FIELDS})
+    return {
+        "effective_from": version["effective_from"],
+        "state": version["state"],
+        "basis": shown.get_basis_display(),
+        "threshold": _tier_amount(shown, shown.threshold),
+        "retention": _tier_amount(shown, shown.retention),
+        "window_days": shown.window_days,
+        "discount": _zhe(shown.discount_permille),
+        "category_discounts": [
+            f"{code} {_zhe(permille)}" for code, permille in shown.category_discounts.items()
+        ],
+        "points_multiplier_pct": shown.points_multiplier_pct,
+    }
+
+
+@login_required
+def tier_edit(request: HttpRequest, tier_id: int) -> HttpResponse:
+    """Edit a tier: the form holds its terms in force today; new terms apply from a date."""
+    actor = acting_staff(request, Perm.TIER_CONFIGURE)
+    tier = tier_selectors.tier_get(tier_id=tier_id)
+    if tier is None:
+        raise Http404(_("Unknown tier."))
+    today = local_today()
+    form = TierEditForm(request.POST or None, initial=TierEditForm.initial_for(tier, today))
+    if request.method == "POST" and form.is_valid():
+        try:
+            tier_services.tier_update(actor=actor, tier_id=tier.pk, **form.tier_changes())
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Tier %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
+            return redirect("console:config_tier_edit", tier_id=tier.pk)
+    return render(
+        request,
+        "console/config/tier_edit.html",
+        {
+            "tier": tier,
+            "form": form,
+            "versions": [_version_row(tier, v) for v in tier_versions.tier_versions(tier, today)],
+        },
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -130,3 +130,50 @@ def recharge_package_set_active(request: HttpRequest, package_id: int) -> HttpRe
         )
         messages.success(request, text % {"name": package.name})
     return redirect("console:config_wallet")
+
+
+def _yuan(fen: int) -> str:
+    """Fen as typed in a yuan field: 50000 → ``500.00``."""
+    whole, cents = divmod(fen, 100)
+    return f"{whole}.{cents:02d}"
+
+
+@login_required
+def recharge_package_edit(request: HttpRequest, package_id: int) -> HttpResponse:
+    """Edit a package, the form filled with its terms; past recharges keep theirs."""
+    actor = acting_staff(request, Perm.WALLET_CONFIGURE)
+    package = wallet_selectors.recharge_package_get(package_id=package_id)
+    if package is None:
+        raise Http404(_("Unknown recharge package."))
+    initial = {
+        "name": package.name,
+        "pay": _yuan(package.pay_fen),
+        "bonus": _yuan(package.bonus_fen),
+        "bonus_valid_days": package.bonus_valid_days,
+    }
+    form = RechargePackageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = wallet_services.recharge_package_update(
+                actor=actor,
+                package_id=package.pk,
+                name=data["name"],
+                pay_fen=data["pay"],
+                bonus_fen=data["bonus"] or 0,
+                bonus_valid_days=data["bonus_valid_days"],
+            )
+        except DomainError as exc:
+            refuse_if_forbidden(exc)
+            add_domain_error(form, exc, aliases={"pay_fen": "pay", "bonus_fen": "bonus"})
+        else:
+            text = (
+                _("%(name)s saved.")
+                if saved.pk == package.pk
+                else _(
+                    "%(name)s saved as a new package; recharges already made keep the old terms."
+                )
+            )
+            messages.success(request, text % {"name": saved.name})
+            return redirect("console:config_wallet")
+    return render(request, "console/config/package_edit.html", {"package": package, "form": form})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -157,9 +158,9 @@ class TierForm(TablerForm):
     def tier_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "code": data["code"],
+            "code": data.get("code"),
             "name": data["name"].strip(),
-            "level": data["level"],
+            "level": data.get("level"),
             "basis": data["basis"],
             "threshold": data["threshold_value"],
             "retention": data["retention_value"],
@@ -186,3 +187,63 @@ def _permille(typed: str) -> int:
     if not 1 <= permille <= 1000:
         raise forms.ValidationError(_("A discount is between 0.01 and 10 (no discount)."))
     return int(permille)
+
+
+class TierEditForm(TierForm):
+    """Edit a tier: its code and level stay; its terms apply from a chosen date."""
+
+    effective_from = forms.DateField(
+        label=_("New terms apply from"),
+        # ISO, whatever the language: a date input reads only YYYY-MM-DD.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "Threshold, retention, discount and points apply from this business date; "
+            "earlier sales and evaluations keep the terms they had. Name and privileges "
+            "change at once."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["code"]
+        del self.fields["level"]
+
+    @classmethod
+    def initial_for(cls, tier: Tier, today: dt.date) -> dict[str, Any]:
+        """The tier's terms in force (``tier`` carries them) as the form shows them."""
+
+        def amount(value: int) -> str:
+            if tier.basis == Tier.Basis.SPEND:
+                whole, cents = divmod(value, 100)
+                return f"{whole}.{cents:02d}".removesuffix(".00")
+            return str(value)
+
+        return {
+            "name": tier.name,
+            "basis": tier.basis,
+            "threshold": amount(tier.threshold),
+            "retention": amount(tier.retention),
+            "window_days": tier.window_days,
+            "discount": permille_to_zhe(tier.discount_permille),
+            "category_discounts": ", ".join(
+                f"{code}={permille_to_zhe(p) or '10'}"
+                for code, p in (tier.category_discounts or {}).items()
+            ),
+            "points_multiplier_pct": tier.points_multiplier_pct,
+            "privileges": tier.privileges,
+            "effective_from": today,
+        }
+
+    def tier_changes(self) -> dict[str, Any]:
+        fields = self.tier_fields()
+        del fields["code"], fields["level"]
+        fields["effective_from"] = self.cleaned_data["effective_from"]
+        return fields
+
+
+def permille_to_zhe(permille: int) -> str:
+    """Price paid in ‰ as 折 typed in the form: 950 → ``9.5``; 1000 → empty (no discount)."""
+    if permille >= 1000:
+        return ""
+    whole, rest = divmod(permille, 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".")
