@@ -94,7 +94,12 @@ class AuditFilterForm(TablerForm):
     )
 
     def __init__(
-        self, *args: Any, stores: Iterable[Store], staff: Iterable[Staff], **kwargs: Any
+        self,
+        *args: Any,
+        stores: Iterable[Store],
+        staff: Iterable[Staff],
+        actions: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         everyone = [("", _("All"))]
@@ -102,7 +107,9 @@ class AuditFilterForm(TablerForm):
             (str(s.pk), f"{s} ({s.username})") for s in staff
         ]
         self.fields["store"].choices = everyone + _store_choices(stores)  # type: ignore[attr-defined]
-        self.fields["action"].choices = everyone + action_choices()  # type: ignore[attr-defined]
+        self.fields["action"].choices = everyone + (  # type: ignore[attr-defined]
+            action_choices() if actions is None else actions
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

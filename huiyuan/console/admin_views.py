@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,11 +21,15 @@ from django.views.decorators.http import require_POST
 from huiyuan.audit.models import AuditEvent
 from huiyuan.audit.selectors import (
     AuditFilters,
+    AuditNames,
+    action_choices,
     action_label,
+    actor_display,
     audit_diff,
     audit_event_list,
     subject_label,
 )
+from huiyuan.console.admin_exports import API_KEY_COLUMNS, STAFF_COLUMNS
 from huiyuan.console.admin_forms import (
     ApiKeyForm,
     AuditFilterForm,
@@ -37,6 +42,7 @@ from huiyuan.console.admin_forms import (
 )
 from huiyuan.console.auth.staff_views import annotate_signin_state
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
 from huiyuan.core.permissions import ROLE_LABELS, Actor, Perm, Role, require
@@ -47,7 +53,7 @@ from huiyuan.stores import services as store_services
 from huiyuan.stores.api_scopes import SCOPE_LABELS
 from huiyuan.stores.models import ApiKey
 
-AUDIT_PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 25
 LIST_PAGE_SIZE = 50
 
 
@@ -89,6 +95,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         request.GET or None,
         stores=store_selectors.store_choices(actor=actor),
         staff=store_selectors.staff_choices(actor=actor),
+        actions=action_choices(actor),
     )
     filters = AuditFilters()
     if form.is_bound and form.is_valid():
@@ -103,7 +110,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             date_to=data["date_to"],
         )
     page = _page(request, audit_event_list(actor=actor, filters=filters), AUDIT_PAGE_SIZE)
-    names = store_selectors.store_names()
+    names = AuditNames(store_selectors.store_names())
     rows = [_audit_row(event, names) for event in page.object_list]
     return render(
         request,
@@ -121,11 +128,12 @@ def audit(request: HttpRequest) -> HttpResponse:
 DIFF_ROWS_SHOWN = 6
 
 
-def _audit_row(event: AuditEvent, store_names: dict[int, str]) -> dict[str, Any]:
-    diff = audit_diff(event, store_names=store_names)
+def _audit_row(event: AuditEvent, names: AuditNames) -> dict[str, Any]:
+    diff = audit_diff(event, names=names)
     return {
         "event": event,
-        "action": action_label(event.action),
+        "action": action_label(event.action, event.subject_type),
+        "actor": actor_display(event.actor_label),
         "subject": subject_label(event.subject_type),
         "diff": diff[:DIFF_ROWS_SHOWN],
         "diff_more": diff[DIFF_ROWS_SHOWN:],
@@ -215,7 +223,7 @@ def store_detail(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 @login_required
-def staff(request: HttpRequest) -> HttpResponse:
+def staff(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request, Perm.STAFF_MANAGE)
     form = StaffForm(
         request.POST or None, actor=actor, stores=store_selectors.store_choices(actor=actor)
@@ -239,6 +247,13 @@ def staff(request: HttpRequest) -> HttpResponse:
                 request, _("Staff member %(name)s created.") % {"name": created.display_name}
             )
             return redirect("console:staff")
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="staff",
+            title=_("Staff"),
+            columns=STAFF_COLUMNS,
+            rows=store_selectors.staff_list(actor=actor).iterator(chunk_size=1000),
+        )
     page = _page(request, store_selectors.staff_list(actor=actor), LIST_PAGE_SIZE)
     page.object_list = annotate_signin_state(list(page.object_list))  # locks, two-factor
     return render(
@@ -273,10 +288,17 @@ def staff_set_active(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 
 @login_required
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request, Perm.APIKEY_MANAGE)
     terminals = list(store_selectors.terminal_list(actor=actor, active_only=True))
     form = ApiKeyForm(request.POST or None, terminals=terminals)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="api-keys",
+            title=_("API keys"),
+            columns=API_KEY_COLUMNS,
+            rows=store_selectors.api_key_list(actor=actor).iterator(chunk_size=1000),
+        )
     new_key: str | None = None
     new_api_key = None
     if request.method == "POST" and form.is_valid():

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.audit.models import AuditEvent
+from huiyuan.audit.selectors import AuditNames, action_label, actor_display, audit_diff
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.console.context import SESSION_STORE_KEY, request_actor, switchable_stores
 from huiyuan.console.forms import (
@@ -473,6 +474,7 @@ class HistoryEntry:
     icon: str
     color: str
     changes: list[tuple[str, str, str]]  # (field, before, after)
+    actor: str = ""
 
 
 class _ValueFormatter:
@@ -506,26 +508,30 @@ class _ValueFormatter:
 
 
 def _history(actor: Actor, member: Member) -> list[HistoryEntry]:
-    fmt = _ValueFormatter()
+    """The member's timeline: each event's action and its before/after in words and yuan,
+    rendered by the audit log's own registry (``huiyuan.audit.selectors``)."""
+    names = AuditNames(dict(Store.objects.values_list("pk", "name")))
     entries = []
     for event in selectors.member_history(actor=actor, member=member):
         label, icon, color = ACTION_LABELS.get(
-            event.action, (event.action, "ti-point", "secondary")
+            event.action,
+            (action_label(event.action, event.subject_type), "ti-point", "secondary"),
         )
-        changes: list[tuple[str, str, str]] = []
-        if event.action in ("member.updated", "member.merged") or (
-            event.before and event.action != "member.registered"
-        ):
-            before, after = event.before or {}, event.after or {}
-            for key in after:
-                changes.append(
-                    (
-                        str(FIELD_LABELS.get(key, key)),
-                        fmt(key, before.get(key)) if key in before else "",
-                        fmt(key, after[key]),
-                    )
+        changes = (
+            []
+            if event.action == "member.registered"
+            else [
+                (
+                    row.label,
+                    row.before if row.changed and row.after else "",
+                    row.after or row.before,
                 )
-        entries.append(HistoryEntry(event, str(label), icon, color, changes))
+                for row in audit_diff(event, names=names)
+            ]
+        )
+        entries.append(
+            HistoryEntry(event, str(label), icon, color, changes, actor_display(event.actor_label))
+        )
     return entries
 
 

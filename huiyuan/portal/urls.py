@@ -36,4 +36,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("activities/", include("huiyuan.portal.activities.urls")),
     path("referral/", include("huiyuan.portal.referral.urls")),
     path("inbox/", include("huiyuan.portal.inbox.urls")),
+    path("benefits/", include("huiyuan.portal.benefits.urls")),
+    path("cardactivate/", include("huiyuan.portal.cardactivate.urls")),
 ]

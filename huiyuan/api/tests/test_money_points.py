@@ -129,6 +129,7 @@ def test_publish_a_rule_version_and_dry_run(owner_api):
                 "code": "base",
                 "params": {
                     "rule": "double v1",
+                    "rule_name": "双倍积分",
                     "amount_fen": 12345,
                     "unit_fen": 100,
                     "units": 123,
@@ -136,7 +137,7 @@ def test_publish_a_rule_version_and_dry_run(owner_api):
                     "points_per_unit": 2,
                     "points": 246,
                 },
-                "text": "double v1：实付 ¥123.45，每 ¥1.00 为一单位 = 123 单位"
+                "text": "双倍积分：实付 ¥123.45，每 ¥1.00 为一单位 = 123 单位"
                 "（不足一单位部分不积分）× 2 = 246 分",
             }
         ],

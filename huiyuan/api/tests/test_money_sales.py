@@ -119,6 +119,7 @@ def test_sale_receipt_with_every_line(pos, funded, stores):
                     "code": "base",
                     "params": {
                         "rule": "base v1",
+                        "rule_name": "每消费1元积1分",
                         "amount_fen": 51500,
                         "unit_fen": 100,
                         "units": 515,
@@ -126,7 +127,7 @@ def test_sale_receipt_with_every_line(pos, funded, stores):
                         "points_per_unit": 1,
                         "points": 515,
                     },
-                    "text": "base v1：实付 ¥515.00，每 ¥1.00 为一单位 = 515 单位"
+                    "text": "每消费1元积1分：实付 ¥515.00，每 ¥1.00 为一单位 = 515 单位"
                     "（不足一单位部分不积分）× 1 = 515 分",
                 }
             ],

@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huiyuan.benefits import plans as plan_services
@@ -21,10 +23,12 @@ from huiyuan.catalog.models import Category, Product
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.benefits.forms import PlanForm, RefundForm, UpgradeForm
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.clock import local_date
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.packages.models import Kind, PackagePlan
 from huiyuan.pricing.reasons import zhe
 
@@ -34,6 +38,16 @@ ALIASES = {
     "refund_fee_bp": "refund_fee_percent",
 }
 PER_PAGE = 50
+EXPORT_COLUMNS: tuple[Column[MemberBenefit], ...] = (
+    Column(gettext_lazy("Benefit card"), lambda b: b.name, width=20),
+    Column(gettext_lazy("Card code"), lambda b: b.code, width=16),
+    Column(gettext_lazy("Member"), lambda b: b.member.name, width=16),
+    Column(gettext_lazy("Status"), lambda b: b.get_status_display()),
+    Column(gettext_lazy("Valid from"), lambda b: b.valid_from, "date"),
+    Column(gettext_lazy("Valid until"), lambda b: b.valid_until, "date"),
+    Column(gettext_lazy("Paid"), lambda b: b.paid_fen, "money"),
+    Column(gettext_lazy("Store"), lambda b: b.store.name, width=18),
+)
 
 
 def privileges(terms: dict[str, Any], names: dict[int, str] | None = None) -> list[str]:
@@ -174,12 +188,19 @@ def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
 
 
 @login_required
-def benefit_list(request: HttpRequest) -> HttpResponse:
+def benefit_list(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.MEMBER_VIEW)
     status = request.GET.get("status") or ""
     if status not in MemberBenefit.Status.values:
         status = ""
     rows = selectors.benefit_list(actor=actor, status=status)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="benefit-cards",
+            title=_("Cards sold"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import base64
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.cards import batches, images
@@ -25,11 +29,13 @@ from huiyuan.cards.batch_void import card_batch_void
 from huiyuan.cards.models import BatchCard, CardBatch
 from huiyuan.console.cards.forms import BatchForm, SellForm, VoidForm, show_error
 from huiyuan.console.context import request_actor, switchable_stores
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError
 from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.wallet.models import PaymentMethod
 
 PAGE_SIZE = 30
@@ -45,6 +51,20 @@ TONES = {
     "voided": "red",
 }
 CARD_TONES = {"pending": "yellow", "activated": "green", "voided": "secondary"}
+EXPORT_CHUNK = 1000
+EXPORT_COLUMNS: tuple[Column[card_selectors.BatchRow], ...] = (
+    Column("#", lambda r: r.batch.pk, "number", 8),
+    Column(gettext_lazy("Buying company"), lambda r: r.batch.buyer_company, width=24),
+    Column(gettext_lazy("Card type"), lambda r: r.batch.card_type.name, width=16),
+    Column(gettext_lazy("Selling store"), lambda r: r.batch.store.name, width=18),
+    Column(gettext_lazy("Cards"), lambda r: r.batch.count, "number", 10),
+    Column(gettext_lazy("Face value"), lambda r: r.batch.face_value_fen, "money"),
+    Column(gettext_lazy("Activated"), lambda r: r.counts.activated, "number", 10),
+    Column(gettext_lazy("Voided"), lambda r: r.counts.voided, "number", 10),
+    Column(gettext_lazy("Status"), lambda r: r.state_label),
+    Column(gettext_lazy("Created"), lambda r: r.batch.created_at, "moment", 17),
+    Column(gettext_lazy("Note"), lambda r: r.batch.note, width=30),
+)
 
 
 def _may(actor: Actor) -> dict[str, bool]:
@@ -71,12 +91,30 @@ def _refused(request: HttpRequest, exc: DomainError, batch_id: int) -> HttpRespo
     return redirect("console:card_batch", batch_id=batch_id)
 
 
+def _export_rows(batches: QuerySet[CardBatch]) -> Iterator[card_selectors.BatchRow]:
+    """The batches with their card counts, counted a chunk at a time."""
+    chunk: list[CardBatch] = []
+    for batch in batches.iterator(chunk_size=EXPORT_CHUNK):
+        chunk.append(batch)
+        if len(chunk) == EXPORT_CHUNK:
+            yield from card_selectors.batch_rows(chunk)
+            chunk = []
+    if chunk:
+        yield from card_selectors.batch_rows(chunk)
+
+
 @staff_view
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
-    page = Paginator(card_selectors.card_batches(actor=actor), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    batches = card_selectors.card_batches(actor=actor)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="card-batches",
+            title=_("Card batches"),
+            columns=EXPORT_COLUMNS,
+            rows=_export_rows(batches),
+        )
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = card_selectors.batch_rows(list(page.object_list))
     return render(
         request,

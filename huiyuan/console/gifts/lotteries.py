@@ -5,21 +5,38 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
 from huiyuan.console.counter.pages import counter_perms, posted_card_text, scan_error
 from huiyuan.console.counter.panel import card_panel, find_card
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.gifts.common import or_404, show_error
 from huiyuan.console.gifts.forms import DrawForm, LotteryForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.permissions import Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.gifts import selectors, services
-from huiyuan.gifts.models import Gift, Lottery
+from huiyuan.gifts.models import Draw, Gift, Lottery
+
+
+def _draw_prize(draw: Draw) -> str:
+    return draw.prize.name if draw.prize else _("Thanks for playing")
+
+
+DRAW_COLUMNS: tuple[Column[Draw], ...] = (
+    Column("#", lambda d: d.pk, "number", 8),
+    Column(gettext_lazy("Time"), lambda d: d.created_at, "moment", 17),
+    Column(gettext_lazy("Member"), lambda d: d.member_id, "number", 10),
+    Column(gettext_lazy("Prize"), _draw_prize, width=20),
+    Column(gettext_lazy("Seed"), lambda d: d.seed, width=40),
+)
 
 
 @staff_view
@@ -56,13 +73,20 @@ def lottery_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def lottery_detail(request: HttpRequest, lottery_id: int) -> HttpResponse:
+def lottery_detail(request: HttpRequest, lottery_id: int) -> HttpResponseBase:
     """The lottery, its prizes and commitment, the draw form and the draw log."""
     actor = request_actor(request)
     try:
         lottery = selectors.lottery_get(actor=actor, lottery_id=lottery_id)
     except NotFound as exc:
         raise or_404(exc) from exc
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name=f"lottery-{lottery.pk}-draws",
+            title=lottery.name,
+            columns=DRAW_COLUMNS,
+            rows=selectors.draw_list(actor=actor, lottery_id=lottery.pk).iterator(chunk_size=1000),
+        )
     form = DrawForm(request.POST or None, initial={"card": request.GET.get("card", "")})
     card_text = posted_card_text(request)
     found = find_card(actor, card_text) if card_text else None

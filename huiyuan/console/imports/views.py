@@ -7,23 +7,39 @@ import uuid
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huiyuan.cards.models import CardType
 from huiyuan.console.config.common import refuse_if_forbidden
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.imports.forms import MappingForm, UploadForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, PermissionDenied
 from huiyuan.core.permissions import Actor, Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.imports import selectors, services
 from huiyuan.imports.models import ImportJob, ImportKind
 from huiyuan.stores.selectors import store_choices
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_ROWS = 20
+HISTORY_ROWS = 200
+EXPORT_COLUMNS: tuple[Column[ImportJob], ...] = (
+    Column(gettext_lazy("File"), lambda j: j.filename, width=30),
+    Column(gettext_lazy("Kind"), lambda j: j.get_kind_display(), width=16),
+    Column(gettext_lazy("Status"), lambda j: j.get_status_display()),
+    Column(gettext_lazy("Rows"), lambda j: j.rows_done, "number", 10),
+    Column(gettext_lazy("Added"), lambda j: j.rows_created, "number", 10),
+    Column(gettext_lazy("Already present"), lambda j: j.rows_present, "number", 10),
+    Column(gettext_lazy("Errors"), lambda j: j.rows_error, "number", 10),
+    Column(gettext_lazy("By"), lambda j: j.created_by.display_name if j.created_by else "API"),
+    Column(gettext_lazy("Uploaded"), lambda j: j.created_at, "moment", 17),
+)
 
 
 def _require_any(actor: Actor) -> None:
@@ -145,8 +161,15 @@ def import_job_errors(request: HttpRequest, job_id: int) -> FileResponse:
 
 @staff_view
 @require_GET
-def import_history(request: HttpRequest) -> HttpResponse:
+def import_history(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     _require_any(actor)
-    jobs = selectors.import_jobs_list(actor=actor)[:200]
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="imports",
+            title=_("Import history"),
+            columns=EXPORT_COLUMNS,
+            rows=selectors.import_jobs_list(actor=actor).iterator(chunk_size=1000),
+        )
+    jobs = selectors.import_jobs_list(actor=actor)[:HISTORY_ROWS]
     return render(request, "console/imports/history.html", {"jobs": jobs})

@@ -6,21 +6,35 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.money import yuan_to_fen
 from huiyuan.core.permissions import Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.payments import selectors, services
 from huiyuan.payments.models import OnlineOrder, PinPolicy, Provider
 
+EXPORT_COLUMNS: tuple[Column[OnlineOrder], ...] = (
+    Column(gettext_lazy("Order number"), lambda o: o.number, width=24),
+    Column(gettext_lazy("Time"), lambda o: o.created_at, "moment", 17),
+    Column(gettext_lazy("Card"), lambda o: o.card.number, width=20),
+    Column(gettext_lazy("Store"), lambda o: o.store.name, width=18),
+    Column(gettext_lazy("Provider"), lambda o: o.get_provider_display()),
+    Column(gettext_lazy("Amount"), lambda o: o.amount_fen, "money"),
+    Column(gettext_lazy("Bonus"), lambda o: o.bonus_fen, "money"),
+    Column(gettext_lazy("Status"), lambda o: o.get_status_display()),
+)
+
 
 @staff_view
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     status = request.GET.get("status", "")
     if status not in OnlineOrder.Status.values:
@@ -30,6 +44,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
         provider = ""
     number = request.GET.get("number", "").strip()[:32]
     rows = selectors.order_list(actor=actor, status=status, provider=provider, number=number)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="online-recharges",
+            title=_("Online recharges"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(
         request,

@@ -10,23 +10,36 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.stock.common import PAGE_SIZE, my_stores, not_found, stock_viewer
 from huiyuan.console.stock.forms import StocktakeForm
 from huiyuan.core.errors import DomainError, NotFound
+from huiyuan.core.xlsx import Column
 from huiyuan.stock import selectors, services
 from huiyuan.stock.models import Stocktake
 from huiyuan.stock.services.stocktakes import expected_now
 
+EXPORT_COLUMNS: tuple[Column[Stocktake], ...] = (
+    Column("#", lambda t: t.pk, "number", 8),
+    Column(gettext_lazy("Store"), lambda t: t.store.name, width=18),
+    Column(gettext_lazy("Status"), lambda t: t.get_status_display()),
+    Column(gettext_lazy("Started"), lambda t: t.created_at, "moment", 17),
+    Column(gettext_lazy("Posted"), lambda t: t.posted_at, "moment", 17),
+    Column(gettext_lazy("Note"), lambda t: t.note, width=30),
+)
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def stocktake_list(request: HttpRequest) -> HttpResponse:
+def stocktake_list(request: HttpRequest) -> HttpResponseBase:
     actor, rights = stock_viewer(request)
     form = StocktakeForm(
         request.POST or None, stores=my_stores(actor), initial={"store": actor.store_id}
@@ -49,6 +62,13 @@ def stocktake_list(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("console:stock_stocktake", stocktake_id=stocktake.pk)
     qs = selectors.stocktake_list(actor=actor)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="stocktakes",
+            title=_("Stocktakes"),
+            columns=EXPORT_COLUMNS,
+            rows=qs.iterator(chunk_size=1000),
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "console/stock/stocktakes.html", {"page": page, "form": form, "rights": rights}

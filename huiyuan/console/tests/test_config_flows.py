@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -302,11 +303,16 @@ def test_dry_run_shows_points_and_steps(hq, owner, stores):
     # 128 units × 1 = 128; ×150% ×200% = 300% → 384.
     assert 'data-testid="dry-run-points">384<' in page
     assert (
-        "base v1：实付 ¥128.50，每 ¥1.00 为一单位 = 128 单位（不足一单位部分不积分）× 1 = 128 分"
+        "每消费1元积1分：实付 ¥128.50，每 ¥1.00 为一单位 = 128 单位（不足一单位部分不积分）× 1 = 128 分"
         in page
     )
-    assert "等级 gold：× 150%" in page and "生日：× 200%" in page
+    assert "等级 金卡：× 150%" in page and "生日：× 200%" in page
     assert "128 × 150% × 200% = 384 分" in page
+    assert "按「每消费1元积1分」规则（第 1 版）" in page
+    # Words, not codes: no English debug text, no rule or tier code in the explanation.
+    steps = page[page.index('class="hy-steps"') : page.index("</ol>", page.index("hy-steps"))]
+    shown = re.sub(r"<[^>]+>", " ", steps.split(">", 1)[1])
+    assert not re.search(r"[A-Za-z]", shown), shown
     partial = text(hq.get(reverse("console:config_earn_dry_run"), query, HTTP_HX_REQUEST="true"))
     assert 'data-testid="dry-run-points">384<' in partial and "<html" not in partial
     assert EarnRule.objects.count() == 1

@@ -13,22 +13,60 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.webhooks.forms import DeliveryFilterForm, SubscriptionForm
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.events.names import event_label
 from huiyuan.webhooks import selectors, services
-from huiyuan.webhooks.models import WebhookSubscription
+from huiyuan.webhooks.models import WebhookDelivery, WebhookSubscription
 
 PAGE_SIZE = 50
 TONES = {"pending": "yellow", "succeeded": "green", "failed": "red"}
+
+
+def _sub_status(sub: WebhookSubscription) -> str:
+    if sub.is_active:
+        return _("Active")
+    if sub.disabled_reason == "failures":
+        return _("Disabled after failures")
+    return _("Disabled")
+
+
+def _answer(delivery: WebhookDelivery) -> object:
+    return delivery.last_status_code or delivery.last_error
+
+
+SUBSCRIPTION_COLUMNS: tuple[Column[WebhookSubscription], ...] = (
+    Column(gettext_lazy("Webhook name"), lambda s: s.name, width=20),
+    Column(gettext_lazy("Target URL"), lambda s: s.url, width=40),
+    Column(
+        gettext_lazy("Events"),
+        lambda s: "、".join(str(event_label(n)) for n in s.event_names),
+        width=40,
+    ),
+    Column(gettext_lazy("Status"), _sub_status),
+    Column(gettext_lazy("Deliveries waiting"), lambda s: getattr(s, "pending_count", 0), "number"),
+    Column(gettext_lazy("Deliveries failed"), lambda s: getattr(s, "failed_count", 0), "number"),
+)
+DELIVERY_COLUMNS: tuple[Column[WebhookDelivery], ...] = (
+    Column(gettext_lazy("Time"), lambda d: d.created_at, "moment", 17),
+    Column(gettext_lazy("Event"), lambda d: event_label(d.event_name), width=20),
+    Column("#", lambda d: d.event_id, "number", 10),
+    Column(gettext_lazy("Status"), lambda d: d.get_status_display()),
+    Column(gettext_lazy("Attempts"), lambda d: d.attempts, "number", 10),
+    Column(gettext_lazy("Last answer"), _answer, width=30),
+)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -58,8 +96,15 @@ def _secret_page(request: HttpRequest, sub: WebhookSubscription, created: bool) 
 
 
 @login_required
-def subscription_list(request: HttpRequest) -> HttpResponse:
+def subscription_list(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="webhooks",
+            title=_("Webhooks"),
+            columns=SUBSCRIPTION_COLUMNS,
+            rows=selectors.subscription_list(actor=actor).iterator(chunk_size=1000),
+        )
     subs = list(selectors.subscription_list(actor=actor))
     return render(
         request,
@@ -119,7 +164,7 @@ def subscription_edit(request: HttpRequest, subscription_id: int) -> HttpRespons
 
 
 @login_required
-def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
+def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponseBase:
     actor = _actor(request)
     sub = _subscription(actor, subscription_id)
     form = DeliveryFilterForm(request.GET or None)
@@ -130,9 +175,15 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
             status=form.cleaned_data["status"],
             event_name=form.cleaned_data["event"],
         )
-    page = Paginator(selectors.delivery_list(actor=actor, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    deliveries = selectors.delivery_list(actor=actor, filters=filters)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name=f"webhook-{sub.pk}-deliveries",
+            title=sub.name,
+            columns=DELIVERY_COLUMNS,
+            rows=deliveries.iterator(chunk_size=1000),
+        )
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -25,6 +26,7 @@ class Section:
     key: str
     label: str | Promise
     url_name: str
+    shown_if: str = ""  # optional: a dotted path to a function () -> bool
 
 
 SECTIONS: list[Section] = [
@@ -33,6 +35,18 @@ SECTIONS: list[Section] = [
     Section("gifts", _("Gifts for points"), "portal:sections:gifts"),
     # Other features: one line each, below this comment.
     Section("recharge", _("Recharge online"), "portal:recharge:index"),
+    Section(
+        "cardactivate",
+        _("Activate a gift card"),
+        "portal:cardactivate:index",
+        "huiyuan.selfservice.cardactivate.activation_offered",
+    ),
+    Section(
+        "benefits",
+        _("My benefit card"),
+        "portal:benefits:index",
+        "huiyuan.benefits.selectors.plans_exist",
+    ),
     Section("pin", _("Payment PIN"), "portal:pin:index"),
     Section("activities", _("Member activities"), "portal:activities:index"),
     Section("referral", _("Invite friends"), "portal:referral:index"),
@@ -57,6 +71,8 @@ def my_sections(request: HttpRequest) -> list[SectionLink]:
         try:
             url = reverse(section.url_name)
         except NoReverseMatch:
+            continue
+        if section.shown_if and not import_string(section.shown_if)():
             continue
         links.append(SectionLink(section.key, section.label, url))
     return links

@@ -68,6 +68,7 @@ TESTED_ELSEWHERE: dict[str, str] = {
     "portal:activities:cancel": "test_activities.py::test_another_members_signup_is_404",
     # An online order is named by its number (not an id); another member's → 404.
     "portal:recharge:result": "test_recharge_pages.py::test_another_members_card_and_order_are_not_found",
+    "portal:benefits:detail": "test_benefits_portal.py::test_another_members_card_is_not_found",
 }
 
 
