@@ -6,6 +6,8 @@ code; the message is in the request's language (``Accept-Language``, default zh-
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import re
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
@@ -49,12 +52,25 @@ class HuiyuanAPI(NinjaAPI):
     """The document carries an example for every request body and success response
     (``huiyuan/api/examples.py``)."""
 
+    # The document depends only on the code and the language: built once per process (it
+    # takes seconds with the examples), handed out as a copy (callers may change theirs).
+    _documents: dict[tuple[str, ...], OpenAPISchema] = {}
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
-        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        document_add_examples(document)
-        return document
+        key = (
+            str(id(self)),
+            str(path_prefix),
+            json.dumps(path_params, sort_keys=True, default=str),
+            translation.get_language() or "",
+        )
+        document = self._documents.get(key)
+        if document is None:
+            document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+            document_add_examples(document)
+            self._documents[key] = document
+        return copy.deepcopy(document)
 
 
 api = HuiyuanAPI(

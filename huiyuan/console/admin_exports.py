@@ -1,4 +1,4 @@
-"""The columns of the staff and API-key lists as Excel (``admin_views``).
+"""The columns of the staff, API-key and audit-log lists as Excel (``admin_views``).
 
 Never a password, a password hash or an API key: staff mobiles are masked as on every
 other export, an API key shows only its public prefix (``hy_<prefix>_…``), as the page does.
@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huiyuan.audit.models import AuditEvent
+from huiyuan.audit.selectors import action_label, actor_display, subject_label
 from huiyuan.core.permissions import ROLE_LABELS, Role
 from huiyuan.core.pii import mask_mobile
 from huiyuan.core.xlsx import Column
@@ -54,4 +56,23 @@ API_KEY_COLUMNS: tuple[Column[ApiKey], ...] = (
     Column(gettext_lazy("Created"), lambda k: k.created_at, "moment", 17),
     Column(gettext_lazy("Last used"), lambda k: k.last_used_at, "moment", 17),
     Column(gettext_lazy("Status"), lambda k: _("Active") if k.is_active else _("Revoked")),
+)
+
+
+def _audit_store(event: AuditEvent) -> str:
+    return event.store.name if event.store is not None else _("Head office")
+
+
+# The audit rows carry ``member_code`` (annotated by the view): the member's number.
+AUDIT_COLUMNS: tuple[Column[AuditEvent], ...] = (
+    Column(gettext_lazy("Time"), lambda e: e.created_at, "moment", 18),
+    Column(gettext_lazy("Member number"), lambda e: getattr(e, "member_code", None), width=14),
+    Column(gettext_lazy("Actor"), lambda e: actor_display(e.actor_label), width=16),
+    Column(gettext_lazy("Store"), _audit_store, width=16),
+    Column(gettext_lazy("Action"), lambda e: action_label(e.action, e.subject_type), width=24),
+    Column(
+        gettext_lazy("Subject"),
+        lambda e: f"{subject_label(e.subject_type)} #{e.subject_id}",
+        width=20,
+    ),
 )

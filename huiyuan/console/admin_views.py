@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -29,7 +30,7 @@ from huiyuan.audit.selectors import (
     audit_event_list,
     subject_label,
 )
-from huiyuan.console.admin_exports import API_KEY_COLUMNS, STAFF_COLUMNS
+from huiyuan.console.admin_exports import API_KEY_COLUMNS, AUDIT_COLUMNS, STAFF_COLUMNS
 from huiyuan.console.admin_forms import (
     ApiKeyForm,
     AuditFilterForm,
@@ -48,6 +49,7 @@ from huiyuan.core.errors import PermissionDenied as DomainPermissionDenied
 from huiyuan.core.permissions import ROLE_LABELS, Actor, Perm, Role, require
 from huiyuan.members import selectors as member_selectors
 from huiyuan.members import services as member_services
+from huiyuan.members.models import Member
 from huiyuan.stores import selectors as store_selectors
 from huiyuan.stores import services as store_services
 from huiyuan.stores.api_scopes import SCOPE_LABELS
@@ -89,7 +91,7 @@ def _member_ids(actor: Actor, text: str) -> tuple[int, ...]:
 
 
 @login_required
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request, Perm.AUDIT_VIEW)
     form = AuditFilterForm(
         request.GET or None,
@@ -109,7 +111,16 @@ def audit(request: HttpRequest) -> HttpResponse:
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
-    page = _page(request, audit_event_list(actor=actor, filters=filters), AUDIT_PAGE_SIZE)
+    events = audit_event_list(actor=actor, filters=filters)
+    if wants_xlsx(request):
+        codes = Member.objects.filter(pk=OuterRef("member_id")).values("code")[:1]
+        return xlsx_download(
+            name="audit",
+            title=_("Audit log"),
+            columns=AUDIT_COLUMNS,
+            rows=events.annotate(member_code=Subquery(codes)).iterator(chunk_size=1000),
+        )
+    page = _page(request, events, AUDIT_PAGE_SIZE)
     names = AuditNames(store_selectors.store_names())
     rows = [_audit_row(event, names) for event in page.object_list]
     return render(

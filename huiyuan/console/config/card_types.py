@@ -6,13 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.cards import card_types as card_type_edits
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards import services as card_services
+from huiyuan.cards.models import CardType
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.config.forms.card_types import (
@@ -20,17 +23,42 @@ from huiyuan.console.config.forms.card_types import (
     CardTypeForm,
     DefaultCardTypeForm,
 )
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.tiers import selectors as tier_selectors
 from huiyuan.tiers import services as tier_services
 from huiyuan.wallet.models import WalletPolicy
 
+EXPORT_COLUMNS: tuple[Column[CardType], ...] = (
+    Column(gettext_lazy("Code"), lambda t: t.code, width=12),
+    Column(pgettext_lazy("thing", "Name"), lambda t: t.name, width=14),
+    Column(gettext_lazy("Category"), lambda t: t.get_category_display(), width=10),
+    Column(gettext_lazy("Holding"), lambda t: t.get_holding_display(), width=10),
+    Column(gettext_lazy("Anonymous"), lambda t: _("Yes") if t.anonymous else _("No"), width=8),
+    Column(gettext_lazy("Valid for (months)"), lambda t: t.validity_months, "number", 10),
+    Column(gettext_lazy("Cards"), lambda t: getattr(t, "card_count", None), "number", 8),
+    Column(
+        gettext_lazy("Status"),
+        lambda t: _("Enabled") if t.is_active else _("Disabled"),
+        width=8,
+    ),
+)
+
 
 @login_required
-def card_types(request: HttpRequest) -> HttpResponse:
+def card_types(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.CARD_CONFIGURE)
+    if request.method == "GET" and wants_xlsx(request):
+        types = card_selectors.card_types(active_only=False).annotate(card_count=Count("cards"))
+        return xlsx_download(
+            name="card-types",
+            title=_("Card types"),
+            columns=EXPORT_COLUMNS,
+            rows=types.iterator(chunk_size=1000),
+        )
     form = CardTypeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

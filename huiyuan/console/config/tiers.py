@@ -7,27 +7,42 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.config.forms.tiers import TierEditForm, TierForm, TierPolicyForm
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.members import selectors as member_selectors
 from huiyuan.tiers import selectors as tier_selectors
 from huiyuan.tiers import services as tier_services
 from huiyuan.tiers import versions as tier_versions
 from huiyuan.tiers.models import MemberTier, Tier, TierPolicy
 
+# One row of the page (``_tiers_page``): thresholds as shown (yuan or points by the basis).
+EXPORT_COLUMNS: tuple[Column[dict], ...] = (
+    Column(gettext_lazy("Level"), lambda r: r["tier"].level, "number", 6),
+    Column(gettext_lazy("Tier"), lambda r: r["tier"].name, width=12),
+    Column(gettext_lazy("Code"), lambda r: r["tier"].code, width=10),
+    Column(gettext_lazy("Threshold"), lambda r: r["threshold"], width=12),
+    Column(gettext_lazy("Retention"), lambda r: r["retention"], width=12),
+    Column(gettext_lazy("Discount"), lambda r: r["discount"], width=10),
+    Column(gettext_lazy("Member count"), lambda r: r["members"], "number", 10),
+)
+
 
 def _tiers_page(
     request: HttpRequest, form: TierForm, policy_form: TierPolicyForm | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     counts = dict(
         MemberTier.objects.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
     )
@@ -54,6 +69,10 @@ def _tiers_page(
         }
         for t in tiers
     ]
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="tiers", title=_("Member tiers"), columns=EXPORT_COLUMNS, rows=rows
+        )
     policy_form = policy_form or TierPolicyForm(
         initial=TierPolicyForm.initial_for(TierPolicy.current())
     )
@@ -83,7 +102,7 @@ def _zhe(permille: int) -> str:
 
 
 @login_required
-def tiers(request: HttpRequest) -> HttpResponse:
+def tiers(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.TIER_CONFIGURE)
     existing = list(Tier.objects.all())
     form = TierForm(request.POST or None, tiers=existing)
@@ -103,7 +122,7 @@ def tiers(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def tier_policy(request: HttpRequest) -> HttpResponse:
+def tier_policy(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.TIER_CONFIGURE)
     policy_form = TierPolicyForm(request.POST)
     if policy_form.is_valid():

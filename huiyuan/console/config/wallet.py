@@ -5,19 +5,35 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.config.forms.wallet import RechargePackageForm, WalletPolicyForm
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.wallet import selectors as wallet_selectors
 from huiyuan.wallet import services as wallet_services
-from huiyuan.wallet.models import WalletPolicy
+from huiyuan.wallet.models import RechargePackage, WalletPolicy
+
+PACKAGE_COLUMNS: tuple[Column[RechargePackage], ...] = (
+    Column(gettext_lazy("Package"), lambda p: p.name, width=16),
+    Column(gettext_lazy("Pay"), lambda p: p.pay_fen, "money", 12),
+    Column(gettext_lazy("Bonus"), lambda p: p.bonus_fen, "money", 12),
+    Column(gettext_lazy("Bonus valid (days)"), lambda p: p.bonus_valid_days, "number", 12),
+    Column(
+        gettext_lazy("Status"),
+        lambda p: _("Offered") if p.is_active else _("Withdrawn"),
+        width=8,
+    ),
+)
 
 
 def _wallet_page(
@@ -62,8 +78,16 @@ def _tenths(value: int) -> str:
 
 @login_required
 @require_GET
-def wallet_settings(request: HttpRequest) -> HttpResponse:
+def wallet_settings(request: HttpRequest) -> HttpResponseBase:
     acting_staff(request, Perm.WALLET_CONFIGURE)
+    if wants_xlsx(request):
+        packages = wallet_selectors.recharge_packages(active_only=False)
+        return xlsx_download(
+            name="recharge-packages",
+            title=_("Recharge packages"),
+            columns=PACKAGE_COLUMNS,
+            rows=packages,
+        )
     return _wallet_page(request)
 
 

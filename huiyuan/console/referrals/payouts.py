@@ -10,15 +10,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.cards.models import Card
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.members.models import Member
 from huiyuan.referrals import payouts, selectors
 
@@ -28,12 +32,28 @@ class PayoutForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
 
+# One row of the owed list: (the referrer, what they are owed).
+OWED_COLUMNS: tuple[Column[tuple[Member | None, payouts.Owed]], ...] = (
+    Column(gettext_lazy("Referrer"), lambda r: r[0].name if r[0] else None, width=14),
+    Column(gettext_lazy("Member number"), lambda r: r[0].code if r[0] else None, width=14),
+    Column(gettext_lazy("Commission rows"), lambda r: r[1].rows, "number", 10),
+    Column(pgettext_lazy("referral", "Owed"), lambda r: r[1].amount_fen, "money", 12),
+)
+
+
 @login_required
-def payout_list(request: HttpRequest) -> HttpResponse:
+def payout_list(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.MEMBER_VIEW)
     owed = payouts.owed_by_member(actor=actor)
     members = Member.objects.in_bulk([o.member_id for o in owed])
     rows = [(members.get(o.member_id), o) for o in owed]
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="referral-payouts",
+            title=_("Commission payouts"),
+            columns=OWED_COLUMNS,
+            rows=rows,
+        )
     return render(
         request,
         "console/referrals/payouts.html",

@@ -13,23 +13,37 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.cards.images import qr_svg
 from huiyuan.console.admin_forms import TablerForm, add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.coupons.models import CouponTemplate
 from huiyuan.referrals import selectors, services
 from huiyuan.referrals.models import MAX_LEVELS, ReferralCommission, ReferralPolicy
 
 PER_PAGE = 50
+COMMISSION_COLUMNS: tuple[Column[ReferralCommission], ...] = (
+    Column(gettext_lazy("Time"), lambda c: c.created_at, "moment", 18),
+    Column(pgettext_lazy("referral", "To"), lambda c: c.beneficiary.name, width=14),
+    Column(gettext_lazy("Member number"), lambda c: c.beneficiary.code, width=14),
+    Column(pgettext_lazy("referral", "Level"), lambda c: c.level, "number", 8),
+    Column(gettext_lazy("Referee"), lambda c: c.referee.name, width=14),
+    Column(gettext_lazy("Paid"), lambda c: c.base_fen, "money", 12),
+    Column(pgettext_lazy("referral", "Commission"), lambda c: c.amount_fen, "money", 12),
+    Column(gettext_lazy("Status"), lambda c: c.get_status_display(), width=10),
+    Column(gettext_lazy("Release on"), lambda c: c.release_on, "date", 12),
+)
 
 
 class PolicyForm(TablerForm):
@@ -120,7 +134,7 @@ def _initial(policy: ReferralPolicy) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def referral_home(request: HttpRequest) -> HttpResponse:
+def referral_home(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.MEMBER_VIEW)
     policy = ReferralPolicy.current()
     may_configure = actor.has(Perm.POINTS_CONFIGURE)
@@ -140,6 +154,13 @@ def referral_home(request: HttpRequest) -> HttpResponse:
         acting_staff(request, Perm.POINTS_CONFIGURE)
     status = request.GET.get("status") or ""
     rows = selectors.commissions(actor=actor, status=status)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="referral-commissions",
+            title=_("Referral commission"),
+            columns=COMMISSION_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,

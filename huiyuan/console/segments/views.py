@@ -9,17 +9,21 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.segments.forms import WEEKDAYS, FilterForm, RfmSettingsForm, SegmentForm
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.members.models import Member, Tag
 from huiyuan.segments import selectors, services
 from huiyuan.segments.models import CrossSellPair, MemberProfile, RfmClass, RfmLabel, Segment
@@ -268,8 +272,45 @@ def _risk(profile: MemberProfile | None) -> int | None:
     return round((1 - profile.p_alive) * 100)
 
 
+def _profile(member: Member) -> MemberProfile | None:
+    return member.profile if _has_profile(member) else None
+
+
+def _spend(member: Member) -> int | None:
+    profile = _profile(member)
+    return profile.spend_fen if profile is not None else None
+
+
+# Mobiles masked, as on the member export; no other personal data.
+MEMBER_COLUMNS: tuple[Column[Member], ...] = (
+    Column(gettext_lazy("Member number"), lambda m: m.code, width=14),
+    Column(gettext_lazy("Name"), lambda m: m.name, width=12),
+    Column(gettext_lazy("Mobile"), lambda m: m.mobile_masked, width=14),
+    Column(gettext_lazy("Joining store"), lambda m: m.home_store.name, width=14),
+    Column(
+        gettext_lazy("RFM class"),
+        lambda m: p.get_rfm_class_display() if (p := _profile(m)) else None,
+        width=12,
+    ),
+    Column(
+        gettext_lazy("Last purchase"),
+        lambda m: p.last_on if (p := _profile(m)) else None,
+        "date",
+        12,
+    ),
+    Column(gettext_lazy("Total spend"), _spend, "money", 12),
+    Column(gettext_lazy("Churn risk"), lambda m: _risk(_profile(m)), "number", 10),
+    Column(
+        gettext_lazy("Predicted value"),
+        lambda m: p.clv_fen if (p := _profile(m)) else None,
+        "money",
+        12,
+    ),
+)
+
+
 @staff_view
-def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponseBase:
     actor = request_actor(request)
     segment = _segment(actor, segment_id)
     members = (
@@ -277,6 +318,13 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         .select_related("home_store", "profile")
         .order_by("-joined_at", "-id")
     )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="segment-members",
+            title=segment.name,
+            columns=MEMBER_COLUMNS,
+            rows=members.iterator(chunk_size=1000),
+        )
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     for member in shown:

@@ -20,6 +20,9 @@ class OrderRequest:
     subject: str
     notify_url: str
     return_url: str = ""
+    # The payer's address when they pay in a phone's browser (the portal); empty otherwise
+    # (an API order, paid by scanning a QR code the POS shows).
+    payer_client_ip: str = ""
 
 
 @dataclass(frozen=True)

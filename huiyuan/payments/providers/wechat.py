@@ -3,8 +3,10 @@
 Configured from the environment (settings ``WECHATPAY_*``): merchant id, app id, the
 merchant's private key and its certificate serial number, the APIv3 key, and WeChat Pay's
 public key with its id (the "微信支付公钥" mode: no platform-certificate download, so
-nothing is fetched when the client is built). Orders are NATIVE (the payer scans a QR code
-carrying ``code_url``). A notification is verified (RSA-SHA256 over
+nothing is fetched when the client is built). An order paid in a phone's browser (the portal:
+``OrderRequest.payer_client_ip`` set) is H5 (MWEB): the payer is sent to ``h5_url``, which
+returns them to ``return_url``. Any other order (the API: a POS showing a QR code) is NATIVE:
+the payer scans a QR code carrying ``code_url``. A notification is verified (RSA-SHA256 over
 ``timestamp\\nnonce\\nbody`` with WeChat Pay's public key) and its resource decrypted
 (AES-256-GCM with the APIv3 key) by the SDK.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from wechatpayv3 import WeChatPay, WeChatPayType
@@ -70,20 +73,46 @@ class WeChatPayProvider:
         )
 
     def order_create(self, order: OrderRequest) -> PayInstruction:
+        h5 = bool(order.payer_client_ip)
+        extra: dict[str, Any] = {"pay_type": WeChatPayType.NATIVE}
+        if h5:
+            extra = {
+                "pay_type": WeChatPayType.H5,
+                "scene_info": {
+                    "payer_client_ip": order.payer_client_ip,
+                    "h5_info": {"type": "Wap"},
+                },
+            }
         try:
             code, message = self._client.pay(
                 description=order.subject[:120],
                 out_trade_no=order.number,
                 amount={"total": order.amount_fen, "currency": "CNY"},
                 notify_url=order.notify_url,
-                pay_type=WeChatPayType.NATIVE,
+                **extra,
             )
         except Exception as exc:  # the SDK raises bare Exceptions and requests errors
             raise ProviderError(str(exc)) from exc
         if code != 200:
             raise ProviderError(f"WeChat Pay answered {code}")
-        code_url = json.loads(message).get("code_url", "")
-        if not code_url:
+        try:
+            answer = json.loads(message)
+        except (TypeError, ValueError) as exc:
+            raise ProviderError("WeChat Pay answered no JSON") from exc
+        if not isinstance(answer, dict):
+            raise ProviderError("WeChat Pay answered no JSON object")
+        if h5:
+            h5_url = answer.get("h5_url", "")
+            if not isinstance(h5_url, str) or not h5_url:
+                raise ProviderError("WeChat Pay returned no h5_url")
+            if not order.return_url:
+                return PayInstruction(pay_url=h5_url)
+            # WeChat Pay sends the payer back here once they leave its page (paid or not).
+            return PayInstruction(
+                pay_url=h5_url + "&redirect_url=" + quote(order.return_url, safe="")
+            )
+        code_url = answer.get("code_url", "")
+        if not isinstance(code_url, str) or not code_url:
             raise ProviderError("WeChat Pay returned no code_url")
         return PayInstruction(qr_content=code_url)
 

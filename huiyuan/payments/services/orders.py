@@ -85,6 +85,7 @@ def online_order_create(
     notify_base_url: str,
     package_id: int | None = None,
     return_url: str = "",
+    payer_client_ip: str = "",
     idempotency_key: str | None = None,
 ) -> OnlineOrder:
     """Open an online recharge order for a card and register it with the provider.
@@ -92,7 +93,9 @@ def online_order_create(
     Staff and terminals (API) need ``wallet.recharge`` and the card in their recharge scope;
     a member may only recharge their own card. The answer carries what the payer's client
     needs (``pay_url`` or ``qr_content``). ``return_url`` (where the provider sends the payer
-    back) may hold ``{number}``, replaced by the order's number.
+    back) may hold ``{number}``, replaced by the order's number. ``payer_client_ip`` (the
+    portal, in a phone's browser) asks the provider for a page to pay on that phone (WeChat
+    Pay H5) rather than a QR code (NATIVE); it is not stored.
     """
     staff = isinstance(actor, Actor)
     if isinstance(actor, Actor):
@@ -186,11 +189,16 @@ def online_order_create(
         adapter,
         str(_("Card recharge %(amount)s") % {"amount": fen_to_yuan_str(amount_fen)}),
         return_url,
+        payer_client_ip,
     )
 
 
 def _register(
-    order: OnlineOrder, adapter: PaymentProvider, subject: str, return_url: str
+    order: OnlineOrder,
+    adapter: PaymentProvider,
+    subject: str,
+    return_url: str,
+    payer_client_ip: str = "",
 ) -> OnlineOrder:
     """Register the order with the provider (once): what the payer's client needs."""
     if order.pay_url or order.qr_content:
@@ -203,6 +211,7 @@ def _register(
                 subject=subject[:100],
                 notify_url=order.notify_url,
                 return_url=return_url.replace("{number}", order.number),
+                payer_client_ip=payer_client_ip,
             )
         )
     except ProviderError as exc:
@@ -225,6 +234,7 @@ def benefit_order_create(
     provider: str,
     notify_base_url: str,
     return_url: str = "",
+    payer_client_ip: str = "",
 ) -> OnlineOrder:
     """Open an online order for a benefit card (portal): bought, or renewed if the member
     holds a card of the same plan; paid at the plan's price (the product's list price).
@@ -308,4 +318,4 @@ def benefit_order_create(
         if purpose == OnlineOrder.Purpose.BENEFIT_RENEW
         else _("Benefit card %(plan)s")
     ) % {"plan": plan.name}
-    return _register(order, adapter, str(subject), return_url)
+    return _register(order, adapter, str(subject), return_url, payer_client_ip)

@@ -7,15 +7,18 @@ import base64
 import json
 import os
 import time
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import wechatpayv3.core
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from huiyuan.payments.providers.alipay import AlipayProvider
-from huiyuan.payments.providers.base import Incoming, OrderRequest
+from huiyuan.payments.providers.base import Incoming, OrderRequest, PayInstruction, ProviderError
 from huiyuan.payments.providers.wechat import WeChatPayProvider
 
 APIV3_KEY = "0123456789abcdef0123456789abcdef"  # 32 bytes
@@ -116,6 +119,102 @@ def test_wechat_refuses_a_foreign_signature_or_a_changed_body(wechat, keys):
     good = _wechat_notification(keys["platform"][0])
     tampered = Incoming(headers=good.headers, body=good.body.replace(b"EV-1", b"EV-2"))
     assert not wechat.notification_verify(tampered)
+
+
+class WeChatGateway:
+    """Stands in for the HTTP layer of the SDK (``wechatpayv3.core.requests``): records what
+    the SDK sends and answers ``answer`` signed with WeChat Pay's key, as the gateway does."""
+
+    def __init__(self, signer: rsa.RSAPrivateKey, answer: dict[str, Any]) -> None:
+        self.signer, self.answer = signer, answer
+        self.sent: list[dict[str, Any]] = []
+
+    def post(self, *, url: str, headers: dict[str, str], **sent: Any) -> SimpleNamespace:
+        self.sent.append({"url": url, "body": sent["json"], "headers": dict(headers)})
+        text = json.dumps(self.answer)
+        timestamp, nonce = str(int(time.time())), os.urandom(8).hex()
+        message = f"{timestamp}\n{nonce}\n{text}\n".encode()
+        signature = self.signer.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return SimpleNamespace(
+            status_code=200,
+            text=text,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Wechatpay-Signature": base64.b64encode(signature).decode(),
+                "Wechatpay-Timestamp": timestamp,
+                "Wechatpay-Nonce": nonce,
+                "Wechatpay-Serial": "PUB_KEY_ID_0001",
+                "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+            },
+        )
+
+
+@pytest.fixture
+def gateway(monkeypatch, keys):
+    def install(answer: dict[str, Any]) -> WeChatGateway:
+        fake = WeChatGateway(keys["platform"][0], answer)
+        monkeypatch.setattr(wechatpayv3.core, "requests", fake)
+        return fake
+
+    return install
+
+
+def _wechat_order(**extra: str) -> OrderRequest:
+    return OrderRequest(
+        number="HY2026113000000002",
+        amount_fen=12_345,
+        subject="会员卡充值 123.45",
+        notify_url="https://m.example/pay/notify/wechat/",
+        **extra,
+    )
+
+
+H5_URL = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx30080000&package=1"
+
+
+def test_wechat_phone_order_is_h5_with_the_payers_address(wechat, gateway):
+    sent = gateway({"h5_url": H5_URL})
+    instruction = wechat.order_create(
+        _wechat_order(
+            return_url="https://m.example/m/recharge/orders/HY2026113000000002/",
+            payer_client_ip="203.0.113.7",
+        )
+    )
+    assert instruction == PayInstruction(
+        pay_url=H5_URL
+        + "&redirect_url=https%3A%2F%2Fm.example%2Fm%2Frecharge%2Forders%2FHY2026113000000002%2F"
+    )
+    assert len(sent.sent) == 1
+    request = sent.sent[0]
+    assert request["url"] == "https://api.mch.weixin.qq.com/v3/pay/transactions/h5"
+    assert request["body"] == {
+        "appid": "wx0000000000000001",
+        "mchid": "1900000109",
+        "description": "会员卡充值 123.45",
+        "out_trade_no": "HY2026113000000002",
+        "amount": {"total": 12_345, "currency": "CNY"},
+        "notify_url": "https://m.example/pay/notify/wechat/",
+        "scene_info": {"payer_client_ip": "203.0.113.7", "h5_info": {"type": "Wap"}},
+    }
+    assert request["headers"]["Authorization"].startswith(
+        'WECHATPAY2-SHA256-RSA2048 mchid="1900000109"'
+    )
+
+
+def test_wechat_api_order_stays_native(wechat, gateway):
+    sent = gateway({"code_url": "weixin://wxpay/bizpayurl?pr=abc123"})
+    instruction = wechat.order_create(_wechat_order(return_url="https://pos.example/back"))
+    assert instruction == PayInstruction(qr_content="weixin://wxpay/bizpayurl?pr=abc123")
+    request = sent.sent[0]
+    assert request["url"] == "https://api.mch.weixin.qq.com/v3/pay/transactions/native"
+    assert "scene_info" not in request["body"]
+    assert request["body"]["out_trade_no"] == "HY2026113000000002"
+
+
+def test_wechat_h5_answer_without_h5_url_is_a_provider_error(wechat, gateway):
+    gateway({"code_url": "weixin://wxpay/bizpayurl?pr=abc123"})
+    with pytest.raises(ProviderError, match=r"^WeChat Pay returned no h5_url$"):
+        wechat.order_create(_wechat_order(payer_client_ip="203.0.113.7"))
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from huiyuan.payments.providers import providers_enabled
 from huiyuan.payments.services.orders import benefit_order_create
 from huiyuan.portal.auth import actor_of, member_required
 from huiyuan.portal.codeimages import qr_inline
+from huiyuan.portal.payer import phone_payer_ip
 from huiyuan.selfservice import selectors as self_selectors
 
 
@@ -82,6 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 return_url=request.build_absolute_uri(
                     reverse("portal:benefits:result", args=["NUMBER"])
                 ).replace("NUMBER", "{number}"),
+                payer_client_ip=phone_payer_ip(request),
             )
         except PermissionDenied:
             raise

@@ -15,6 +15,7 @@ from huiyuan.payments.models import OnlineOrder, Provider
 from huiyuan.payments.providers import providers_enabled
 from huiyuan.portal.auth import member_required
 from huiyuan.portal.codeimages import qr_inline
+from huiyuan.portal.payer import phone_payer_ip
 from huiyuan.selfservice import selectors
 from huiyuan.wallet.models import RechargePackage, WalletPolicy
 from huiyuan.wallet.services import card_limit_fen
@@ -54,6 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 return_url=request.build_absolute_uri(
                     reverse("portal:recharge:result", args=["NUMBER"])
                 ).replace("NUMBER", "{number}"),
+                payer_client_ip=phone_payer_ip(request),
             )
         except PermissionDenied:
             raise
