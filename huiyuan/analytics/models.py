@@ -84,7 +84,7 @@ class ActiveCount(models.Model):
     drops the counts it touches; the daily job drops those a week old or reaching the last
     three days (counted again on the next read)."""
 
-    scope = models.CharField(max_length=24)
+    scope = models.CharField(max_length=32)  # "store:" and a bigint id
     first = models.DateField()
     last = models.DateField(db_index=True)
     members = models.BigIntegerField(default=0)

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("scope", models.CharField(max_length=24)),
+                ("scope", models.CharField(max_length=32)),
                 ("first", models.DateField()),
                 ("last", models.DateField(db_index=True)),
                 ("members", models.BigIntegerField(default=0)),
