@@ -7,17 +7,15 @@ rows)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
-from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from huiyuan.audit.models import AuditEvent
 from huiyuan.cards import services as card_services
+from huiyuan.console.tests.test_list_exports_more import _rows  # the one xlsx reader
 from huiyuan.core.permissions import Role
 from huiyuan.ledger.tests.factories import member
 from huiyuan.referrals.models import ReferralCommission
@@ -40,17 +38,6 @@ COMMISSION_TITLES = (
     "状态",
     "解冻日期",
 )
-
-
-def _rows(client: Client, url: str, **filters: str) -> list[tuple]:
-    response = client.get(url, {**filters, "export": "xlsx"})
-    assert response.status_code == 200
-    assert response["Content-Type"] == XLSX
-    assert response["Content-Disposition"].startswith("attachment;")
-    assert isinstance(response, FileResponse)
-    content = b"".join(response.streaming_content)  # type: ignore[arg-type]
-    book = load_workbook(io.BytesIO(content), read_only=True)
-    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
 
 
 def _shows_button(client: Client, url: str) -> None:
