@@ -214,7 +214,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the per-address delay counts them
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log already
 AXES_USERNAME_CALLABLE = "huiyuan.console.auth.client.axes_username"
-AXES_CLIENT_IP_CALLABLE = "huiyuan.console.auth.client.client_ip"
+AXES_CLIENT_IP_CALLABLE = "huiyuan.core.client.client_ip"
 AXES_LOCKOUT_CALLABLE = "huiyuan.console.auth.client.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
 # axes.W006 asks for the address among the lockout parameters: deliberately not, since

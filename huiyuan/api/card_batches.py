@@ -30,7 +30,7 @@ from huiyuan.api.schemas.money import IdempotencyKey, require_key
 from huiyuan.cards import activation, batch_void, batches, selectors
 from huiyuan.cards.models import CardBatchVoid
 from huiyuan.cards.selectors import BatchReport, BatchRow
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Actor
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.core.errors import DomainError
 from huiyuan.members.models import Member
 from huiyuan.portal.auth import current_member, member_sign_in, member_sign_out

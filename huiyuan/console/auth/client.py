@@ -4,7 +4,6 @@ response axes gives when it flags a lockout (the login view has already rendered
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,29 +11,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from huiyuan.stores.signin import username_key
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: the connection's, or the one the trusted proxies forwarded.
-
-    With ``TRUSTED_PROXY_COUNT`` = n, each proxy appends the address it was reached from,
-    so the client is the n-th entry of X-Forwarded-For from the right; anything left of it
-    was written by the client and is ignored.
-    """
-    candidate = request.META.get("REMOTE_ADDR") or ""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            candidate = forwarded[-hops]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def axes_username(request: HttpRequest, credentials: Mapping[str, Any] | None) -> str:

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from huiyuan.cards.images import qr_svg
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.console.auth.forms import CodeForm
 from huiyuan.console.forms import LoginForm
 from huiyuan.console.views import staff_view

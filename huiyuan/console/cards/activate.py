@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.activation import card_activate
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.console.cards.forms import ActivateForm, show_error
 from huiyuan.console.context import request_actor
 from huiyuan.console.views import staff_view

@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from conftest import PASSWORD
 from huiyuan.audit.models import AuditEvent
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.core.permissions import Role
 from huiyuan.stores import signin
 

@@ -8,9 +8,8 @@ provider's notification has opened or renewed the card. A member sees only their
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,14 +17,14 @@ from huiyuan.benefits import selectors
 from huiyuan.benefits.models import MemberBenefit
 from huiyuan.benefits.rules import terms_of
 from huiyuan.core.clock import local_date
-from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
+from huiyuan.core.errors import NotFound
 from huiyuan.payments import selectors as payment_selectors
 from huiyuan.payments.models import OnlineOrder, Provider
 from huiyuan.payments.providers import providers_enabled
 from huiyuan.payments.services.orders import benefit_order_create
 from huiyuan.portal.auth import actor_of, member_required
 from huiyuan.portal.codeimages import qr_inline
-from huiyuan.portal.payer import phone_payer_ip
+from huiyuan.portal.payer import order_pay
 from huiyuan.selfservice import selectors as self_selectors
 
 
@@ -71,30 +70,21 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         plan_id = request.POST.get("plan", "")
         provider = request.POST.get("provider", "") or (providers[0][0] if providers else "")
-        try:
+
+        def create(**where: object) -> OnlineOrder:
             if not own_cards:
                 raise NotFound(_("Ask at the counter for a member card first."), code="no_card")
-            order = benefit_order_create(
+            return benefit_order_create(
                 actor=actor,
                 card_id=own_cards[0].pk,
                 plan_id=int(plan_id) if plan_id.isdigit() else -1,
                 provider=provider,
-                notify_base_url=payment_selectors.notify_base_url(request.build_absolute_uri("/")),
-                return_url=request.build_absolute_uri(
-                    reverse("portal:benefits:result", args=["NUMBER"])
-                ).replace("NUMBER", "{number}"),
-                payer_client_ip=phone_payer_ip(request),
+                **where,  # type: ignore[arg-type]
             )
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            if isinstance(exc, NotFound) and exc.code == "not_found":
-                raise
-            error = str(exc.message)
-        else:
-            if order.pay_url:
-                return HttpResponseRedirect(order.pay_url)
-            return redirect("portal:benefits:result", number=order.number)
+
+        response, error = order_pay(request, "portal:benefits:result", create)
+        if response is not None:
+            return response
     return render(
         request,
         "portal/benefits/index.html",

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from huiyuan.console.auth.client import client_ip
+from huiyuan.core.client import client_ip
 from huiyuan.core.errors import DomainError
 from huiyuan.portal.auth import member_required
 from huiyuan.selfservice.cardactivate import member_card_activate

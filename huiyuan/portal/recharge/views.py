@@ -3,11 +3,10 @@ provider, then a result page that follows the order until the notification arriv
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
+from huiyuan.core.errors import DomainError
 from huiyuan.core.money import yuan_to_fen
 from huiyuan.payments import selectors as payment_selectors
 from huiyuan.payments import services as payment_services
@@ -15,7 +14,7 @@ from huiyuan.payments.models import OnlineOrder, Provider
 from huiyuan.payments.providers import providers_enabled
 from huiyuan.portal.auth import member_required
 from huiyuan.portal.codeimages import qr_inline
-from huiyuan.portal.payer import phone_payer_ip
+from huiyuan.portal.payer import order_pay
 from huiyuan.selfservice import selectors
 from huiyuan.wallet.models import RechargePackage, WalletPolicy
 from huiyuan.wallet.services import card_limit_fen
@@ -45,28 +44,23 @@ def index(request: HttpRequest) -> HttpResponse:
         package = next((p for p in packages if str(p.pk) == chosen["package"]), None)
         try:
             amount = package.pay_fen if package else yuan_to_fen(chosen["amount"] or "0")
-            order = payment_services.online_order_create(
-                actor=request.member_actor,  # type: ignore[attr-defined]
-                card_id=card_id,
-                amount_fen=amount,
-                package_id=package.pk if package else None,
-                provider=chosen["provider"] or (providers[0][0] if providers else ""),
-                notify_base_url=payment_selectors.notify_base_url(request.build_absolute_uri("/")),
-                return_url=request.build_absolute_uri(
-                    reverse("portal:recharge:result", args=["NUMBER"])
-                ).replace("NUMBER", "{number}"),
-                payer_client_ip=phone_payer_ip(request),
-            )
-        except PermissionDenied:
-            raise
         except DomainError as exc:
-            if isinstance(exc, NotFound) and exc.code == "not_found":
-                raise
             error = str(exc.message)
         else:
-            if order.pay_url:
-                return HttpResponseRedirect(order.pay_url)
-            return redirect("portal:recharge:result", number=order.number)
+            response, error = order_pay(
+                request,
+                "portal:recharge:result",
+                lambda **where: payment_services.online_order_create(
+                    actor=request.member_actor,  # type: ignore[attr-defined]
+                    card_id=card_id,
+                    amount_fen=amount,
+                    package_id=package.pk if package else None,
+                    provider=chosen["provider"] or (providers[0][0] if providers else ""),
+                    **where,
+                ),
+            )
+            if response is not None:
+                return response
     policy = WalletPolicy.current()
     return render(
         request,
