@@ -4,22 +4,25 @@ Generates ``--sales`` sales (default 10 million) of ``--members`` members at ``-
 stores over three years straight into ``checkout_sale`` on PostgreSQL (SQL
 ``generate_series``; 2% reversed, 3% partly and 1% wholly returned), then in the same run:
 
-1. **our code** on PostgreSQL: ``huiyuan.segments.services.purchases_aggregate`` (one
-   grouped query per member: last purchase day, purchases and net spend in the window) and
-   ``rfm_classify`` — exactly what ``profiles_rebuild`` does before habits and prediction —
-   and the monthly figures (net sales amount and count per local month and store) as one
-   ORM aggregate;
+1. **our code** on PostgreSQL: first the per-member roll-up (``analytics_memberstat``) is
+   filled as production fills it the first time (``member_stats_prepare``: a sweep of every
+   sale; timed apart), then ``huiyuan.segments.services.purchases_aggregate`` (reads that
+   roll-up: one row per member) and ``rfm_classify`` — exactly what ``profiles_rebuild``
+   does before habits and prediction — and the monthly figures (net sales amount and count
+   per local month and store) as one ORM aggregate; also timed: moving the roll-up's
+   window one day on and back (the nightly job's part);
 2. **DuckDB** on the same rows (copied out of PostgreSQL once; the copy is timed apart):
    the same RFM classes and monthly figures in SQL;
 
 prints both times and checks that every member's class and every month's figures agree;
 
 3. **the dashboard from the roll-ups**: fills the daily roll-ups and the member-day table of
-   these sales in SQL (as the subscriber or ``analytics-rebuild`` would leave them) and
-   times the chain's 365-day dashboard — the first read (which counts the year's active
-   members) and the median of ``--dashboard-repeat`` reads after — next to the
-   active-member count as the dashboard made it before (distinct members of the sales),
-   checking both agree. Example::
+   these sales in SQL (as the subscriber or ``analytics-rebuild`` would leave them), times
+   the daily job's counting of the usual ranges (``active_counts_keep``, the chain and every
+   store), then the chain's 365-day dashboard — the first read and the median of
+   ``--dashboard-repeat`` reads after — and the first read of a range the job does not
+   count (90 days); up to 2 million sales also the active-member count as the dashboard
+   made it before (distinct members of the sales), checking both agree. Example::
 
     .venv/bin/python bench/analytics.py --sales 1000000
 
@@ -216,6 +219,40 @@ GROUP BY 1, 2
 """
 
 
+def stats_fill(today: dt.date, keep: bool) -> float:
+    """The per-member roll-up of the generated sales, as production fills it the first
+    time (``member_stats_prepare`` with no sweep yet: every sale). Returns the seconds."""
+    from huiyuan.analytics.models import MemberStat, MemberStatState
+    from huiyuan.analytics.rollups import member_stats_prepare
+    from huiyuan.segments.selectors import rfm_settings_get
+
+    start = today - dt.timedelta(days=rfm_settings_get().window_days - 1)
+    if keep and MemberStat.objects.exists():
+        member_stats_prepare(start)
+        return 0.0
+    MemberStat.objects.all().delete()
+    MemberStatState.objects.all().delete()
+    started = time.perf_counter()
+    result = member_stats_prepare(start)
+    seconds = time.perf_counter() - started
+    print(f"  per-member roll-up: {result['members']:,} members")
+    return seconds
+
+
+def stats_move(today: dt.date) -> float:
+    """Move the roll-up's window one day on and back (what the nightly job does once a
+    day): the seconds of one move (half the total)."""
+    from huiyuan.analytics.rollups import member_stats_prepare
+    from huiyuan.segments.selectors import rfm_settings_get
+
+    start = today - dt.timedelta(days=rfm_settings_get().window_days - 1)
+    started = time.perf_counter()
+    on = member_stats_prepare(start + dt.timedelta(days=1))
+    back = member_stats_prepare(start)
+    print(f"  window moved: {on['members']:,} and {back['members']:,} members recounted")
+    return (time.perf_counter() - started) / 2
+
+
 def ours_rfm(today: dt.date) -> dict[int, str]:
     from huiyuan.segments.selectors import rfm_settings_get
     from huiyuan.segments.services import purchases_aggregate, rfm_classify
@@ -337,6 +374,7 @@ def dashboard_reads(today: dt.date, repeat: int) -> dict[str, Any]:
 
     from huiyuan.analytics import selectors
     from huiyuan.analytics.models import ActiveCount
+    from huiyuan.analytics.rollups import active_counts_keep
     from huiyuan.checkout.models import Sale
     from huiyuan.core.clock import local_day_start
     from huiyuan.core.permissions import Actor, Role
@@ -344,6 +382,8 @@ def dashboard_reads(today: dt.date, repeat: int) -> dict[str, Any]:
     owner = Actor(role=Role.OWNER)
     first = today - dt.timedelta(days=364)
     ActiveCount.objects.all().delete()
+    counted, t_job = timed("daily job: the usual ranges counted", lambda: active_counts_keep(today))
+    print(f"    ({counted} counts: the chain and each store)")
 
     def read() -> dict[str, Any]:
         return selectors.dashboard(actor=owner, first=first, last=today)
@@ -358,6 +398,23 @@ def dashboard_reads(today: dt.date, repeat: int) -> dict[str, Any]:
     median = statistics.median(warm)
     print(f"  {'chain, 365 days: median of ' + str(repeat) + ' reads after':44} {median:8.3f} s")
     print(f"  {'  slowest of them':44} {max(warm):8.3f} s")
+    odd = today - dt.timedelta(days=89)
+    _odd, t_odd = timed(
+        "chain, 90 days (not counted ahead): first read",
+        lambda: selectors.dashboard(actor=owner, first=odd, last=today),
+    )
+    result = {
+        "active": data["active_members"],
+        "net_sales": data["current"]["net_sales"],
+        "cold": cold,
+        "median": median,
+        "job": t_job,
+        "odd": t_odd,
+        "before_active": None,
+    }
+    if Sale.objects.count() > 2_000_000:
+        print("  (the old distinct count over the sales is skipped above 2 million sales)")
+        return result
     sales = (
         Sale.objects.filter(
             created_at__gte=local_day_start(first),
@@ -370,13 +427,8 @@ def dashboard_reads(today: dt.date, repeat: int) -> dict[str, Any]:
     )
     before, t_before = timed("active members as before (from the sales)", sales.count)
     assert before == data["active_members"], (before, data["active_members"])
-    return {
-        "active": data["active_members"],
-        "net_sales": data["current"]["net_sales"],
-        "cold": cold,
-        "median": median,
-        "before_active": t_before,
-    }
+    result["before_active"] = t_before
+    return result
 
 
 def timed(label: str, fn: Any) -> tuple[Any, float]:
@@ -429,7 +481,9 @@ def main() -> None:
     print(f"sales in the table: {total:,}")
 
     print("our code (PostgreSQL):")
-    ours_classes, t_rfm = timed("RFM classes (aggregate + classify)", lambda: ours_rfm(today))
+    t_stats = stats_fill(today, args.keep_rollups)
+    print(f"  {'per-member roll-up filled from every sale':44} {t_stats:8.2f} s")
+    ours_classes, t_rfm = timed("RFM classes (roll-up + classify)", lambda: ours_rfm(today))
     ours_months, t_month = timed("monthly figures per store", ours_monthly)
 
     settings = rfm_settings_get()
@@ -466,13 +520,16 @@ def main() -> None:
     assert duck_months == ours_months, "monthly figures differ"
     from collections import Counter
 
+    _none, t_move = timed("roll-up window moved a day (nightly)", lambda: stats_move(today))
+    assert ours_rfm(today) == ours_classes, "RFM classes differ after the window moved"
     counts = Counter(ours_classes.values())
     print(f"agree: {len(ours_classes):,} members' classes, {len(ours_months):,} store-months")
     print("  " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
     print(
         f"ratio ours / DuckDB: RFM {t_rfm / t_duck_rfm:.1f}x, "
         f"monthly {t_month / t_duck_month:.1f}x "
-        f"(DuckDB copy + load: {t_copy + t_load:.1f} s)"
+        f"(DuckDB copy + load: {t_copy + t_load:.1f} s; our roll-up fill: {t_stats:.1f} s, "
+        f"its nightly window move: {t_move:.1f} s)"
     )
     print("dashboard from the roll-ups (PostgreSQL):")
     from huiyuan.analytics.models import MemberDay
@@ -487,10 +544,13 @@ def main() -> None:
         t_fill = rollups_fill()
     print(f"  {'roll-ups of these sales (SQL)':44} {t_fill:8.2f} s")
     dash = dashboard_reads(today, args.dashboard_repeat)
+    old = dash["before_active"]
     print(
         f"dashboard: {dash['active']:,} active members in 365 days; "
-        f"first read {dash['cold'] * 1000:.0f} ms, then {dash['median'] * 1000:.0f} ms "
-        f"(the sales-table count it replaced: {dash['before_active'] * 1000:.0f} ms)"
+        f"daily job {dash['job']:.1f} s, then first read {dash['cold'] * 1000:.0f} ms, "
+        f"reads after {dash['median'] * 1000:.0f} ms; a 90-day range not counted ahead: "
+        f"{dash['odd'] * 1000:.0f} ms"
+        + ("" if old is None else f" (the sales-table count it replaced: {old * 1000:.0f} ms)")
     )
 
 

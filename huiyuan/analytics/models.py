@@ -102,6 +102,47 @@ class ActiveCount(models.Model):
         return f"{self.scope} {self.first}–{self.last}: {self.members}"
 
 
+class MemberStat(models.Model):
+    """One row per member with a sale: what RFM and the member profiles read instead of the
+    sales (docs/analytics.md). Set from the member's sales each time one of their sales
+    is made, reversed or returned (so a refresh is exact however often it runs):
+
+    * ``first_day``/``last_day``, ``purchases``, ``net_fen`` and ``days``: the completed
+      sales (not reversed, not wholly returned) — local dates, how many, their payable less
+      what was returned (fen), on how many distinct local dates;
+    * ``last_visit``: the last local date of a sale not reversed (active members);
+    * ``window_purchases``/``window_net_fen``: the same completed sales made on or after
+      ``window_from`` (RFM's window; ``member_stats_prepare`` moves it each day)."""
+
+    member_id = models.BigIntegerField(primary_key=True)
+    first_day = models.DateField(null=True)
+    last_day = models.DateField(null=True)
+    purchases = models.IntegerField(default=0)
+    net_fen = models.BigIntegerField(default=0)
+    days = models.IntegerField(default=0)
+    last_visit = models.DateField(null=True)
+    window_from = models.DateField(null=True)
+    window_purchases = models.IntegerField(default=0)
+    window_net_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("member's purchase figures")
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.purchases} {self.net_fen} (last {self.last_day})"
+
+
+class MemberStatState(models.Model):
+    """One row: the window the ``MemberStat`` rows are counted from, and the highest sale id
+    the sweep has looked at (every sale up to it is in the figures)."""
+
+    window_from = models.DateField(null=True)
+    sales_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("member figures state")
+
+
 class ScheduledReport(models.Model):
     """A report e-mailed as a workbook on a schedule (daily, weekly on Mondays, monthly
     on the 1st), covering the period just ended."""

@@ -29,7 +29,9 @@ key            record                                       figures (on its busi
 
 A sale and its reversal also refresh the buyer's ``MemberDay`` row (from the sales table,
 so a refresh is exact however often it runs): the active members of a range are its
-distinct members.
+distinct members. A sale, its reversal and a return refresh the buyer's ``MemberStat`` row
+(what RFM reads) the same way; ``member_stats_prepare`` sweeps in sales no event announced
+and moves its window.
 
 The subscriber (``subscribers.py``) applies the sources an event names; the daily sweep
 applies ledger operations no event announces (the points expiry job); ``rollup_rebuild``
@@ -43,19 +45,29 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from huiyuan.activities.models import Signup
-from huiyuan.analytics.models import ActiveCount, DailyFigure, MemberDay, RollupSource
+from huiyuan.analytics.models import (
+    ActiveCount,
+    DailyFigure,
+    MemberDay,
+    MemberStat,
+    MemberStatState,
+    RollupSource,
+)
 from huiyuan.cards.models import Card
 from huiyuan.checkout.models import Sale, SaleLine, SaleReturn
-from huiyuan.core.clock import local_date, local_day_bounds, local_day_start
+from huiyuan.core.clock import business_zone, local_date, local_day_bounds, local_day_start
 from huiyuan.coupons.models import Coupon
 from huiyuan.ledger.models import Account, Entry
 from huiyuan.members.models import Member
+from huiyuan.stores.models import Store
 from huiyuan.wallet.models import Recharge, Refund
 
 # Every figure is also added to this pseudo-store: the chain's total, so a chain-wide
@@ -105,6 +117,7 @@ class Source:
     day: dt.date
     parts: tuple[Part, ...]
     visits: tuple[Visit, ...] = ()
+    members: tuple[int, ...] = ()  # whose ``MemberStat`` to refresh
 
 
 # --------------------------------------------------------------------- contributions
@@ -137,11 +150,15 @@ def _visits(sale: Sale) -> tuple[Visit, ...]:
     return (Visit(sale.member_id, sale.store_id, local_date(sale.created_at)),)
 
 
+def _buyer(sale: Sale) -> tuple[int, ...]:
+    return () if sale.member_id is None else (sale.member_id,)
+
+
 def sale_source(sale: Sale) -> Source:
     day = local_date(sale.created_at)
     parts = [Part(day, sale.store_id, "sales", "", 1, sale.payable_fen)]
     parts += _pay_parts(day, sale.store_id, sale_payments(sale), 1)
-    return Source(f"sale:{sale.pk}", day, tuple(parts), _visits(sale))
+    return Source(f"sale:{sale.pk}", day, tuple(parts), _visits(sale), _buyer(sale))
 
 
 def reversal_source(sale: Sale) -> Source | None:
@@ -151,7 +168,7 @@ def reversal_source(sale: Sale) -> Source | None:
     parts = [Part(day, sale.store_id, "reversals", "", 1, sale.payable_fen)]
     parts += _pay_parts(day, sale.store_id, sale_payments(sale), -1)
     # The member's day of purchase is the sale's, not the reversal's.
-    return Source(f"rev:{sale.pk}", day, tuple(parts), _visits(sale))
+    return Source(f"rev:{sale.pk}", day, tuple(parts), _visits(sale), _buyer(sale))
 
 
 def return_payments(ret: SaleReturn) -> list[tuple[str, int]]:
@@ -172,7 +189,8 @@ def return_source(ret: SaleReturn) -> Source:
     day = local_date(ret.created_at)
     parts = [Part(day, ret.store_id, "returns", "", 1, ret.payable_fen)]
     parts += _pay_parts(day, ret.store_id, return_payments(ret), -1)
-    return Source(f"ret:{ret.pk}", day, tuple(parts))
+    # The sale's net amount (and, wholly returned, its being a purchase) changed.
+    return Source(f"ret:{ret.pk}", day, tuple(parts), (), _buyer(ret.sale))
 
 
 def recharge_source(row: Recharge) -> Source:
@@ -370,6 +388,8 @@ def source_apply(source: Source | None) -> bool:
             _add(part)
         for visit in source.visits:
             member_day_refresh(visit)
+        for member_id in source.members:
+            member_stat_refresh(member_id)
     return True
 
 
@@ -401,6 +421,191 @@ def member_day_refresh(visit: Visit) -> None:
         MemberDay.objects.filter(**lookup).update(sales=sales)
         return
     _active_counts_move(visit, 1)
+
+
+# ------------------------------------------------------------ per-member figures
+
+STAT_FIELDS = (
+    "first_day",
+    "last_day",
+    "purchases",
+    "net_fen",
+    "days",
+    "last_visit",
+    "window_from",
+    "window_purchases",
+    "window_net_fen",
+)
+STAT_CHUNK = 500  # members per grouped query (and per lock batch)
+
+
+def member_figures(
+    member_ids: Iterable[int] | None, window_from: dt.date | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Per member of ``member_ids`` (None: every member with a sale) with a sale: the
+    ``MemberStat`` figures as the sales table says now, the window counted from
+    ``window_from`` (None: no window, zeros). One grouped query."""
+    zone = business_zone()
+    done = Q(status=Sale.Status.COMPLETED)
+    net = F("payable_fen") - F("returned_payable_fen")
+    sales = Sale.objects.filter(member_id__isnull=False)
+    if member_ids is not None:
+        sales = sales.filter(member_id__in=list(member_ids))
+    window: dict[str, Any] = {}
+    if window_from is not None:
+        recent = done & Q(created_at__gte=local_day_start(window_from))
+        window = {"wn": Count("pk", filter=recent), "wnet": Sum(net, filter=recent)}
+    rows = (
+        sales.values("member_id")
+        .annotate(
+            # Local dates computed in SQL: cheaper than aware datetimes per member.
+            first=TruncDate(Min("created_at", filter=done), tzinfo=zone),
+            last=TruncDate(Max("created_at", filter=done), tzinfo=zone),
+            n=Count("pk", filter=done),
+            net=Sum(net, filter=done),
+            days=Count(TruncDate("created_at", tzinfo=zone), distinct=True, filter=done),
+            visit=TruncDate(Max("created_at", filter=~Q(status=Sale.Status.REVERSED)), tzinfo=zone),
+            **window,
+        )
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=5000):
+        yield (
+            int(row["member_id"]),
+            {
+                "first_day": row["first"],
+                "last_day": row["last"],
+                "purchases": int(row["n"]),
+                "net_fen": int(row["net"] or 0),
+                "days": int(row["days"]),
+                "last_visit": row["visit"],
+                "window_from": window_from,
+                "window_purchases": int(row.get("wn") or 0),
+                "window_net_fen": int(row.get("wnet") or 0),
+            },
+        )
+
+
+def _window_from() -> dt.date | None:
+    return MemberStatState.objects.values_list("window_from", flat=True).first()
+
+
+def member_stat_refresh(member_id: int) -> None:
+    """Set the member's ``MemberStat`` from their sales, under a lock on the row: two
+    refreshes of one member run one after the other, and the second sees every sale the
+    first did (its event was sent after its sale was committed)."""
+    with transaction.atomic():
+        MemberStat.objects.bulk_create([MemberStat(member_id=member_id)], ignore_conflicts=True)
+        list(MemberStat.objects.select_for_update().filter(member_id=member_id).values_list("pk"))
+        found = dict(member_figures([member_id], _window_from()))
+        if member_id not in found:  # no sale at all (cannot happen for a sale's member)
+            MemberStat.objects.filter(member_id=member_id).delete()
+            return
+        MemberStat.objects.filter(member_id=member_id).update(**found[member_id])
+
+
+def member_stats_write(member_ids: Iterable[int] | None, window_from: dt.date | None) -> int:
+    """Recompute the ``MemberStat`` rows of ``member_ids`` (None: every row, from every
+    sale) from the sales, the window from ``window_from``. Returns the rows written."""
+    written = 0
+    if member_ids is None:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Refreshes wait until this is committed (and then recount their member):
+                # none writes a row in between that the fill would overwrite or collide with.
+                with connection.cursor() as cursor:
+                    cursor.execute("LOCK TABLE analytics_memberstat IN EXCLUSIVE MODE")
+            MemberStat.objects.all().delete()
+            batch: list[MemberStat] = []
+            for member_id, values in member_figures(None, window_from):
+                batch.append(MemberStat(member_id=member_id, **values))
+                if len(batch) >= 2000:
+                    MemberStat.objects.bulk_create(batch)
+                    written, batch = written + len(batch), []
+            MemberStat.objects.bulk_create(batch)
+        return written + len(batch)
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), STAT_CHUNK):
+        chunk = ids[start : start + STAT_CHUNK]
+        with transaction.atomic():
+            # Every row there and locked, in member order (``member_stat_refresh`` locks one):
+            # a refresh racing this waits, then recounts from the sales; no deadlock.
+            MemberStat.objects.bulk_create(
+                [MemberStat(member_id=m) for m in chunk], ignore_conflicts=True
+            )
+            list(
+                MemberStat.objects.select_for_update()
+                .filter(member_id__in=chunk)
+                .order_by("member_id")
+                .values_list("member_id", flat=True)
+            )
+            found = dict(member_figures(chunk, window_from))
+            MemberStat.objects.filter(member_id__in=set(chunk) - set(found)).delete()
+            MemberStat.objects.bulk_create(
+                [MemberStat(member_id=m, **v) for m, v in found.items()],
+                update_conflicts=True,
+                unique_fields=["member_id"],
+                update_fields=list(STAT_FIELDS),
+            )
+            written += len(found)
+    return written
+
+
+def member_stats_prepare(window_from: dt.date) -> dict[str, int]:
+    """Bring ``MemberStat`` up to date for a window from ``window_from`` (what RFM reads):
+
+    * take in the members of every sale past the last sweep (the sale events keep the rows;
+      this catches sales no event announced yet — and, the first time, fills the table
+      from every sale);
+    * move the window: the members with a sale between the old start and the new one are
+      recounted, every other row only takes the new start (its figures are the same).
+
+    One transaction under the state row's lock: two runs wait for each other."""
+    with transaction.atomic():
+        MemberStatState.objects.bulk_create([MemberStatState(pk=1)], ignore_conflicts=True)
+        state = MemberStatState.objects.select_for_update().get(pk=1)
+        top = Sale.objects.aggregate(m=Max("pk"))["m"] or 0
+        old = state.window_from
+        MemberStatState.objects.filter(pk=1).update(window_from=window_from, sales_through=top)
+        if state.sales_through == 0:
+            return {"members": member_stats_write(None, window_from), "filled": 1}
+        fresh = Sale.objects.filter(
+            pk__gt=state.sales_through, pk__lte=top, member_id__isnull=False
+        ).values_list("member_id", flat=True)
+        moved: set[int] = set(fresh.distinct())
+        if old != window_from:
+            if old is None:
+                moved |= set(MemberStat.objects.values_list("member_id", flat=True))
+            else:
+                lo, hi = sorted((old, window_from))
+                between = Sale.objects.filter(
+                    created_at__gte=local_day_start(lo),
+                    created_at__lt=local_day_start(hi),
+                    member_id__isnull=False,
+                ).values_list("member_id", flat=True)
+                moved |= set(between.distinct())
+                # Rows a refresh left on another start (it ran while this moved the window).
+                moved |= set(
+                    MemberStat.objects.exclude(window_from=old).values_list("member_id", flat=True)
+                )
+                MemberStat.objects.filter(window_from=old).update(window_from=window_from)
+        return {"members": member_stats_write(moved, window_from), "filled": 0}
+
+
+def member_stats_rebuild(first: dt.date, last: dt.date) -> int:
+    """Recount from the sales the ``MemberStat`` rows of every member with a sale made or
+    reversed, or a return, in ``[first, last]``. Returns the rows written."""
+    return member_stats_write(_stats_touched(first, last), _window_from())
+
+
+def _stats_touched(first: dt.date, last: dt.date) -> set[int]:
+    """The members with a sale made or reversed, or a return, in ``[first, last]``."""
+    start, end = local_day_start(first), local_day_start(last + dt.timedelta(days=1))
+    members = Sale.objects.filter(member_id__isnull=False).values_list("member_id", flat=True)
+    made = members.filter(created_at__gte=start, created_at__lt=end)
+    undone = members.filter(reversed_at__gte=start, reversed_at__lt=end)
+    returned = members.filter(returns__created_at__gte=start, returns__created_at__lt=end)
+    return set(made.distinct()) | set(undone.distinct()) | set(returned.distinct())
 
 
 CHAIN_SCOPE = "chain"
@@ -478,6 +683,44 @@ def active_counts_prune(today: dt.date) -> int:
     return ActiveCount.objects.filter(recent).delete()[0]
 
 
+def usual_ranges(today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The ranges a dashboard usually asks for: today, yesterday, the last 7, 30 and 365
+    days, this month and this year so far, and each of the last twelve whole months."""
+    day = dt.timedelta(days=1)
+    month = today.replace(day=1)
+    out = [
+        (today, today),
+        (today - day, today - day),
+        (today - 6 * day, today),
+        (today - 29 * day, today),
+        (today - 364 * day, today),
+        (month, today),
+        (today.replace(month=1, day=1), today),
+    ]
+    for _ in range(12):
+        last = month - day
+        month = last.replace(day=1)
+        out.append((month, last))
+    return out
+
+
+def active_counts_keep(today: dt.date) -> int:
+    """Count (and keep) the active members of ``usual_ranges`` for the chain and for each
+    store, those not kept yet: a dashboard's first read of them finds the count. Returns
+    how many were counted."""
+    scopes: list[frozenset[int] | None] = [None]
+    scopes += [frozenset([pk]) for pk in Store.objects.order_by("pk").values_list("pk", flat=True)]
+    counted = 0
+    for store_ids in scopes:
+        scope = CHAIN_SCOPE if store_ids is None else store_scope(next(iter(store_ids)))
+        kept = set(ActiveCount.objects.filter(scope=scope).values_list("first", "last"))
+        for first, last in usual_ranges(today):
+            if (first, last) not in kept:
+                active_members_count(store_ids, first, last)
+                counted += 1
+    return counted
+
+
 def sweep_operations(since: dt.date) -> int:
     """Count the points legs of ledger operations since ``since`` that no event announced
     (the expiry job's), or whose event is still on its way. Returns how many were added."""
@@ -509,7 +752,8 @@ def sources_between(first: dt.date, last: dt.date) -> Iterator[Source]:
         source = reversal_source(sale)
         if source is not None:
             yield source
-    for ret in SaleReturn.objects.filter(span).order_by("id").iterator(chunk_size=2000):
+    returns = SaleReturn.objects.filter(span).select_related("sale")
+    for ret in returns.order_by("id").iterator(chunk_size=2000):
         yield return_source(ret)
     for recharge in Recharge.objects.filter(span).order_by("id").iterator(chunk_size=2000):
         yield recharge_source(recharge)
@@ -541,8 +785,10 @@ def sources_between(first: dt.date, last: dt.date) -> Iterator[Source]:
                 yield made
 
 
-def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
-    """Replace the roll-ups of ``[first, last]`` by what the tables and the ledger say.
+def rollup_rebuild(first: dt.date, last: dt.date, *, members: bool = True) -> dict[str, int]:
+    """Replace the roll-ups of ``[first, last]`` by what the tables and the ledger say, and
+    (``members``) recount the per-member rows of the members the range touches
+    (``member_stats_rebuild``).
 
     One transaction: readers see the old figures or the new ones. An event delivered later
     for a source counted here finds its key and adds nothing."""
@@ -589,6 +835,8 @@ def rollup_rebuild(first: dt.date, last: dt.date) -> dict[str, int]:
             ),
             batch_size=2000,
         )
+        if members:
+            member_stats_rebuild(first, last)
     return {"sources": len(keys), "figures": len(totals), "removed": removed}
 
 

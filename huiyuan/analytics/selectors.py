@@ -34,7 +34,7 @@ from huiyuan.core.replica import on_replica
 from huiyuan.ledger.models import Account
 from huiyuan.members.models import Member
 from huiyuan.stores.scope import stores_in_view
-from huiyuan.tiers.models import MemberTier
+from huiyuan.tiers.models import MemberTier, Tier
 from huiyuan.wallet.models import Recharge
 
 MAX_DAYS = 732  # a range of at most two years
@@ -362,11 +362,23 @@ def _activities(split: dict[str, dict[str, int]]) -> list[dict[str, object]]:
 
 
 def _tiers(store_ids: frozenset[int] | None) -> list[dict[str, object]]:
-    rows = MemberTier.objects.filter(member__status=Member.Status.ACTIVE)
+    """Active members per tier, lowest tier first. A member without a ``MemberTier`` row
+    (never moved up) is in the lowest tier, as the member list counts them too."""
+    members = Member.objects.filter(status=Member.Status.ACTIVE)
     if store_ids is not None:
-        rows = rows.filter(member__home_store_id__in=store_ids)
-    grouped = rows.values("tier_id", "tier__name").annotate(c=Count("id")).order_by("tier_id")
-    return [{"key": str(row["tier__name"]), "count": int(row["c"])} for row in grouped]
+        members = members.filter(home_store_id__in=store_ids)
+    counts: dict[int, int] = dict(
+        MemberTier.objects.filter(member__in=members)
+        .values("tier_id")
+        .annotate(c=Count("id"))
+        .values_list("tier_id", "c")
+        .order_by()
+    )
+    tiers = list(Tier.objects.order_by("level"))
+    untiered = members.filter(tier_state__isnull=True).count()
+    if tiers and untiered:
+        counts[tiers[0].pk] = counts.get(tiers[0].pk, 0) + untiered
+    return [{"key": t.name, "count": counts[t.pk]} for t in tiers if counts.get(t.pk)]
 
 
 @on_replica

@@ -603,10 +603,11 @@ def import_run(*, job_id: int) -> ImportJob:
             store_id=job.store_id,
         )
     if job.kind == ImportKind.SALES:  # the history feeds RFM and prediction: recompute now
-        from huiyuan.segments.services import profiles_rebuild
+        from huiyuan.segments.services import cross_sell_rebuild, profiles_rebuild
 
         try:
             profiles_rebuild()
+            cross_sell_rebuild()
         except Exception:
             log.exception("member profiles after import %s", job.pk)
     return job

@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiyuan.analytics import rollups
+from huiyuan.analytics.models import MemberStat
 from huiyuan.audit.services import audit_record
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.core import clock
@@ -259,9 +261,19 @@ def rfm_settings_update(*, actor: Actor, values: dict[str, int]) -> RfmSettings:
 # ---------------------------------------------------------------------------- profiles
 
 
-@dataclass
+@dataclass(slots=True)
+class Habits:
+    """When and what a member buys, counted over the window (profiles only)."""
+
+    weekdays: Counter[int] = field(default_factory=Counter)
+    hours: Counter[int] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
 class Agg:
-    """One member's purchases, from sales and imported history together."""
+    """One member's purchases, from sales and imported history together. (Slots, and the
+    habits made only when counted: RFM makes one per member, half a million at scale.)"""
 
     first: dt.date
     last: dt.date
@@ -270,13 +282,12 @@ class Agg:
     window_purchases: int = 0
     window_spend_fen: int = 0
     days: int = 0
-    weekdays: Counter[int] = field(default_factory=Counter)
-    hours: Counter[int] = field(default_factory=Counter)
-    categories: Counter[str] = field(default_factory=Counter)
+    habits: Habits | None = None
 
-
-def _net() -> Any:
-    return F("payable_fen") - F("returned_payable_fen")
+    def habit(self) -> Habits:
+        if self.habits is None:
+            self.habits = Habits()
+        return self.habits
 
 
 def purchases_aggregate(
@@ -284,41 +295,53 @@ def purchases_aggregate(
 ) -> dict[int, Agg]:
     """Per member: first and last purchase day, purchases and net spend (all time and in
     the window) and, ``with_days``, the number of distinct purchase days (what prediction
-    needs; RFM alone does not, and counting distinct days is the expensive part) — one
-    grouped query on sales, one on history."""
-    zone = clock.business_zone()
+    needs) — read from the per-member roll-up (``huiyuan.analytics`` ``MemberStat``, one
+    row per member, kept from the sale events; brought up to date and to this window
+    first), and one grouped query on the imported history."""
     window_start = today - dt.timedelta(days=window_days - 1)
-    since = clock.local_day_start(window_start)
+    rollups.member_stats_prepare(window_start)
     out: dict[int, Agg] = {}
-    sales = (
-        Sale.objects.filter(member__isnull=False, status=Sale.Status.COMPLETED)
-        .values("member_id")
-        .annotate(
-            # Local dates computed in SQL: cheaper than aware datetimes per member.
-            first=TruncDate(Min("created_at"), tzinfo=zone),
-            last=TruncDate(Max("created_at"), tzinfo=zone),
-            n=Count("pk"),
-            spend=Sum(_net()),
-            wn=Count("pk", filter=Q(created_at__gte=since)),
-            wspend=Sum(_net(), filter=Q(created_at__gte=since)),
-            **(
-                {"days": Count(TruncDate("created_at", tzinfo=zone), distinct=True)}
-                if with_days
-                else {}
-            ),
-        )
-        .order_by()
+    stale: list[int] = []
+    stats = MemberStat.objects.filter(purchases__gt=0).values_list(
+        "member_id",
+        "first_day",
+        "last_day",
+        "purchases",
+        "net_fen",
+        "window_from",
+        "window_purchases",
+        "window_net_fen",
+        "days",
     )
-    for row in sales:
-        out[row["member_id"]] = Agg(
-            first=row["first"],
-            last=row["last"],
-            purchases=row["n"],
-            spend_fen=int(row["spend"] or 0),
-            window_purchases=row["wn"],
-            window_spend_fen=int(row["wspend"] or 0),
-            days=row.get("days", 0),
+    for member_id, first, last, n, net, start, wn, wnet, days in stats:
+        if first is None or last is None:  # not with a purchase (the filter says so)
+            continue
+        out[member_id] = Agg(
+            first=first,
+            last=last,
+            purchases=n,
+            spend_fen=net,
+            window_purchases=wn,
+            window_spend_fen=wnet,
+            days=days if with_days else 0,
         )
+        if start != window_start:  # refreshed while the window moved: count again
+            stale.append(member_id)
+    for i in range(0, len(stale), rollups.STAT_CHUNK):
+        chunk = stale[i : i + rollups.STAT_CHUNK]
+        for member_id in chunk:
+            out.pop(member_id)
+        for member_id, v in rollups.member_figures(chunk, window_start):
+            if v["purchases"]:
+                out[member_id] = Agg(
+                    first=v["first_day"],
+                    last=v["last_day"],
+                    purchases=v["purchases"],
+                    spend_fen=v["net_fen"],
+                    window_purchases=v["window_purchases"],
+                    window_spend_fen=v["window_net_fen"],
+                    days=v["days"] if with_days else 0,
+                )
     history = (
         HistorySale.objects.values("member_id")
         .annotate(
@@ -346,7 +369,7 @@ def purchases_aggregate(
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Classified:
     recency_days: int
     r_high: bool
@@ -404,19 +427,19 @@ def _habits(out: dict[int, Agg], *, since: dt.datetime, window_start: dt.date) -
         .order_by()
     ):
         if row["member_id"] in out:
-            out[row["member_id"]].weekdays[row["wd"]] += row["n"]
+            out[row["member_id"]].habit().weekdays[row["wd"]] += row["n"]
     for row in (
         done.values("member_id", h=ExtractHour("created_at", tzinfo=zone))
         .annotate(n=Count("pk"))
         .order_by()
     ):
         if row["member_id"] in out:
-            out[row["member_id"]].hours[row["h"]] += row["n"]
+            out[row["member_id"]].habit().hours[row["h"]] += row["n"]
     for row in (
         done.exclude(category="").values("member_id", "category").annotate(n=Count("pk")).order_by()
     ):
         if row["member_id"] in out:
-            out[row["member_id"]].categories[row["category"]] += row["n"]
+            out[row["member_id"]].habit().categories[row["category"]] += row["n"]
     lines = SaleLine.objects.filter(
         sale__member__isnull=False,
         sale__status=Sale.Status.COMPLETED,
@@ -424,7 +447,7 @@ def _habits(out: dict[int, Agg], *, since: dt.datetime, window_start: dt.date) -
     ).values_list("sale__member_id", "category_path")
     for member_id, path in lines.iterator(chunk_size=5000):
         if member_id in out and path:
-            out[member_id].categories[str(path[0])] += 1
+            out[member_id].habit().categories[str(path[0])] += 1
     for member_id, day, items in (
         HistorySale.objects.filter(occurred_on__gte=window_start)
         .values_list("member_id", "occurred_on", "items")
@@ -433,10 +456,11 @@ def _habits(out: dict[int, Agg], *, since: dt.datetime, window_start: dt.date) -
         agg = out.get(member_id)
         if agg is None:
             continue
-        agg.weekdays[day.isoweekday()] += 1
+        habits = agg.habit()
+        habits.weekdays[day.isoweekday()] += 1
         for item in items or []:
             if item.get("category"):
-                agg.categories[str(item["category"])[:40]] += 1
+                habits.categories[str(item["category"])[:40]] += 1
 
 
 def _top(counter: Counter[Any]) -> Any:
@@ -517,6 +541,7 @@ def profiles_rebuild(*, today: dt.date | None = None) -> RefreshResult:
     rows = []
     for member_id, agg in out.items():
         c = rfm_classify(agg, settings, today)
+        habits = agg.habits or Habits()
         rows.append(
             MemberProfile(
                 member_id=member_id,
@@ -535,9 +560,9 @@ def profiles_rebuild(*, today: dt.date | None = None) -> RefreshResult:
                 big_spender=c.big_spender,
                 at_risk=c.at_risk,
                 lost=c.lost,
-                weekday=_top(agg.weekdays),
-                hour=_top(agg.hours),
-                category=(_top(agg.categories) or "")[:40],
+                weekday=_top(habits.weekdays),
+                hour=_top(habits.hours),
+                category=(_top(habits.categories) or "")[:40],
                 p_alive=prediction.p_alive.get(member_id),
                 expected_purchases_90=prediction.expected_90.get(member_id),
                 clv_fen=prediction.clv_fen.get(member_id),

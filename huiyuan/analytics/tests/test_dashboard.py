@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core import mail
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from huiyuan.analytics import reports, schedules, selectors
@@ -16,6 +16,8 @@ from huiyuan.analytics.models import ScheduledReport
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Role
+from huiyuan.members.models import Member
+from huiyuan.tiers.models import MemberTier, Tier
 
 
 def test_dashboard_figures_with_comparisons(business, owner, actors, stores):
@@ -146,7 +148,12 @@ def test_console_pages(business, staff, stores):
     page = owner.get("/analytics/")
     assert page.status_code == 200
     assert b"analytics-data" in page.content
-    assert owner.get(f"/analytics/?store={stores[1].pk}").status_code == 200
+    one = owner.get(f"/analytics/?store={stores[1].pk}&date_from=2026-11-01&date_to=2026-11-30")
+    assert one.status_code == 200
+    # The new-members figure drills down to those members: joined in the range, at the store.
+    assert (
+        f"/members/?joined_from=2026-11-01&amp;joined_to=2026-11-30&amp;store={stores[1].pk}"
+    ).encode() in one.content
     assert owner.get("/reports/").status_code == 200
     assert owner.get("/reports/consumption/").status_code == 200
     export = owner.get("/reports/consumption/export.xlsx")
@@ -156,6 +163,13 @@ def test_console_pages(business, staff, stores):
     manager = Client()
     manager.force_login(staff[Role.STORE_MANAGER])
     assert manager.get(f"/analytics/?store={stores[1].pk}").status_code == 403
+    # A manager of one store sees that store named as the page's scope, not "all stores".
+    own = manager.get("/analytics/")
+    assert own.status_code == 200
+    assert (
+        f'<div class="page-pretitle" data-testid="scope-name">{stores[0].name}</div>'.encode()
+        in own.content
+    )
     assert manager.get(f"/reports/consumption/export.xlsx?store={stores[1].pk}").status_code == 403
     cashier = Client()
     cashier.force_login(staff[Role.CASHIER])
@@ -163,3 +177,24 @@ def test_console_pages(business, staff, stores):
     day = cashier.get("/analytics/my-day/")
     assert day.status_code == 200
     assert "¥100.00".encode() in day.content
+
+
+def test_tier_distribution_counts_members_never_moved_up(business, owner, actors, stores):
+    """A member without a tier row is in the lowest tier: the pie counts them there (it
+    used to show only the members who had moved up), within a store manager's stores."""
+    base = Tier.objects.create(code="t-base", name="普通会员", level=1)
+    gold = Tier.objects.create(code="t-gold", name="金卡会员", level=3)
+    Tier.objects.create(code="t-silver", name="银卡会员", level=2)  # nobody: left out
+    member = business.card.member
+    assert member.home_store_id == stores[0].pk
+    MemberTier.objects.create(member=member, tier=gold, since=timezone.now())
+    active = Member.objects.filter(status=Member.Status.ACTIVE)
+    assert active.count() == 2  # the card member here and the one at the second store
+    assert selectors.dashboard(actor=owner)["tiers"] == [
+        {"key": "普通会员", "count": 1},
+        {"key": "金卡会员", "count": 1},
+    ]
+    manager = actors[Role.STORE_MANAGER]  # of stores[0] only
+    assert selectors.dashboard(actor=manager)["tiers"] == [{"key": "金卡会员", "count": 1}]
+    MemberTier.objects.filter(member=member).delete()
+    assert selectors.dashboard(actor=manager)["tiers"] == [{"key": base.name, "count": 1}]

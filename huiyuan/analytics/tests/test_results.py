@@ -246,21 +246,37 @@ def test_active_members_over_a_range_count_each_member_once(
     assert (active(today, today), active(yesterday, today)) == (1, 1)
 
 
-def test_the_daily_job_renews_the_kept_counts(business, owner):
+def test_the_daily_job_renews_the_kept_counts(business, owner, stores):
     """A kept count reaching the last three days is dropped and counted again (so a count
-    a race left wrong lasts a day at most); the chain's month and year are counted ahead."""
+    a race left wrong lasts a day at most); the usual ranges are counted ahead, for the
+    chain and for each store."""
     from huiyuan.analytics.tasks import analytics_daily
 
     today = local_today()
+    day = dt.timedelta(days=1)
     ActiveCount.objects.create(
         scope="chain", first=today, last=today, members=99, counted_at=timezone.now()
     )
     result = analytics_daily.call()
     assert result["active_counts"] == 1
+    usual = rollups.usual_ranges(today)
+    assert result["active_counted"] == len(usual) * (1 + len(stores))
     kept = dict(
         ActiveCount.objects.filter(scope="chain", last=today).values_list("first", "members")
     )
-    assert kept == {today.replace(day=1): 2, today - dt.timedelta(days=364): 2}
+    assert kept == {
+        today: 2,
+        today - 6 * day: 2,
+        today - 29 * day: 2,
+        today - 364 * day: 2,
+        today.replace(day=1): 2,
+        today.replace(month=1, day=1): 2,
+    }
+    s1 = stores[0].pk
+    assert ActiveCount.objects.get(scope=f"store:{s1}", first=today, last=today).members == 1
+    assert ActiveCount.objects.get(scope="chain", first=today - day, last=today - day).members == 0
+    # Counting again finds every range kept.
+    assert rollups.active_counts_keep(today) == 0
     assert selectors.dashboard(actor=owner, first=today, last=today)["active_members"] == 2
     assert ActiveCount.objects.get(scope="chain", first=today, last=today).members == 2
 

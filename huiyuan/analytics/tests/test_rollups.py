@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management import call_command
 
 from huiyuan.analytics import rollups
-from huiyuan.analytics.models import DailyFigure, RollupSource
+from huiyuan.analytics.models import DailyFigure, MemberStat, RollupSource
 from huiyuan.analytics.subscribers import rollup
 from huiyuan.core.clock import local_today
 from huiyuan.events.models import OutboxEvent
@@ -18,6 +18,13 @@ def figures() -> dict[tuple[str, int, str, str], tuple[int, int]]:
         (f.day.isoformat(), f.store_id, f.metric, f.dim): (f.count, f.amount)
         for f in DailyFigure.objects.all()
         if f.count or f.amount
+    }
+
+
+def stats() -> dict[int, tuple[object, ...]]:
+    """The per-member roll-up, every field."""
+    return {
+        row[0]: row[1:] for row in MemberStat.objects.values_list("member_id", *rollups.STAT_FIELDS)
     }
 
 
@@ -69,35 +76,46 @@ def test_figures_from_events_match_hand_computed_values(business, stores):
 
 def test_rebuild_from_the_ledger_agrees_with_the_events(business):
     from_events = figures()
+    kept = stats()
+    assert len(kept) == 2  # the two buyers
     sources = set(RollupSource.objects.values_list("key", flat=True))
     today = local_today()
+    MemberStat.objects.all().delete()  # as if their events had been lost
     result = rollups.rollup_rebuild(today - dt.timedelta(days=1), today)
     assert figures() == from_events
+    assert stats() == kept
     assert set(RollupSource.objects.values_list("key", flat=True)) == sources
     assert result["sources"] == len(sources)
     # the command does the same
+    MemberStat.objects.update(purchases=99, net_fen=1, last_visit=None)
     call_command("analytics_rebuild", "--from", today.isoformat(), "--to", today.isoformat())
     assert figures() == from_events
+    assert stats() == kept
 
 
 def test_a_redelivered_event_counts_nothing_twice(business):
-    before = figures()
+    before, kept = figures(), stats()
     for event in OutboxEvent.objects.order_by("id"):
         rollup(event)  # every event again, as a redelivery would
     assert figures() == before
+    assert stats() == kept
     assert rollups.sweep_operations(local_today() - dt.timedelta(days=3)) == 0
     assert figures() == before
 
 
 def test_a_rebuild_before_the_event_arrives_is_not_doubled(business):
     today = local_today()
+    kept = stats()
     DailyFigure.objects.all().delete()
     RollupSource.objects.all().delete()
+    MemberStat.objects.all().delete()
     rollups.rollup_rebuild(today, today)
     rebuilt = figures()
+    assert stats() == kept
     for event in OutboxEvent.objects.order_by("id"):
         rollup(event)
     assert figures() == rebuilt
+    assert stats() == kept
 
 
 def test_expired_points_come_in_with_the_daily_sweep(business, owner):

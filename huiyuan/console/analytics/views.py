@@ -47,6 +47,16 @@ def _stores(actor: Actor) -> list[Store]:
     return list(qs)
 
 
+def _scope_name(actor: Actor, stores: list[Store], store_id: int | None) -> str:
+    """The store a page's figures cover: the one filtered on, or a store-bound actor's only
+    store (their figures are that store's even without a filter); "" for several/all."""
+    if store_id is not None:
+        return next((s.name for s in stores if s.pk == store_id), "")
+    if actor.store_ids is not None and len(stores) == 1:
+        return stores[0].name
+    return ""
+
+
 def _range(request: HttpRequest) -> tuple[RangeForm, dt.date | None, dt.date | None, int | None]:
     form = RangeForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -122,7 +132,12 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
             "members_new",
             _("New members"),
             "ti-user-plus",
-            reverse("console:member_list"),
+            # The members who joined in the range (at the store): the list behind the figure.
+            reverse("console:member_list")
+            + "?"
+            + _query(
+                joined_from=filters["date_from"], joined_to=filters["date_to"], store=store_id
+            ),
             money=False,
         ),
     ]
@@ -212,7 +227,7 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "stores": stores,
             "store_id": store_id,
-            "store_name": store_names.get(store_id or 0, ""),
+            "store_name": _scope_name(actor, stores, store_id),
             "today_methods": methods(data["today_by_method"]),
             "month_methods": methods(data["month_by_method"]),
             "stored_value": balances["principal"] + balances["bonus"],

@@ -82,6 +82,12 @@ def test_import_with_row_errors_and_rerun(make_member, owner, stores):
     # The history fed the profiles.
     profile = MemberProfile.objects.get(member=a)
     assert (profile.purchases, profile.spend_fen) == (3, 9100)
+    # ... and the items bought together (拿铁 with 可颂, twice) the cross-sell pairs.
+    from huiyuan.segments.models import CrossSellPair
+
+    assert CrossSellPair.objects.filter(
+        level=CrossSellPair.Level.ITEM, antecedent="拿铁", consequent="可颂"
+    ).exists()
     # The same file again adds nothing; both repetitions are recognised.
     again = run(owner, csv_bytes(rows), stores[0])
     assert (again.rows_created, again.rows_present, again.rows_error) == (0, 4, 3)

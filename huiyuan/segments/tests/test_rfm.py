@@ -99,3 +99,101 @@ def test_rfm_summary_in_store_scope(make_member, make_sale, stores, actors):
     profiles_rebuild(today=TODAY)
     assert rfm_summary(actor=actors[Role.OWNER]).members == 2
     assert rfm_summary(actor=actors[Role.STORE_MANAGER]).members == 1
+
+
+def _from_sales(today: dt.date, window_days: int) -> dict[int, tuple[object, ...]]:
+    """RFM's inputs as they were computed before the per-member roll-up: one grouped query
+    on the completed sales (the reference the roll-up must equal)."""
+    from django.db.models import Count, F, Max, Min, Q, Sum
+    from django.db.models.functions import TruncDate
+
+    from huiyuan.core import clock
+
+    zone = clock.business_zone()
+    since = clock.local_day_start(today - dt.timedelta(days=window_days - 1))
+    net = F("payable_fen") - F("returned_payable_fen")
+    rows = (
+        Sale.objects.filter(member__isnull=False, status=Sale.Status.COMPLETED)
+        .values("member_id")
+        .annotate(
+            first=TruncDate(Min("created_at"), tzinfo=zone),
+            last=TruncDate(Max("created_at"), tzinfo=zone),
+            n=Count("pk"),
+            spend=Sum(net),
+            wn=Count("pk", filter=Q(created_at__gte=since)),
+            wspend=Sum(net, filter=Q(created_at__gte=since)),
+            days=Count(TruncDate("created_at", tzinfo=zone), distinct=True),
+        )
+        .order_by()
+    )
+    return {
+        r["member_id"]: (
+            r["first"],
+            r["last"],
+            r["n"],
+            int(r["spend"] or 0),
+            r["wn"],
+            int(r["wspend"] or 0),
+            r["days"],
+        )
+        for r in rows
+    }
+
+
+def _read(today: dt.date, window_days: int = 365) -> dict[int, tuple[object, ...]]:
+    from huiyuan.segments.services import purchases_aggregate
+
+    out = purchases_aggregate(today=today, window_days=window_days)
+    return {
+        m: (
+            a.first,
+            a.last,
+            a.purchases,
+            a.spend_fen,
+            a.window_purchases,
+            a.window_spend_fen,
+            a.days,
+        )
+        for m, a in out.items()
+    }
+
+
+def test_rfm_reads_the_per_member_roll_up_as_the_sales_say(make_member, make_sale):
+    """The roll-up gives what the sales table gives: filled the first time, new sales taken
+    in, the window moved forward and back, a row left on another window counted again.
+    By hand for one member: ¥600 three days ago, ¥500 less ¥200 returned on the window's
+    first day, ¥700 the day before it (outside the window), ¥900 reversed, ¥400 wholly
+    returned."""
+    from huiyuan.analytics.models import MemberStat
+
+    day = dt.timedelta(days=1)
+    start = TODAY - 364 * day  # the default 365-day window's first day
+    m = make_member()
+    make_sale(m, 60000, TODAY - 3 * day)
+    make_sale(m, 50000, start, hour=0, returned_fen=20000)
+    make_sale(m, 70000, start - day, hour=23)
+    make_sale(m, 90000, TODAY - 5 * day, status=Sale.Status.REVERSED)
+    make_sale(m, 40000, TODAY - day, status=Sale.Status.RETURNED)
+    others = [make_member(f"会员{i}") for i in range(3)]
+    for i, o in enumerate(others):
+        for k in range(i + 1):
+            make_sale(o, 1000 * (k + 1), TODAY - (100 * k + i) * day, returned_fen=100 * i)
+    got = _read(TODAY)
+    assert got[m.pk] == (start - day, TODAY - 3 * day, 3, 60000 + 30000 + 70000, 2, 90000, 3)
+    assert got == _from_sales(TODAY, 365)
+    # New sales the events did not announce: taken in by the sweep.
+    make_sale(others[0], 5000, TODAY)
+    make_sale(m, 1000, TODAY, status=Sale.Status.REVERSED)
+    assert _read(TODAY) == _from_sales(TODAY, 365)
+    # A month later, and back; a shorter window.
+    later = TODAY + 30 * day
+    assert _read(later) == _from_sales(later, 365)
+    assert _read(later)[m.pk][4:6] == (1, 60000)  # the sale on the old first day left
+    assert _read(TODAY) == _from_sales(TODAY, 365)
+    assert _read(TODAY, 30) == _from_sales(TODAY, 30)
+    # A row a refresh left on another window is counted again from the sales.
+    MemberStat.objects.filter(member_id=m.pk).update(window_from=TODAY, window_purchases=0)
+    assert _read(TODAY, 30) == _from_sales(TODAY, 30)
+    profiles_rebuild(today=TODAY)
+    p = MemberProfile.objects.get(member=m)
+    assert (p.window_purchases, p.window_spend_fen, p.recency_days) == (2, 90000, 3)
