@@ -74,6 +74,7 @@ def _batch(batch: IssueBatch) -> dict[str, Any]:
     return {
         "id": batch.pk,
         "template_id": batch.template_id,
+        "segment_id": batch.filter.get("segment_id"),
         "status": batch.status,
         "total": batch.total,
         "done": batch.done,
@@ -147,7 +148,8 @@ def template_stop(
 @router.get(
     "/templates/{int:template_id}/stats",
     response={200: StatsOut, **ERRORS},
-    summary="Issued, claimed, used, expired, redemption rate, discount, sales driven",
+    summary="Issued (by channel: claimed, by hand, batch, on events, referral rewards), used, "
+    "expired, redemption rate, discount, sales driven",
 )
 def template_stats(request: HttpRequest, template_id: int = TemplateId) -> dict[str, Any]:
     actor = actor_of(request)
@@ -156,6 +158,10 @@ def template_stats(request: HttpRequest, template_id: int = TemplateId) -> dict[
     return {
         "issued": stats.issued,
         "claimed": stats.claimed,
+        "manual": stats.manual,
+        "batch": stats.batch,
+        "on_event": stats.on_event,
+        "referral": stats.referral,
         "used": stats.used,
         "expired": stats.expired,
         "redemption_permille": stats.redemption_permille,
@@ -232,7 +238,7 @@ def coupon_claim(
 @router.post(
     "/templates/{int:template_id}/batches",
     response={202: BatchOut, **ERRORS},
-    summary="Issue to a filter of members in the background",
+    summary="Issue to a filter of members or a saved segment, in the background",
 )
 def batch_start(
     request: HttpRequest,
@@ -248,6 +254,7 @@ def batch_start(
             tier_codes=tuple(payload.tier_codes),
             home_store_ids=tuple(payload.home_store_ids),
             tag_ids=tuple(payload.tag_ids),
+            segment_id=payload.segment_id,
         ),
         idempotency_key=require_key(idempotency_key),
     )

@@ -14,7 +14,7 @@ consent, quiet hours and the cap apply there (docs/care.md).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -22,24 +22,18 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiyuan.audit.models import AuditEvent
 from huiyuan.audit.services import audit_record
 from huiyuan.care import sending
 from huiyuan.care.context import members_context
 from huiyuan.care.models import Campaign, CampaignRecipient, ChannelKind, Delivery, MessageKind
 from huiyuan.care.templates import wording_for
-from huiyuan.core.clock import local_date
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
 from huiyuan.core.retry import atomic_retry
-from huiyuan.coupons.codes import new_code
 from huiyuan.coupons.models import Coupon, CouponTemplate
-from huiyuan.coupons.services.batch import MemberFilter, members_matching
-from huiyuan.coupons.services.issue import issue_refusal
+from huiyuan.coupons.services.batch import MemberFilter, members_matching, segment_usable
+from huiyuan.coupons.services.bulk import coupons_issue_bulk
 from huiyuan.coupons.services.templates import template_locked
-from huiyuan.events.models import OutboxEvent
-from huiyuan.events.registry import has_subscribers
-from huiyuan.events.services import dispatch_after_commit, payload_check
 from huiyuan.members.models import Member
 from huiyuan.segments.models import Segment
 from huiyuan.segments.selectors import segment_member_ids
@@ -60,18 +54,28 @@ class CampaignInput:
 
 
 def _actor_of(campaign: Campaign) -> Actor:
-    return campaign.created_by.as_actor() if campaign.created_by is not None else SYSTEM
+    """Whom the campaign acts for: its creator as of today, within the stores the creator
+    reached when creating it (kept as ``scope_store_ids``: a store's API key, say)."""
+    actor = campaign.created_by.as_actor() if campaign.created_by is not None else SYSTEM
+    saved = (campaign.member_filter or {}).get("scope_store_ids")
+    if saved is None:
+        return actor
+    reach = frozenset(int(pk) for pk in saved)
+    return replace(actor, store_ids=reach if actor.store_ids is None else actor.store_ids & reach)
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet[Any]:
-    """Ids of the members the campaign serves (its segment, else its filter), in id order."""
+    """Ids of the members the campaign serves (its segment, else its filter), in id order,
+    within the stores its creator reaches."""
     if campaign.segment_id is not None:
         segment = Segment.objects.filter(pk=campaign.segment_id).first()
         if segment is None:
             return Member.objects.none().values_list("pk", flat=True)
         return segment_member_ids(segment, actor=_actor_of(campaign)).order_by("pk")
     flt = MemberFilter.from_dict(campaign.member_filter or {})
-    return members_matching(flt).values_list("pk", flat=True).order_by("pk")
+    return (
+        members_matching(flt, actor=_actor_of(campaign)).values_list("pk", flat=True).order_by("pk")
+    )
 
 
 def campaign_create(*, actor: Actor, data: CampaignInput) -> Campaign:
@@ -92,7 +96,7 @@ def campaign_create(*, actor: Actor, data: CampaignInput) -> Campaign:
             code="campaign_template_not_marketing",
             field="template_code",
         )
-    if data.segment_id is not None and not Segment.objects.filter(pk=data.segment_id).exists():
+    if data.segment_id is not None and not segment_usable(actor, data.segment_id):
         raise NotFound(_("Unknown segment."), code="segment_not_found", field="segment_id")
     if data.coupon_template_id is not None:
         template = CouponTemplate.objects.filter(pk=data.coupon_template_id).first()
@@ -108,7 +112,10 @@ def campaign_create(*, actor: Actor, data: CampaignInput) -> Campaign:
             template_code=data.template_code,
             channel=data.channel,
             segment_id=data.segment_id,
-            member_filter=data.member_filter or {},
+            member_filter={
+                **(data.member_filter or {}),
+                "scope_store_ids": None if actor.store_ids is None else sorted(actor.store_ids),
+            },
             coupon_template_id=data.coupon_template_id,
             created_by=actor.staff,
             created_at=timezone.now(),
@@ -184,121 +191,6 @@ def _enqueue_run(campaign_id: int) -> None:
 
 def _coupon_text(template_name: str, code: str) -> str:
     return f"送您一张“{template_name}”，券码{code}。"
-
-
-def coupons_issue_bulk(
-    *,
-    actor: Actor,
-    template: CouponTemplate,
-    members: list[Member],
-    now: dt.datetime,
-    source: str,
-    channel: str = Coupon.Channel.BATCH,
-) -> dict[int, Coupon]:
-    """One coupon each for ``members`` from a template the caller holds locked, with the
-    rules of ``coupons.services.issue.issue_locked`` decided for the whole chunk at once
-    (status, validity, stock, budget, the per-member limit), then one insert of the coupons,
-    one of their audit records and one of their ``coupon.issued`` events. Members the rules
-    refuse get none. Keyed by member id."""
-    if not members or issue_refusal(template, members[0], now) in _TEMPLATE_REFUSALS:
-        return {}
-    eligible = [m for m in members if m.status == Member.Status.ACTIVE]
-    if template.per_member_limit:
-        held = dict(
-            Coupon.objects.filter(template=template, member_id__in=[m.pk for m in eligible])
-            .values_list("member_id")
-            .annotate(n=Count("pk"))
-            .values_list("member_id", "n")
-        )
-        eligible = [m for m in eligible if held.get(m.pk, 0) < template.per_member_limit]
-    if template.stock is not None:
-        eligible = eligible[: max(template.stock - template.issued_count, 0)]
-    if template.budget_fen is not None:
-        room = template.budget_fen - template.budget_used_fen
-        if template.liability_fen > 0:
-            eligible = eligible[: max(room // template.liability_fen, 0)]
-        elif room < 0:
-            eligible = []
-    if not eligible:
-        return {}
-    valid_from, valid_to = template.validity_for(local_date(now))
-    coupons = Coupon.objects.bulk_create(
-        [
-            Coupon(
-                template=template,
-                member=m,
-                code=new_code(),
-                channel=channel,
-                source=source,
-                valid_from=valid_from,
-                valid_to=valid_to,
-                issued_at=now,
-                issued_by=actor.staff,
-            )
-            for m in eligible
-        ]
-    )
-    template.issued_count += len(coupons)
-    template.budget_used_fen += template.liability_fen * len(coupons)
-    template.save(update_fields=["issued_count", "budget_used_fen"])
-    after = {"template": template.pk, "channel": channel, "source": source}
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                created_at=now,
-                actor=actor.staff,
-                actor_label=actor.label,
-                terminal=actor.terminal,
-                store_id=actor.store_id,
-                action="coupon.issued",
-                subject_type="coupon",
-                subject_id=str(c.pk),
-                member_id=c.member_id,
-                after=after,
-            )
-            for c in coupons
-        ]
-    )
-    subscribed = has_subscribers("coupon.issued")
-    events = []
-    for c in coupons:
-        payload = {"coupon_id": c.pk, "template_id": template.pk, "channel": channel}
-        payload_check("coupon.issued", payload)
-        events.append(
-            OutboxEvent(
-                name="coupon.issued",
-                payload=payload,
-                member_id=c.member_id,
-                store_id=actor.store_id,
-                occurred_at=now,
-                status=OutboxEvent.Status.PENDING if subscribed else OutboxEvent.Status.DONE,
-                next_attempt_at=now if subscribed else None,
-                dispatched_at=None if subscribed else now,
-            )
-        )
-    OutboxEvent.objects.bulk_create(events)
-    if subscribed:
-        dispatch_after_commit()
-    return {c.member_id: c for c in coupons}
-
-
-class _TemplateRefusals:
-    """Refusals that hold for every member (the template, not the member, says no)."""
-
-    codes = frozenset(
-        {
-            "coupon_template_stopped",
-            "coupon_template_expired",
-            "coupon_out_of_stock",
-            "coupon_budget_exhausted",
-        }
-    )
-
-    def __contains__(self, refusal: object) -> bool:
-        return isinstance(refusal, Conflict) and refusal.code in self.codes
-
-
-_TEMPLATE_REFUSALS = _TemplateRefusals()
 
 
 def _recipients_write(rows: list[CampaignRecipient]) -> None:

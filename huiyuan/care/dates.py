@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.care import sending
-from huiyuan.care.campaigns import coupons_issue_bulk
 from huiyuan.care.context import members_context
 from huiyuan.care.models import CareDate, CareOnce, ChannelKind, MessageKind
 from huiyuan.care.templates import wording_for
@@ -32,6 +31,7 @@ from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
 from huiyuan.core.retry import atomic_retry
 from huiyuan.coupons.models import Coupon, CouponTemplate
+from huiyuan.coupons.services.bulk import coupons_issue_bulk
 from huiyuan.coupons.services.templates import template_locked
 from huiyuan.members.models import Member
 

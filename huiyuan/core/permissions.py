@@ -112,6 +112,7 @@ class Perm(StrEnum):
     IMPORT_SALES = "import.sales"  # import past sales (history for RFM and prediction)
     CARE_VIEW = "care.view"  # messages: delivery log, templates, campaigns, care rules
     CARE_MANAGE = "care.manage"  # templates, care rules, DM campaigns (create, start)
+    REFERRAL_PAYOUT = "referral.payout"  # pay released referral commission into stored value
 
 
 _ALL = frozenset(Perm)
@@ -132,6 +133,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.IMPORT_MEMBERS,
             Perm.AUDIT_VIEW,
             Perm.STORE_VIEW,
+            Perm.STAFF_MANAGE,  # their stores' cashiers and managers only (stores/services)
             Perm.APIKEY_MANAGE,
             Perm.DASHBOARD_VIEW,
             Perm.CARD_ISSUE,
@@ -141,6 +143,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CARD_BATCH_SELL,
             Perm.WALLET_RECHARGE,
             Perm.WALLET_REFUND,
+            Perm.REFERRAL_PAYOUT,
             Perm.PAYMENT_VIEW,
             Perm.SALE_CREATE,
             Perm.SALE_REVERSE,

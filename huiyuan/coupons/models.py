@@ -94,13 +94,14 @@ class Coupon(models.Model):
         BATCH = "batch", _("Batch issue")
         EVENT = "event", _("On an event")
         CLAIM = "claim", _("Claimed")
+        REFERRAL = "referral", _("Referral reward")
 
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="coupons")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     code = models.CharField(_("coupon code"), max_length=20, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNUSED)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    source = models.CharField(max_length=60, blank=True)  # batch:<id>, event:<id>
+    source = models.CharField(max_length=60, blank=True)  # batch:<id>, event:<id>, referral:…
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
     issued_at = models.DateTimeField(db_index=True)

@@ -9,6 +9,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from huiyuan.core.clock import local_today
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.coupons.models import Coupon, CouponTemplate, IssueBatch
+from huiyuan.segments.models import Segment
+from huiyuan.segments.selectors import segment_count
 from huiyuan.stores.scope import stores_in_view
 
 
@@ -58,6 +60,12 @@ def coupons(
 class TemplateStats:
     issued: int
     claimed: int
+    # Issued, by channel besides claims: by hand, in batches, on events (registration,
+    # recharge, care dates…), as referral rewards. With ``claimed`` they add up to ``issued``.
+    manual: int
+    batch: int
+    on_event: int
+    referral: int
     used: int
     expired: int
     discount_fen: int
@@ -80,6 +88,10 @@ def template_stats(actor: Actor, template_id: int) -> TemplateStats:
     figures = rows.aggregate(
         issued=Count("pk"),
         claimed=Count("pk", filter=Q(channel=Coupon.Channel.CLAIM)),
+        manual=Count("pk", filter=Q(channel=Coupon.Channel.MANUAL)),
+        batch=Count("pk", filter=Q(channel=Coupon.Channel.BATCH)),
+        on_event=Count("pk", filter=Q(channel=Coupon.Channel.EVENT)),
+        referral=Count("pk", filter=Q(channel=Coupon.Channel.REFERRAL)),
         used=Count("pk", filter=used),
         expired=Count("pk", filter=Q(status=Coupon.Status.UNUSED, valid_to__lt=today)),
         discount=Sum("discount_fen", filter=used),
@@ -88,6 +100,10 @@ def template_stats(actor: Actor, template_id: int) -> TemplateStats:
     return TemplateStats(
         issued=figures["issued"],
         claimed=figures["claimed"],
+        manual=figures["manual"],
+        batch=figures["batch"],
+        on_event=figures["on_event"],
+        referral=figures["referral"],
         used=figures["used"],
         expired=figures["expired"],
         discount_fen=figures["discount"] or 0,
@@ -101,3 +117,25 @@ def batches(actor: Actor, template_id: int | None = None) -> QuerySet[IssueBatch
     if template_id is not None:
         rows = rows.filter(template_id=template_id)
     return rows.order_by("-pk")
+
+
+@dataclass(frozen=True)
+class SegmentChoice:
+    segment: Segment
+    members: int  # the segment's members now, in the actor's stores
+
+
+def batch_segments(actor: Actor, *, limit: int = 100) -> list[SegmentChoice]:
+    """Saved segments a batch may go to (chain-wide ones and those of the actor's stores),
+    each with its live member count in the actor's stores."""
+    require(actor, Perm.COUPON_MANAGE)
+    rows = Segment.objects.order_by("name", "pk")
+    if actor.store_ids is not None:
+        rows = rows.filter(Q(store_id__isnull=True) | Q(store_id__in=actor.store_ids))
+    return [SegmentChoice(s, segment_count(s, actor=actor)) for s in rows[:limit]]
+
+
+def batch_segment(batch: IssueBatch) -> Segment | None:
+    """The saved segment a batch goes to (None: a filter, or the segment was deleted)."""
+    segment_id = batch.filter.get("segment_id")
+    return None if segment_id is None else Segment.objects.filter(pk=segment_id).first()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -58,6 +60,27 @@ def payload_check(name: str, payload: dict[str, Any]) -> None:
         _check_value(name, key, value)
 
 
+def _outbox_row(
+    name: str,
+    *,
+    payload: dict[str, Any],
+    member_id: int | None,
+    store_id: int | None,
+    now: dt.datetime,
+    subscribed: bool,
+) -> OutboxEvent:
+    return OutboxEvent(
+        name=name,
+        payload=payload,
+        member_id=member_id,
+        store_id=store_id,
+        occurred_at=now,
+        status=OutboxEvent.Status.PENDING if subscribed else OutboxEvent.Status.DONE,
+        next_attempt_at=now if subscribed else None,
+        dispatched_at=None if subscribed else now,
+    )
+
+
 def event_emit(
     name: str,
     *,
@@ -74,21 +97,58 @@ def event_emit(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_emit() must run inside the change's transaction")
     payload_check(name, payload)
-    now = timezone.now()
     subscribed = has_subscribers(name)
-    event = OutboxEvent.objects.create(
-        name=name,
+    event = _outbox_row(
+        name,
         payload=payload,
         member_id=member_id,
         store_id=store_id,
-        occurred_at=now,
-        status=OutboxEvent.Status.PENDING if subscribed else OutboxEvent.Status.DONE,
-        next_attempt_at=now if subscribed else None,
-        dispatched_at=None if subscribed else now,
+        now=timezone.now(),
+        subscribed=subscribed,
     )
+    event.save(force_insert=True)
     if subscribed:
         dispatch_after_commit()
     return event
+
+
+@dataclass(frozen=True)
+class EventItem:
+    """One event of ``event_emit_many``: what ``event_emit`` takes besides the name."""
+
+    payload: dict[str, Any]
+    member_id: int | None = None
+    store_id: int | None = None
+
+
+def event_emit_many(name: str, *, items: Sequence[EventItem]) -> list[OutboxEvent]:
+    """Write many events of one name in one insert (a batch job's chunk), each checked as
+    ``event_emit`` checks it, all before anything is written. Refuses to run outside a
+    transaction; asks for one dispatch after the commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_emit_many() must run inside the change's transaction")
+    for item in items:
+        payload_check(name, item.payload)
+    if not items:
+        return []
+    now = timezone.now()
+    subscribed = has_subscribers(name)
+    events = OutboxEvent.objects.bulk_create(
+        [
+            _outbox_row(
+                name,
+                payload=item.payload,
+                member_id=item.member_id,
+                store_id=item.store_id,
+                now=now,
+                subscribed=subscribed,
+            )
+            for item in items
+        ]
+    )
+    if subscribed:
+        dispatch_after_commit()
+    return events
 
 
 def _enqueue_dispatch() -> None:

@@ -100,7 +100,7 @@ def commission_payout(
 ) -> ReferralPayout:
     """Pay the member's released, unpaid commission (in the actor's stores) into their stored
     value as bonus; ``expected_fen`` is the amount the manager confirmed."""
-    require(actor, Perm.WALLET_REFUND)
+    require(actor, Perm.REFERRAL_PAYOUT)
     if (
         not isinstance(expected_fen, int)
         or isinstance(expected_fen, bool)

@@ -201,7 +201,7 @@ def _reward_coupon(
             actor=SYSTEM,
             template=template,
             member=referrer,
-            channel=Coupon.Channel.EVENT,
+            channel=Coupon.Channel.REFERRAL,
             now=now,
             source=source,
         )

@@ -69,6 +69,7 @@ _EXPLICIT: dict[str, frozenset[Scope]] = {
     "wallet.recharge": frozenset({Scope.RECHARGE}),
     "wallet.refund": frozenset({Scope.RECHARGE}),
     "wallet.batch": frozenset({Scope.RECHARGE}),
+    "referral.payout": frozenset({Scope.RECHARGE}),  # commission into stored value (bonus)
     "card_batch.sell": frozenset({Scope.RECHARGE}),
     "points.adjust": frozenset({Scope.POINTS}),
     "catalog.store_price": frozenset({Scope.CONFIGURE}),

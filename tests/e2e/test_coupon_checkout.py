@@ -1,8 +1,9 @@
 """Coupons in the browser: the marketer creates a 满减 template (满¥50减¥10) in the console and
-issues it to 张三丰 by card number and to a segment (a batch in the background, with its
-progress bar); at 收银 the cashier scans the card and two lattes, sees
-the coupon and the proposed combination, takes it, and completes the sale at ¥46.00 with
-the coupon's reason on the line; the coupon is used. No CSP violation."""
+issues it to 张三丰 by card number, then to a saved segment (旗舰店会员, chosen with its live
+member count; a batch in the background, with its progress bar); at 收银 the cashier scans
+the card and two lattes, sees the coupons and the proposed combination, takes it, and
+completes the sale at ¥46.00 with the coupon's reason on the line; the coupon is used. No
+CSP violation. Screenshots: ``h1_coupon-*.png``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from huiyuan.ledger.tests.factories import card_type, default_rule
 from huiyuan.members import services as member_services
 from huiyuan.members.models import Member
 from huiyuan.members.services import MemberInput
+from huiyuan.segments.models import Segment
+from huiyuan.segments.services import segment_create
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +56,8 @@ def shop(staff, actors, stores):
         actor=cashier, data=MemberInput(name="张三丰", mobile="13812345678"), channel="store"
     )
     ctype = card_type(owner, name="金卡", validity_months=36)
+    segment_create(actor=owner, name="旗舰店会员", definition={"stores": [stores[0].pk]})
+    segment_create(actor=owner, name="东城店会员", definition={"stores": [stores[1].pk]})
     return card_services.card_issue(
         actor=cashier, card_type_id=ctype.pk, member_id=member.pk, number="6200880012345678"
     )
@@ -86,7 +91,7 @@ def test_create_a_threshold_coupon_issue_it_and_use_it_at_the_basket(
     page.fill('[data-testid="tpl-valid_from"]', "2020-01-01")
     page.fill('[data-testid="tpl-valid_to"]', "2099-12-31")
     page.fill('[data-testid="tpl-per_member_limit"]', "0")
-    shot(page, "coupon-template-form")
+    shot(page, "h1_coupon-template-form")
     page.locator('[data-testid="coupon-template-save"]').click()
     page.wait_for_load_state("load")
     expect(page.locator(".page-title")).to_contain_text("满50减10")
@@ -97,21 +102,40 @@ def test_create_a_threshold_coupon_issue_it_and_use_it_at_the_basket(
     expect(page.locator('[data-testid="stat-issued"]')).to_have_text("1")
     coupon = Coupon.objects.get()
     expect(page.locator('[data-testid="coupon-code"]').first).to_have_text(coupon.code)
-    shot(page, "coupon-template-detail")
 
-    # The same template to a segment (here: one member number), in the background.
-    page.fill('[data-testid="batch-codes"]', Member.objects.get().code)
+    # The same template to a saved segment, in the background: the choice shows each
+    # segment's members now.
+    segment_choice = page.locator('[data-testid="batch-segment"]')
+    expect(segment_choice).to_contain_text("旗舰店会员 · 1 位会员")
+    expect(segment_choice).to_contain_text("东城店会员 · 0 位会员")
+    segment = Segment.objects.get(name="旗舰店会员")
+    segment_choice.select_option(str(segment.pk))
+    shot(page, "h1_coupon-batch-form")
     page.locator('[data-testid="coupon-batch-start"]').click()
     page.wait_for_load_state("load")
+    expect(page.locator('[data-testid="batch-segment-name"]')).to_contain_text("旗舰店会员")
     expect(page.locator('[data-testid="batch-counts"]')).to_contain_text("0 / 1")
-    run_issue_batch.call(IssueBatch.objects.get().pk)  # the worker (``huiyuan worker``)
+    batch = IssueBatch.objects.get()
+    assert batch.filter["segment_id"] == segment.pk
+    run_issue_batch.call(batch.pk)  # the worker (``huiyuan worker``)
     expect(page.locator('[data-testid="batch-counts"]')).to_contain_text("发放 1 张")
     expect(page.locator('[data-testid="batch-bar"]')).to_have_attribute("value", "100")
-    shot(page, "coupon-batch")
+    member = Member.objects.get()
+    assert list(
+        Coupon.objects.filter(member=member).order_by("pk").values_list("channel", "source")
+    ) == [("manual", ""), ("batch", f"batch:{batch.pk}")]
+    shot(page, "h1_coupon-batch")
+    page.locator('[data-testid="coupon-batch-back"]').click()
+    page.wait_for_load_state("load")
+    expect(page.locator('[data-testid="stat-issued"]')).to_have_text("2")
+    expect(page.locator('[data-testid="stat-batch"]')).to_have_text("1")
+    expect(page.locator('[data-testid="stat-manual"]')).to_have_text("1")
+    expect(page.locator('[data-testid="stat-referral"]')).to_have_text("0")
+    shot(page, "h1_coupon-template-detail")
     page.locator('[data-testid="nav-coupon-templates"]').click()
     page.wait_for_load_state("load")
     expect(page.locator('[data-testid="coupon-templates"]')).to_contain_text("满 ¥50.00 减 ¥10.00")
-    shot(page, "coupon-templates")
+    shot(page, "h1_coupon-templates")
     assert page.evaluate("window.__csp") == []
 
     context = browser.new_context(
@@ -144,7 +168,7 @@ def test_create_a_threshold_coupon_issue_it_and_use_it_at_the_basket(
         "优惠券「满50减10」满 ¥50.00 减 ¥10.00，优惠 ¥10.00"
     )
     expect(till.locator('[data-testid="coupon-toggle"]').first).to_be_checked()
-    shot(till, "coupon-basket")
+    shot(till, "h1_coupon-basket")
     till.keyboard.press("F9")
     expect(till.locator(".page-title")).to_have_text("消费小票")
     expect(till.locator('[data-testid="r-payable"]')).to_have_text("¥46.00")

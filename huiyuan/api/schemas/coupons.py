@@ -112,6 +112,12 @@ class CouponOut(Schema):
 class StatsOut(Schema):
     issued: int
     claimed: int
+    manual: int = Field(..., description="Issued by hand.")
+    batch: int = Field(..., description="Issued in batches.")
+    on_event: int = Field(
+        ..., description="Issued on events (registration, recharge, care dates…), not referrals."
+    )
+    referral: int = Field(..., description="Given as referral rewards.")
     used: int
     expired: int
     redemption_permille: int = Field(..., description="Used per thousand issued.")
@@ -130,15 +136,22 @@ class CouponDryRunOut(Schema):
 
 
 class BatchIn(In):
+    """Who gets the coupon: every condition given holds (none: every active member in the
+    caller's stores)."""
+
     member_ids: list[Id] = Field(default_factory=list, max_length=10_000)
     tier_codes: list[Code] = Field(default_factory=list, max_length=50)
     home_store_ids: list[Id] = Field(default_factory=list, max_length=200)
     tag_ids: list[Id] = Field(default_factory=list, max_length=100)
+    segment_id: Id | None = Field(
+        None, description="A saved segment, evaluated as the batch runs (in the caller's stores)."
+    )
 
 
 class BatchOut(Schema):
     id: int
     template_id: int
+    segment_id: int | None
     status: str
     total: int
     done: int

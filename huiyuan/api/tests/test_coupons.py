@@ -182,3 +182,80 @@ def test_group_buy_over_the_api(as_role):
         **{"Idempotency-Key": "g2"},
     )
     assert twice.json()["error"]["code"] == "groupbuy_redeemed"
+
+
+def test_a_batch_to_a_saved_segment_in_the_callers_stores(as_role, owner, stores, terminal):
+    """``segment_id`` is a strict integer; a segment the caller cannot see answers as a
+    missing one and starts nothing; a store's key reaches only its store's members."""
+    from huiyuan.api.tests.conftest import ApiClient, error_of, new_client
+    from huiyuan.audit.models import AuditEvent
+    from huiyuan.coupons.models import IssueBatch
+    from huiyuan.coupons.services import TemplateInput, template_create
+    from huiyuan.coupons.tasks import run_issue_batch
+    from huiyuan.members.services import MemberInput, member_register
+    from huiyuan.segments.services import segment_create
+    from huiyuan.stores.services import api_key_create
+
+    template = template_create(
+        actor=owner,
+        data=TemplateInput(
+            name="会员日券",
+            kind="cash",
+            value=500,
+            valid_from=dt.date(2020, 1, 1),
+            valid_to=dt.date(2099, 12, 31),
+            per_member_limit=0,
+        ),
+    )
+    people = [
+        member_register(
+            actor=owner,
+            data=MemberInput(name=name, mobile=mobile),
+            channel="store",
+            store_id=store.pk,
+        )
+        for name, mobile, store in (
+            ("甲", "13811110001", stores[0]),
+            ("乙", "13811110002", stores[0]),
+            ("丙", "13811110003", stores[1]),
+        )
+    ]
+    everyone = segment_create(actor=owner, name="全部会员", definition={})
+    east = segment_create(actor=owner, name="东城店会员", definition={}, store_id=stores[1].pk)
+    _, secret = api_key_create(
+        actor=owner, terminal_id=terminal.pk, name="营销", role=Role.MARKETER, scopes=["all"]
+    )
+    flagship = ApiClient(new_client(), {"Authorization": f"Bearer {secret}"})
+    url = f"/coupons/templates/{template.pk}/batches"
+    before = (IssueBatch.objects.count(), AuditEvent.objects.count())
+    for bad in ("1", 1.0, True, 0):
+        response = flagship.post(url, {"segment_id": bad}, **{"Idempotency-Key": f"b{bad}"})
+        assert response.status_code == 422, (bad, response.content)
+        assert error_of(response)["field"] == "segment_id"
+    missing = flagship.post(url, {"segment_id": 987654}, **{"Idempotency-Key": "m"})
+    hidden = flagship.post(url, {"segment_id": east.pk}, **{"Idempotency-Key": "h"})
+    assert missing.status_code == hidden.status_code == 404
+    assert error_of(missing) == error_of(hidden)
+    assert (error_of(hidden)["code"], error_of(hidden)["field"]) == (
+        "segment_not_found",
+        "segment_id",
+    )
+    assert (IssueBatch.objects.count(), AuditEvent.objects.count()) == before
+
+    started = flagship.post(url, {"segment_id": everyone.pk}, **{"Idempotency-Key": "go"})
+    assert started.status_code == 202, started.content
+    body = started.json()
+    assert (body["segment_id"], body["total"], body["status"]) == (everyone.pk, 2, "queued")
+    run_issue_batch.call(body["id"])  # the worker, as the system
+    progress = flagship.get(f"/coupons/batches/{body['id']}").json()
+    assert (progress["status"], progress["issued"], progress["percent"]) == ("done", 2, 100)
+    holders = sorted(Coupon.objects.filter(template=template).values_list("member_id", flat=True))
+    assert holders == [people[0].pk, people[1].pk]  # 丙 is at 东城店: out of the key's reach
+    # Chain-wide staff reach everyone in the segment (丙 too; 甲 and 乙 get a second one).
+    api = as_role(Role.MARKETER)
+    chain = api.post(url, {"segment_id": everyone.pk}, **{"Idempotency-Key": "all"})
+    assert chain.json()["total"] == 3
+    run_issue_batch.call(chain.json()["id"])
+    assert Coupon.objects.filter(template=template).count() == 5
+    stats = api.get(f"/coupons/templates/{template.pk}/stats").json()
+    assert (stats["issued"], stats["batch"], stats["on_event"], stats["referral"]) == (5, 5, 0, 0)

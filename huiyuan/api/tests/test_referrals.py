@@ -167,7 +167,7 @@ ROUTES = [
     ("GET", "/referrals/payouts/owed", Perm.MEMBER_VIEW),
     ("GET", "/referrals/payouts", Perm.MEMBER_VIEW),
     ("PUT", "/referrals/policy", Perm.POINTS_CONFIGURE),
-    ("POST", "/referrals/payouts", Perm.WALLET_REFUND),
+    ("POST", "/referrals/payouts", Perm.REFERRAL_PAYOUT),
 ]
 
 
@@ -193,3 +193,57 @@ def test_role_matrix(staff, policy, role, route):  # noqa: F811
         assert response.status_code == 403, response.content
         assert error_of(response)["details"] == {"permission": perm.value}
         assert ReferralPolicy.current().levels == 2
+
+
+def test_payouts_take_their_own_permission_not_the_refund_one(staff, chain, sell, terminal):  # noqa: F811
+    """``referral.payout``: owner, head office and store managers; a cashier — who may not
+    refund either — and a key without the recharge scope are refused, and nothing moves."""
+    from huiyuan.api.tests.conftest import ApiClient, new_client
+    from huiyuan.stores.api_scopes import Scope, scopes_granting
+    from huiyuan.stores.services import api_key_create
+
+    assert {r for r in Role if Perm.REFERRAL_PAYOUT in ROLE_PERMS[r]} == {
+        Role.OWNER,
+        Role.HQ_ADMIN,
+        Role.STORE_MANAGER,
+    }
+    assert scopes_granting(Perm.REFERRAL_PAYOUT) == {Scope.RECHARGE, Scope.ALL}
+    sale = sell(chain.cards[3])
+    events_dispatch()
+    row = ReferralCommission.objects.filter(sale_id=sale.pk, level=1).get()
+    services.commissions_release_run(now=dt.datetime.combine(row.release_on, dt.time(12), dt.UTC))
+    member = chain.members[2].pk
+    body = {"member_id": member, "expected_fen": 500}
+    owner = staff[Role.OWNER].as_actor()
+
+    def key_client(scopes: list[str]) -> ApiClient:
+        _, secret = api_key_create(
+            actor=owner,
+            terminal_id=terminal.pk,
+            name="POS",
+            role=Role.STORE_MANAGER,
+            scopes=scopes,
+        )
+        return ApiClient(new_client(), {"Authorization": f"Bearer {secret}"})
+
+    cashier = staff_client(staff[Role.CASHIER])
+    refused = cashier.post("/referrals/payouts", body, **{"Idempotency-Key": "c1"})
+    assert refused.status_code == 403, refused.content
+    assert (error_of(refused)["code"], error_of(refused)["details"]) == (
+        "permission_denied",
+        {"permission": "referral.payout"},
+    )
+    no_scope = key_client(["members:write", "sell"]).post(
+        "/referrals/payouts", body, **{"Idempotency-Key": "s1"}
+    )
+    assert no_scope.status_code == 403, no_scope.content
+    assert (error_of(no_scope)["code"], error_of(no_scope)["details"]) == (
+        "scope_missing",
+        {"permission": "referral.payout"},
+    )
+    assert balances(chain.cards[2])["bonus"] == 0
+    assert ReferralPayout.objects.count() == 0
+    assert ReferralCommission.objects.filter(payout__isnull=False).count() == 0
+    paid = key_client(["recharge"]).post("/referrals/payouts", body, **{"Idempotency-Key": "r1"})
+    assert paid.status_code == 200, paid.content
+    assert (paid.json()["amount_fen"], balances(chain.cards[2])["bonus"]) == (500, 500)

@@ -206,3 +206,44 @@ def test_statements_per_chunk_do_not_grow_with_the_chunk_size(
         assert len(outbox(_mobile(member))) == 1
     assert outbox(_mobile(members[0])) == outbox(_mobile(members[10])) == []
     assert CampaignRecipient.objects.filter(status=CampaignRecipient.Status.OPTED_OUT).count() == 2
+
+
+def test_a_store_scoped_creator_reaches_only_their_stores_members(
+    actors, make_member, owner, stores
+):
+    """A store's API key (or any actor held to some stores) sends a campaign with a member
+    filter or a segment: only that store's members get it; another store's segment is
+    answered as a missing one and creates nothing."""
+    from dataclasses import replace
+
+    from huiyuan.core.errors import NotFound
+    from huiyuan.core.permissions import Role
+
+    here = [make_member(name=f"本店{i}") for i in range(2)]
+    there = make_member(name="别店会员")
+    type(there).objects.filter(pk=there.pk).update(home_store=stores[1])
+    held = replace(actors[Role.MARKETER], store_ids=frozenset({stores[0].pk}))
+    campaign = campaign_create(
+        actor=held,
+        data=CampaignInput(
+            name="本店群发",
+            template_code="promotion",
+            member_filter={"member_ids": [m.pk for m in [*here, there]]},
+        ),
+    )
+    assert sorted(campaigns.campaign_audience(campaign)) == sorted(m.pk for m in here)
+    campaign = campaign_start(actor=held, campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert (campaign.total, campaign.done) == (2, 2)
+    assert outbox(_mobile(there)) == []
+    assert len(outbox(_mobile(here[0]))) == 1
+
+    other = segment_create(actor=owner, name="别店", definition={"stores": [stores[1].pk]})
+    type(other).objects.filter(pk=other.pk).update(store=stores[1])
+    before = Campaign.objects.count()
+    with pytest.raises(NotFound) as exc:
+        campaign_create(
+            actor=held,
+            data=CampaignInput(name="越权", template_code="promotion", segment_id=other.pk),
+        )
+    assert (exc.value.code, Campaign.objects.count()) == ("segment_not_found", before)

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.catalog import selectors as catalog
+from huiyuan.coupons import selectors as coupon_selectors
 from huiyuan.coupons.models import CouponTemplate
 from huiyuan.coupons.services import TemplateInput
 from huiyuan.stores.models import Store
@@ -261,6 +262,16 @@ class IssueForm(forms.Form):
 
 
 class BatchForm(forms.Form):
+    segment = forms.TypedChoiceField(
+        label=_("Saved segment"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select", "data-testid": "batch-segment"}),
+        help_text=_(
+            "Its members when the batch runs, in your stores; the conditions below narrow it."
+        ),
+    )
     tiers = forms.MultipleChoiceField(
         label=_("Tiers (none: all)"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -280,8 +291,19 @@ class BatchForm(forms.Form):
         help_text=_("One per line, or separated by commas."),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        segments: list[coupon_selectors.SegmentChoice] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        segment = self.fields["segment"]
+        assert isinstance(segment, forms.TypedChoiceField)
+        segment.choices = [("", _("— none: by the conditions below —"))] + [
+            (c.segment.pk, _("%(name)s · %(n)s members") % {"name": c.segment.name, "n": c.members})
+            for c in segments or ()
+        ]
         stores = self.fields["stores"]
         assert isinstance(stores, forms.ModelMultipleChoiceField)
         stores.queryset = Store.objects.order_by("code")

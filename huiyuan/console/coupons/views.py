@@ -128,6 +128,12 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
     dry = None
     if request.GET.get("dry") == "1":
         dry = dryrun.template_dry_run(actor=actor, template_id=template.pk)
+    manage = actor.has(Perm.COUPON_MANAGE)
+    segments = (
+        selectors.batch_segments(actor)
+        if manage and template.status == CouponTemplate.Status.ACTIVE
+        else []
+    )
     return render(
         request,
         "console/coupons/template_detail.html",
@@ -136,10 +142,10 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
             "stats": selectors.template_stats(actor, template.pk),
             "dry": dry,
             "issue_form": IssueForm(),
-            "batch_form": BatchForm(),
+            "batch_form": BatchForm(segments=segments),
             "batches": selectors.batches(actor, template.pk)[:5],
             "recent": selectors.coupons(actor, template_id=template.pk)[:20],
-            "manage": actor.has(Perm.COUPON_MANAGE),
+            "manage": manage,
             "can_issue": actor.has(Perm.COUPON_ISSUE),
             "idempotency_key": uuid.uuid4().hex,
         },
@@ -214,7 +220,8 @@ def _codes(text: str) -> list[str]:
 @require_POST
 def template_batch(request: HttpRequest, template_id: int) -> HttpResponse:
     actor = request_actor(request)
-    form = BatchForm(request.POST)
+    require(actor, Perm.COUPON_MANAGE)
+    form = BatchForm(request.POST, segments=selectors.batch_segments(actor))
     if not form.is_valid():
         messages.error(request, _("Check the batch filter."))
         return redirect("console:coupon_template", template_id=template_id)
@@ -233,6 +240,7 @@ def template_batch(request: HttpRequest, template_id: int) -> HttpResponse:
                 member_ids=member_ids,
                 tier_codes=tuple(form.cleaned_data.get("tiers") or ()),
                 home_store_ids=tuple(s.pk for s in form.cleaned_data.get("stores") or ()),
+                segment_id=form.cleaned_data.get("segment"),
             ),
             idempotency_key=_key(request),
         )
@@ -251,6 +259,7 @@ def batch_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
         raise Http404
     context = {
         "batch": batch,
+        "segment": selectors.batch_segment(batch),
         "running": batch.status in (IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING),
     }
     if request.headers.get("HX-Request"):

@@ -60,7 +60,7 @@ def payout_list(request: HttpRequest) -> HttpResponseBase:
         {
             "rows": rows,
             "total_fen": sum(o.amount_fen for o in owed if o.amount_fen > 0),
-            "may_pay": actor.has(Perm.WALLET_REFUND),
+            "may_pay": actor.has(Perm.REFERRAL_PAYOUT),
             "paid": list(selectors.payouts(actor=actor)[:20]),
         },
     )
@@ -69,7 +69,7 @@ def payout_list(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def payout_confirm(request: HttpRequest, member_id: int) -> HttpResponse:
-    actor = acting_staff(request, Perm.WALLET_REFUND)
+    actor = acting_staff(request, Perm.REFERRAL_PAYOUT)
     member = Member.objects.filter(pk=member_id).first()
     if member is None:
         raise Http404

@@ -1,4 +1,4 @@
-"""Coupon services: templates, issues (hand, claim, event, batch). Re-exported here."""
+"""Coupon services: templates, issues (hand, claim, event, batch, bulk). Re-exported here."""
 
 from huiyuan.coupons.services.batch import (
     MemberFilter,
@@ -6,6 +6,7 @@ from huiyuan.coupons.services.batch import (
     issue_batch_start,
     members_matching,
 )
+from huiyuan.coupons.services.bulk import coupons_issue_bulk
 from huiyuan.coupons.services.issue import (
     coupon_claim,
     coupon_issue,
@@ -25,6 +26,7 @@ __all__ = [
     "coupon_claim",
     "coupon_issue",
     "coupon_load",
+    "coupons_issue_bulk",
     "coupons_issue_on_event",
     "issue_batch_run",
     "issue_batch_start",

@@ -24,15 +24,13 @@ from huiyuan.members.models import Member
 Channel = Coupon.Channel
 
 
-def issue_refusal(template: CouponTemplate, member: Member, now: dt.datetime) -> Conflict | None:
-    """Why this template may not give ``member`` one more coupon now (read under the lock)."""
+def template_refusal(template: CouponTemplate, now: dt.datetime) -> Conflict | None:
+    """Why this template may not give anyone one more coupon now (read under its lock)."""
     if template.status != CouponTemplate.Status.ACTIVE:
         return Conflict(_("This coupon template is stopped."), code="coupon_template_stopped")
     if template.validity == CouponTemplate.Validity.FIXED and template.valid_to is not None:
         if local_date(now) > template.valid_to:
             return Conflict(_("This coupon template has expired."), code="coupon_template_expired")
-    if member.status != Member.Status.ACTIVE:
-        return Conflict(_("The member is not active."), code="member_not_active")
     if template.stock is not None and template.issued_count >= template.stock:
         return Conflict(_("No coupons of this template are left."), code="coupon_out_of_stock")
     if (
@@ -40,15 +38,33 @@ def issue_refusal(template: CouponTemplate, member: Member, now: dt.datetime) ->
         and template.budget_used_fen + template.liability_fen > template.budget_fen
     ):
         return Conflict(_("This template's budget is spent."), code="coupon_budget_exhausted")
-    if template.per_member_limit:
-        held = Coupon.objects.filter(template=template, member=member).count()
-        if held >= template.per_member_limit:
-            return Conflict(
-                _("This member already holds %(n)s of these coupons.")
-                % {"n": template.per_member_limit},
-                code="coupon_limit_reached",
-            )
     return None
+
+
+def member_refusal(template: CouponTemplate, member: Member, held: int) -> Conflict | None:
+    """Why ``member``, who holds ``held`` coupons of the template, may not get one more."""
+    if member.status != Member.Status.ACTIVE:
+        return Conflict(_("The member is not active."), code="member_not_active")
+    if template.per_member_limit and held >= template.per_member_limit:
+        return Conflict(
+            _("This member already holds %(n)s of these coupons.")
+            % {"n": template.per_member_limit},
+            code="coupon_limit_reached",
+        )
+    return None
+
+
+def issue_refusal(template: CouponTemplate, member: Member, now: dt.datetime) -> Conflict | None:
+    """Why this template may not give ``member`` one more coupon now (read under the lock)."""
+    refusal = template_refusal(template, now)
+    if refusal is not None:
+        return refusal
+    held = (
+        Coupon.objects.filter(template=template, member=member).count()
+        if template.per_member_limit
+        else 0
+    )
+    return member_refusal(template, member, held)
 
 
 def issue_locked(

@@ -111,3 +111,37 @@ def test_group_buy_page_verifies_then_redeems(cashier_client):
 def test_cashier_cannot_open_the_template_form(cashier_client):
     response = cashier_client.get(reverse("console:coupon_template_create"))
     assert response.status_code == 403
+
+
+def test_batch_form_offers_saved_segments_with_their_live_count(
+    staff, owner, cashier, cashier_client, make_template, stores
+):
+    from huiyuan.coupons.models import IssueBatch
+    from huiyuan.members.services import MemberInput, member_register
+    from huiyuan.segments.services import segment_create
+
+    template = make_template(per_member_limit=0)
+    for i in range(2):
+        member_register(
+            actor=cashier,
+            data=MemberInput(name=f"会员{i}", mobile=f"1390000000{i}"),
+            channel="store",
+        )
+    flagship = segment_create(actor=owner, name="旗舰店会员", definition={"stores": [stores[0].pk]})
+    marketer = Client()
+    marketer.force_login(staff[Role.MARKETER])
+    url = reverse("console:coupon_template", args=[template.pk])
+    page = marketer.get(url).content.decode()
+    assert f'<option value="{flagship.pk}">旗舰店会员 · 2 位会员</option>' in page
+    batch_url = reverse("console:coupon_template_batch", args=[template.pk])
+    unknown = marketer.post(batch_url, {"segment": str(flagship.pk + 99)}, follow=True)
+    assert "请检查批量发放的筛选条件。" in unknown.content.decode()
+    assert not IssueBatch.objects.exists()
+    assert cashier_client.post(batch_url, {"segment": str(flagship.pk)}).status_code == 403
+    assert not IssueBatch.objects.exists()
+    started = marketer.post(batch_url, {"segment": str(flagship.pk), "idempotency_key": "k1"})
+    batch = IssueBatch.objects.get()
+    assert started["Location"] == reverse("console:coupon_batch", args=[batch.pk])
+    assert (batch.filter["segment_id"], batch.total) == (flagship.pk, 2)
+    progress = marketer.get(started["Location"]).content.decode()
+    assert 'data-testid="batch-segment-name"' in progress and "旗舰店会员" in progress

@@ -95,3 +95,62 @@ def test_concurrent_issues_never_exceed_the_budget_nor_the_member_limit(
     )
     outcomes = Counter(r if isinstance(r, str) else "issued" for r in results)
     assert outcomes == {"issued": 3, "coupon_limit_reached": 5}, outcomes
+
+
+def test_two_workers_on_one_segment_batch_serve_each_member_once(
+    make_template, owner, staff, stores, monkeypatch
+):
+    """The same batch run by two workers at once (a job delivered twice, or a resume while
+    the first still runs): each member of the segment in the starter's store gets the
+    batch's coupon once; the other store's members none."""
+    from huiyuan.core.permissions import Actor, Role
+    from huiyuan.coupons.services import MemberFilter, issue_batch_run, issue_batch_start
+    from huiyuan.coupons.services import batch as batch_module
+    from huiyuan.coupons.tasks import SYSTEM
+    from huiyuan.segments.services import segment_create
+
+    monkeypatch.setattr(batch_module, "CHUNK", 7)
+    template = make_template(per_member_limit=0, stock=70)
+    flagship = members(50, stores)
+    east = Member.objects.bulk_create(
+        Member(
+            code=f"E{n:05d}",
+            name=f"东城{n}",
+            name_pinyin="dongcheng",
+            name_initials="dc",
+            mobile_enc="x",
+            mobile_hash=f"e{n}",
+            mobile_masked="138****0000",
+            mobile_last4="0000",
+            channel="store",
+            home_store=stores[1],
+            joined_at=flagship[0].joined_at,
+        )
+        for n in range(10)
+    )
+    segment = segment_create(actor=owner, name="全部会员", definition={})
+    scoped = Actor(
+        role=Role.MARKETER,
+        staff=staff[Role.MARKETER],
+        store_ids=frozenset({stores[0].pk}),
+        store_id=stores[0].pk,
+    )
+    batch = issue_batch_start(
+        actor=scoped,
+        template_id=template.pk,
+        member_filter=MemberFilter(segment_id=segment.pk),
+        idempotency_key="race",
+    )
+    results = race(
+        lambda: issue_batch_run(actor=SYSTEM, batch_id=batch.pk).issued,
+        lambda: issue_batch_run(actor=SYSTEM, batch_id=batch.pk).issued,
+    )
+    assert results == [50, 50], results
+    served = Counter(
+        Coupon.objects.filter(template=template, source=f"batch:{batch.pk}").values_list(
+            "member_id", flat=True
+        )
+    )
+    assert set(served) == {m.pk for m in flagship} and set(served.values()) == {1}
+    assert not Coupon.objects.filter(member__in=east).exists()
+    assert CouponTemplate.objects.get(pk=template.pk).issued_count == 50

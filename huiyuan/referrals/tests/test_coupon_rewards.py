@@ -69,7 +69,7 @@ def test_join_coupons_stop_at_the_stock_and_points_are_still_given(chain, owner)
     assert template.issued_count == 2
     assert Coupon.objects.filter(template=template).count() == 2
     coupon = Coupon.objects.get(member=chain.members[0])
-    assert (coupon.channel, coupon.source) == ("event", f"referral:join:{chain.members[1].pk}")
+    assert (coupon.channel, coupon.source) == ("referral", f"referral:join:{chain.members[1].pk}")
     assert [balances(c)["points"] for c in chain.cards] == [100, 100, 100, 0]
     # A replayed event gives nothing more, coupon or points.
     again = services.reward_referrer(
@@ -156,3 +156,56 @@ def test_the_policy_refuses_an_unknown_or_stopped_template(owner, policy):
         None,
         good.pk,
     )
+
+
+def test_referral_coupons_are_counted_apart_from_event_coupons(chain, owner, staff):
+    """One template both welcomes every new member (an event coupon) and rewards referrers
+    (a referral coupon): the statistics — selector, API, console — tell them apart."""
+    import re
+
+    from django.test import Client
+
+    from huiyuan.core.permissions import Role
+    from huiyuan.coupons import selectors
+    from huiyuan.coupons.services import coupon_issue
+    from huiyuan.ledger.tests.factories import key
+
+    template = make_template(owner, issue_on=("member.registered",))
+    set_policy(owner, join_coupon_template_id=template.pk)
+    events_dispatch()  # four registrations: four welcomes; three referrers rewarded
+    coupon_issue(
+        actor=owner, template_id=template.pk, member_id=chain.members[3].pk, idempotency_key=key()
+    )
+    channels = sorted(Coupon.objects.filter(template=template).values_list("channel", flat=True))
+    assert channels == ["event"] * 4 + ["manual"] + ["referral"] * 3
+    stats = selectors.template_stats(owner, template.pk)
+    assert (stats.issued, stats.on_event, stats.referral, stats.manual, stats.batch) == (
+        8,
+        4,
+        3,
+        1,
+        0,
+    )
+    assert stats.claimed == 0
+    console = Client()
+    console.force_login(staff[Role.OWNER])
+    body = console.get(f"/api/v1/coupons/templates/{template.pk}/stats").json()
+    assert {
+        k: body[k] for k in ("issued", "on_event", "referral", "manual", "batch", "claimed")
+    } == {
+        "issued": 8,
+        "on_event": 4,
+        "referral": 3,
+        "manual": 1,
+        "batch": 0,
+        "claimed": 0,
+    }
+    page = console.get(f"/coupons/templates/{template.pk}/").content.decode()
+    shown = dict(re.findall(r'data-testid="stat-(\w+)">(\d+)<', page))
+    assert {k: shown[k] for k in ("issued", "event", "referral", "manual", "batch")} == {
+        "issued": "8",
+        "event": "4",
+        "referral": "3",
+        "manual": "1",
+        "batch": "0",
+    }
