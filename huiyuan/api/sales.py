@@ -227,7 +227,8 @@ def sale_detail(request: HttpRequest, sale_id: int = SaleId) -> dict[str, Any]:
 @router.post(
     "/sales/{int:sale_id}/reverse",
     response={200: SaleOut, **ERRORS},
-    summary="Reverse a sale: give back exactly what it took",
+    summary="Reverse a sale: give back exactly what it took (a cashier: with a manager's "
+    "authorisation)",
 )
 def sale_reverse(
     request: HttpRequest,
@@ -236,11 +237,17 @@ def sale_reverse(
     idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
     actor = actor_of(request)
+    auth = payload.authorised_by
     sale = services.sale_reverse(
         actor=actor,
         sale_id=sale_id,
         reason=payload.reason,
         idempotency_key=require_key(idempotency_key),
+        authorised_by=(
+            services.ManagerAuthorisation(auth.username, auth.password, request)
+            if auth is not None
+            else None
+        ),
     )
     return _receipt(sale, actor)
 

@@ -16,6 +16,7 @@ from huiyuan.api.schemas.wallet import (
     RefundOut,
 )
 from huiyuan.cards.selectors import card_balances_after
+from huiyuan.stores.services import ManagerAuthorisation
 from huiyuan.wallet import selectors, services
 from huiyuan.wallet.models import Recharge, RechargePackage, Refund
 
@@ -67,7 +68,7 @@ def wallet_recharge(
 @router.post(
     "/cards/{int:card_id}/refund",
     response={201: RefundOut, **ERRORS},
-    summary="Refund stored value (退款)",
+    summary="Refund stored value (退款; a cashier: with a manager's authorisation)",
 )
 def wallet_refund(
     request: HttpRequest,
@@ -75,6 +76,7 @@ def wallet_refund(
     card_id: int = CardId,
     idempotency_key: str = IdempotencyKey,
 ) -> Status[dict[str, object]]:
+    auth = payload.authorised_by
     refund = services.wallet_refund(
         actor=actor_of(request),
         card_id=card_id,
@@ -82,6 +84,11 @@ def wallet_refund(
         method=payload.method,
         reason=payload.reason,
         idempotency_key=require_key(idempotency_key),
+        authorised_by=(
+            ManagerAuthorisation(auth.username, auth.password, request)
+            if auth is not None
+            else None
+        ),
     )
     return Status(201, _receipt(refund))
 

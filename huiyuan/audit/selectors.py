@@ -294,6 +294,7 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "cards_blocked": _("Cards blocked"),
     "privileges": _("Privileges"),
     "reason": _("Reason"),
+    "authorised_by": _("Authorised by"),
     "level": _("Level"),
     "threshold": _("Upgrade threshold"),
     "discount": _("Price paid (share of list price)"),

@@ -1,4 +1,5 @@
-"""Editing a store, a terminal or a staff member: the form filled with what it is now.
+"""Editing a store, a terminal or a staff member (and giving them a new password): the form
+filled with what it is now.
 
 Each view checks the permission and the store scope itself, lets a form parse the input and
 calls one service (``huiyuan.stores.edits``); a refusal is shown on the form, nothing written.
@@ -18,16 +19,21 @@ from django.utils.translation import gettext_lazy
 
 from huiyuan.console.admin_forms import (
     StaffForm,
+    StaffPasswordForm,
     StoreForm,
     TablerForm,
     add_domain_error,
+    staff_fields,
+    staff_form_save,
 )
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.permissions import Actor, Perm
 from huiyuan.stores import edits
 from huiyuan.stores import selectors as store_selectors
+from huiyuan.stores import services as store_services
 from huiyuan.stores.models import Staff
+from huiyuan.stores.services import staff_require_manageable
 
 
 class StoreEditForm(StoreForm):
@@ -123,9 +129,19 @@ def terminal_edit(request: HttpRequest, terminal_id: int) -> HttpResponse:
 
 
 def _staff_in_scope(actor: Actor, staff_id: int) -> Staff:
+    """A staff member the actor manages: 404 outside its stores, 403 for someone it sees
+    but may not manage (an owner for head office, a higher role or another store's too for
+    a store manager), with the reason."""
     staff = store_selectors.staff_list(actor=actor).filter(pk=staff_id).first()
     if staff is None:
         raise Http404(_("Unknown staff member."))
+    try:
+        staff_require_manageable(actor, staff)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
+    except DomainError as exc:
+        refuse_if_forbidden(exc)
+        raise
     return staff
 
 
@@ -146,19 +162,11 @@ def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
         stores=store_selectors.store_choices(actor=actor),
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = edits.staff_update(
-                actor=actor,
-                staff_id=person.pk,
-                display_name=data["display_name"],
-                role=data["role"],
-                store_ids=data["stores"],
-                mobile=data["mobile"],
-            )
-        except DomainError as exc:
-            _refused(form, exc, aliases={"store_ids": "stores"})
-        else:
+        saved = staff_form_save(
+            form,
+            lambda data: edits.staff_update(actor=actor, staff_id=person.pk, **staff_fields(data)),
+        )
+        if saved is not None:
             messages.success(
                 request, _("Staff member %(name)s saved.") % {"name": saved.display_name}
             )
@@ -166,6 +174,37 @@ def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
     return _edit_page(
         request,
         title=_("Edit staff member %(name)s") % {"name": person.display_name or person.username},
+        subtitle=person.username,
+        form=form,
+        back="console:staff",
+    )
+
+
+@login_required
+def staff_password(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """A new password for a staff member who forgot theirs (by someone who manages them)."""
+    actor = acting_staff(request, Perm.STAFF_MANAGE)
+    person = _staff_in_scope(actor, staff_id)
+    if actor.staff is not None and person.pk == actor.staff.pk:
+        return redirect("console:password_change")
+    form = StaffPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        saved = staff_form_save(
+            form,
+            lambda data: store_services.staff_password_reset(
+                actor=actor, staff_id=person.pk, new_password=data["new_password"]
+            ),
+        )
+        if saved is not None:
+            messages.success(
+                request,
+                _("%(name)s has a new password; the sessions signed in with the old one ended.")
+                % {"name": saved.display_name or saved.username},
+            )
+            return redirect("console:staff")
+    return _edit_page(
+        request,
+        title=_("New password for %(name)s") % {"name": person.display_name or person.username},
         subtitle=person.username,
         form=form,
         back="console:staff",

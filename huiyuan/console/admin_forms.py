@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.selectors import action_choices
@@ -15,6 +16,7 @@ from huiyuan.core.permissions import ROLE_LABELS, Actor, Role
 from huiyuan.members.models import CustomField
 from huiyuan.stores.api_scopes import SCOPE_LABELS, Scope
 from huiyuan.stores.models import ApiKey, Staff, Store, Terminal
+from huiyuan.stores.services import staff_roles_grantable
 
 # Roles a terminal's API key may carry (never owner or head-office admin).
 API_KEY_ROLES = (Role.CASHIER, Role.STORE_MANAGER, Role.CALL_CENTER, Role.MARKETER)
@@ -156,10 +158,61 @@ class StaffForm(TablerForm):
 
     def __init__(self, *args: Any, actor: Actor, stores: Iterable[Store], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        roles = [r for r in Role if r != Role.OWNER or actor.role == Role.OWNER]
+        # Only the roles the actor may give (a store manager: cashier, store manager).
+        roles = staff_roles_grantable(actor)
         self.fields["role"].choices = [(r.value, ROLE_LABELS[r]) for r in roles]  # type: ignore[attr-defined]
         self.fields["role"].initial = Role.CASHIER.value
         self.fields["stores"].choices = _store_choices(stores)  # type: ignore[attr-defined]
+
+
+class StaffPasswordForm(TablerForm):
+    """A new password for a staff member who forgot theirs, typed twice."""
+
+    new_password = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only digits. Ask them to change it."),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, again = data.get("new_password"), data.get("new_password_again")
+        if first and again and first != again:
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data
+
+
+# A service's argument → the staff forms' field.
+STAFF_FIELD_ALIASES = {"store_ids": "stores"}
+
+
+def staff_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """What the staff form (new and edit) gives ``staff_create`` and ``staff_update``."""
+    return {
+        "display_name": data["display_name"],
+        "role": data["role"],
+        "store_ids": data["stores"],
+        "mobile": data["mobile"],
+    }
+
+
+def staff_form_save(form: forms.Form, save: Callable[[dict[str, Any]], Staff]) -> Staff | None:
+    """The one way the staff pages (create, edit, new password) call their service: with
+    the valid form's data; a refusal goes on the form, on the field it names, and nothing is
+    written (None). Lacking the permission altogether is the 403 page; a refusal of this
+    role, store or person (``role_forbidden``, ``store_forbidden``, ``owner_only``…) says
+    why on the form."""
+    try:
+        return save(form.cleaned_data)
+    except DomainError as exc:
+        if exc.code in ("permission_denied", "scope_missing"):
+            raise HttpForbidden(str(exc.message)) from exc
+        add_domain_error(form, exc, aliases=STAFF_FIELD_ALIASES)
+        return None
 
 
 class ApiKeyForm(TablerForm):

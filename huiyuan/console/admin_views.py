@@ -40,6 +40,8 @@ from huiyuan.console.admin_forms import (
     TagForm,
     TerminalForm,
     add_domain_error,
+    staff_fields,
+    staff_form_save,
 )
 from huiyuan.console.auth.staff_views import annotate_signin_state
 from huiyuan.console.context import request_actor
@@ -240,20 +242,16 @@ def staff(request: HttpRequest) -> HttpResponseBase:
         request.POST or None, actor=actor, stores=store_selectors.store_choices(actor=actor)
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = store_services.staff_create(
+        created = staff_form_save(
+            form,
+            lambda data: store_services.staff_create(
                 actor=actor,
                 username=data["username"],
-                display_name=data["display_name"],
-                role=data["role"],
                 password=data["password"],
-                store_ids=data["stores"],
-                mobile=data["mobile"],
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc, aliases={"store_ids": "stores"})
-        else:
+                **staff_fields(data),
+            ),
+        )
+        if created is not None:
             messages.success(
                 request, _("Staff member %(name)s created.") % {"name": created.display_name}
             )
@@ -267,6 +265,8 @@ def staff(request: HttpRequest) -> HttpResponseBase:
         )
     page = _page(request, store_selectors.staff_list(actor=actor), LIST_PAGE_SIZE)
     page.object_list = annotate_signin_state(list(page.object_list))  # locks, two-factor
+    for person in page.object_list:  # the row's buttons: only for whom the actor manages
+        person.can_manage = store_services.staff_manageable(actor, person)  # type: ignore[attr-defined]
     return render(
         request,
         "console/admin/staff.html",
@@ -276,6 +276,7 @@ def staff(request: HttpRequest) -> HttpResponseBase:
             "role_labels": {r.value: ROLE_LABELS[r] for r in Role},
             "open_form": request.method == "POST",
             "me": actor.staff,
+            "store_scoped": actor.store_ids is not None,
         },
     )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("stores/<int:store_id>/edit/", admin_edits.store_edit, name="store_edit"),
     path("terminals/<int:terminal_id>/edit/", admin_edits.terminal_edit, name="terminal_edit"),
     path("staff/<int:staff_id>/edit/", admin_edits.staff_edit, name="staff_edit"),
+    path("staff/<int:staff_id>/password/", admin_edits.staff_password, name="staff_password"),
     path("staff/", admin_views.staff, name="staff"),
     path("staff/<int:staff_id>/active/", admin_views.staff_set_active, name="staff_set_active"),
     path("api-keys/", admin_views.api_keys, name="api_keys"),

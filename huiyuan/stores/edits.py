@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
-from huiyuan.core.errors import NotFound, PermissionDenied, ValidationFailed
+from huiyuan.core.errors import NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, Role, require
 from huiyuan.core.pii import mask_mobile
 from huiyuan.stores.models import Staff, Store, Terminal
+from huiyuan.stores.services import staff_require_grantable, staff_require_manageable
 
 
 def _changes(obj: object, wanted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -100,7 +101,8 @@ def staff_update(
 ) -> Staff:
     """Change a staff member's name, mobile, role and stores (not their user name or
     password). Only an owner gives or takes the owner role; nobody changes their own role;
-    a store-scoped actor edits only staff of its stores and gives only its stores."""
+    a store-scoped actor edits only staff of its stores alone, of a role within its own, and
+    gives only such roles and its stores (``huiyuan.stores.services.staff_require_*``)."""
     require(actor, Perm.STAFF_MANAGE)
     if role not in {r.value for r in Role}:
         raise ValidationFailed(_("Unknown role."), code="invalid_role", field="role")
@@ -110,10 +112,6 @@ def staff_update(
     stores = list(Store.objects.filter(pk__in=store_ids).order_by("pk"))
     if len(stores) != len(set(store_ids)):
         raise NotFound(_("Unknown store."), code="unknown_store", field="store_ids")
-    if actor.store_ids is not None and not set(store_ids) <= set(actor.store_ids):
-        raise PermissionDenied(
-            _("This store is outside your scope."), code="store_forbidden", field="store_ids"
-        )
     if Role(role) in (Role.STORE_MANAGER, Role.CASHIER) and not stores:
         raise ValidationFailed(
             _("A store manager or cashier needs at least one store."),
@@ -125,12 +123,8 @@ def staff_update(
         if staff is None:
             raise NotFound(_("Unknown staff member."), code="unknown_staff")
         held = sorted(staff.stores.values_list("pk", flat=True))
-        if actor.store_ids is not None and not set(held) & set(actor.store_ids):
-            raise NotFound(_("Unknown staff member."), code="unknown_staff")
-        if actor.role != Role.OWNER and Role.OWNER in (staff.role, role):
-            raise PermissionDenied(
-                _("Only an owner can edit an owner or make someone an owner."), code="owner_only"
-            )
+        staff_require_manageable(actor, staff)  # whom: then what may be given them
+        staff_require_grantable(actor, role, store_ids)
         if actor.staff is not None and staff.pk == actor.staff.pk and staff.role != role:
             raise ValidationFailed(
                 _("You cannot change your own role."), code="cannot_change_own_role", field="role"

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from huiyuan.core.permissions import ROLE_PERMS, Actor, Perm, Role, require
+from huiyuan.core.permissions import CHAIN_WIDE_ROLES, ROLE_PERMS, Actor, Perm, Role, require
 from huiyuan.stores.api_scopes import Scope, scope_perms, scopes_clean
 from huiyuan.stores.models import (
     ApiKey,
@@ -84,6 +87,86 @@ def terminal_create(*, actor: Actor, store_id: int, code: str, name: str) -> Ter
     return terminal
 
 
+# ------------------------------------------------------------- who may manage whom
+#
+# With ``staff.manage`` an owner manages everyone; head office everyone but owners; a
+# store-scoped actor (a store manager) only staff who work at its stores alone, whose role
+# does no more than its own and is store-scoped too (a cashier, a store manager), and it
+# gives only such roles and only its stores. A refusal changes nothing.
+
+
+def staff_role_within(actor: Actor, role: str) -> bool:
+    """Whether ``actor`` may manage someone with ``role``, or give it to someone."""
+    wanted = Role(role)
+    if wanted == Role.OWNER:
+        return actor.role == Role.OWNER
+    if not ROLE_PERMS[wanted] <= actor.perms:
+        return False
+    return actor.store_ids is None or wanted not in CHAIN_WIDE_ROLES
+
+
+def staff_roles_grantable(actor: Actor) -> list[Role]:
+    """The roles ``actor`` may give, in the usual order (the staff form's choices)."""
+    return [r for r in Role if staff_role_within(actor, r)]
+
+
+def _held_store_ids(staff: Staff) -> set[int]:
+    return {s.pk for s in staff.stores.all()}
+
+
+def staff_manageable(actor: Actor, staff: Staff) -> bool:
+    """Whether ``actor`` may edit, disable, unlock or reset ``staff`` (what the staff page
+    offers on the row; the services decide again)."""
+    if not actor.has(Perm.STAFF_MANAGE) or not staff_role_within(actor, staff.role):
+        return False
+    held = _held_store_ids(staff)
+    return actor.store_ids is None or (bool(held) and held <= actor.store_ids)
+
+
+def staff_require_manageable(actor: Actor, staff: Staff) -> None:
+    """Refuse unless ``actor`` may manage ``staff``: someone of no store of a store-scoped
+    actor does not exist for it (``unknown_staff``); an owner is managed by owners only
+    (``owner_only``); a role beyond the actor's is refused (``staff_forbidden``), and so is
+    someone who works at a store outside its scope too (``store_forbidden``)."""
+    require(actor, Perm.STAFF_MANAGE)
+    held = _held_store_ids(staff)
+    if actor.store_ids is not None and not held & actor.store_ids:
+        raise NotFound(_("Unknown staff member."), code="unknown_staff")
+    if staff.role == Role.OWNER and actor.role != Role.OWNER:
+        raise PermissionDenied(
+            _("Only an owner can edit an owner or make someone an owner."), code="owner_only"
+        )
+    if not staff_role_within(actor, staff.role):
+        raise PermissionDenied(
+            _("You cannot manage a staff member whose role is above yours."),
+            code="staff_forbidden",
+        )
+    if actor.store_ids is not None and not held <= actor.store_ids:
+        raise PermissionDenied(
+            _("This staff member also works at a store outside your scope."),
+            code="store_forbidden",
+        )
+
+
+def staff_require_grantable(actor: Actor, role: str, store_ids: Iterable[int]) -> None:
+    """Refuse unless ``actor`` may give ``role`` at ``store_ids`` (``owner_only``,
+    ``role_forbidden``, ``store_forbidden``)."""
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise PermissionDenied(
+            _("Only an owner can edit an owner or make someone an owner."), code="owner_only"
+        )
+    if not staff_role_within(actor, role):
+        raise PermissionDenied(
+            _("You cannot give this role: it may do more than you, or beyond your stores."),
+            code="role_forbidden",
+            field="role",
+        )
+    if actor.store_ids is not None and not set(store_ids) <= actor.store_ids:
+        raise PermissionDenied(
+            _("This store is outside your scope."), code="store_forbidden", field="store_ids"
+        )
+
+
 def staff_create(
     *,
     actor: Actor,
@@ -105,6 +188,7 @@ def staff_create(
     stores = list(Store.objects.filter(pk__in=store_ids))
     if len(stores) != len(set(store_ids)):
         raise NotFound(_("Unknown store."), code="unknown_store", field="store_ids")
+    staff_require_grantable(actor, role, store_ids)
     if Role(role) in (Role.STORE_MANAGER, Role.CASHIER) and not stores:
         raise ValidationFailed(
             _("A store manager or cashier needs at least one store."),
@@ -145,6 +229,7 @@ def staff_set_active(*, actor: Actor, staff_id: int, active: bool) -> Staff:
         staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
         if staff is None:
             raise NotFound(_("Unknown staff member."), code="unknown_staff")
+        staff_require_manageable(actor, staff)
         if actor.staff is not None and staff.pk == actor.staff.pk:
             raise ValidationFailed(_("You cannot disable yourself."), code="cannot_disable_self")
         staff.is_active = active
@@ -155,6 +240,36 @@ def staff_set_active(*, actor: Actor, staff_id: int, active: bool) -> Staff:
             subject_type="staff",
             subject_id=staff.pk,
             after={"is_active": active},
+        )
+    return staff
+
+
+def staff_password_reset(*, actor: Actor, staff_id: int, new_password: str) -> Staff:
+    """Give a staff member a new password (they forgot theirs): by someone who may manage
+    them, never for oneself (that is ``staff_change_password``, with the current one). The
+    sessions signed in with the old password end; the audit records who did it, not the
+    password."""
+    require(actor, Perm.STAFF_MANAGE)
+    with transaction.atomic():
+        staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
+        if staff is None:
+            raise NotFound(_("Unknown staff member."), code="unknown_staff")
+        staff_require_manageable(actor, staff)
+        if actor.staff is not None and staff.pk == actor.staff.pk:
+            raise ValidationFailed(
+                _("Change your own password on your account page."),
+                code="cannot_reset_own_password",
+            )
+        try:
+            validate_password(new_password, user=staff)
+        except ValidationError as exc:
+            raise ValidationFailed(
+                " ".join(exc.messages), code="weak_password", field="new_password"
+            ) from exc
+        staff.set_password(new_password)
+        staff.save(update_fields=["password"])
+        audit_record(
+            actor=actor, action="staff.password_reset", subject_type="staff", subject_id=staff.pk
         )
     return staff
 
@@ -178,6 +293,53 @@ def staff_change_password(
         audit_record(
             actor=actor, action="staff.password_changed", subject_type="staff", subject_id=staff.pk
         )
+
+
+# ------------------------------------------- a manager's authorisation at the counter
+
+
+@dataclass(frozen=True)
+class ManagerAuthorisation:
+    """A manager's username and password, entered at the counter (or sent by a POS) for a
+    cashier's operation the cashier may not do alone (a return, a reversal, a refund)."""
+
+    username: str
+    password: str
+    request: HttpRequest | None = None  # for the lockout's address; None from a POS key
+
+
+def staff_authoriser(
+    authorisation: ManagerAuthorisation | None,
+    perm: Perm,
+    *,
+    required: str,
+    not_allowed: str,
+    store_id: int | None = None,
+) -> Staff:
+    """The staff member who authorises an operation needing ``perm``: checked by password
+    with Django's ``authenticate`` (call it outside a transaction, so that a wrong password
+    counts towards the manager's lockout). ``required`` and ``not_allowed`` (with
+    ``%(name)s``) are the messages for no authorisation and for a manager without ``perm``
+    (or, given ``store_id``, not of that store). Refusals: ``authorisation_required``,
+    ``authorisation_failed``, ``authoriser_not_allowed`` (all 403)."""
+    if authorisation is None or not authorisation.username or not authorisation.password:
+        raise PermissionDenied(required, code="authorisation_required")
+    user = authenticate(
+        authorisation.request or HttpRequest(),
+        username=authorisation.username.strip(),
+        password=authorisation.password,
+    )
+    if not isinstance(user, Staff):
+        raise PermissionDenied(
+            _("The manager's username or password is wrong."), code="authorisation_failed"
+        )
+    authoriser = user.as_actor(store_id)
+    if not authoriser.has(perm) or (store_id is not None and not authoriser.covers_store(store_id)):
+        raise PermissionDenied(
+            not_allowed % {"name": user.display_name or user.username},
+            code="authoriser_not_allowed",
+        )
+    return user
 
 
 # ------------------------------------------------------------- store scope (通存通兑)

@@ -33,6 +33,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.stores.models import Staff
+from huiyuan.stores.services import staff_require_manageable
 
 
 def username_key(username: str) -> str:
@@ -118,12 +119,13 @@ def lockout_record(*, username: str, ip: str | None) -> None:
 
 
 def staff_unlock(*, actor: Actor, staff_id: int) -> Staff:
-    """Lift the lock on a staff member's account (owner and HQ admin: ``STAFF_MANAGE``)."""
+    """Lift the lock on a staff member's account (``STAFF_MANAGE``, for staff one manages)."""
     require(actor, Perm.STAFF_MANAGE)
     with transaction.atomic():
         staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
         if staff is None:
             raise NotFound(_("Unknown staff member."), code="unknown_staff")
+        staff_require_manageable(actor, staff)  # a store manager: their own staff
         lock = account_lock(staff.username)
         if lock is None:
             raise Conflict(_("This account is not locked."), code="not_locked")

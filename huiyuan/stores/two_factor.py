@@ -32,6 +32,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.stores.models import Staff
+from huiyuan.stores.services import staff_require_manageable
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODES_LOW = 2  # at or below this many left, the staff member is told to renew
@@ -242,6 +243,7 @@ def staff_second_factor_reset(*, actor: Actor, staff_id: int) -> Staff:
         staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
         if staff is None:
             raise NotFound(_("Unknown staff member."), code="unknown_staff")
+        staff_require_manageable(actor, staff)  # a store manager: their own staff
         removed, _counts = TOTPDevice.objects.filter(user=staff).delete()
         removed += StaticDevice.objects.filter(user=staff).delete()[0]
         if not removed:

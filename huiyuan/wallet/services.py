@@ -12,7 +12,7 @@ from huiyuan.audit.services import audit_record
 from huiyuan.cards.locks import card_lock
 from huiyuan.cards.models import Card
 from huiyuan.cards.services import card_require_usable
-from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
+from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.events.services import event_emit
@@ -20,7 +20,8 @@ from huiyuan.ledger import services as ledger
 from huiyuan.ledger.commands import command_run
 from huiyuan.ledger.models import Account
 from huiyuan.members.models import Member
-from huiyuan.stores.scope import ScopeOp, scope_require
+from huiyuan.stores.scope import ScopeOp, scope_allows, scope_require
+from huiyuan.stores.services import ManagerAuthorisation, staff_authoriser
 from huiyuan.wallet.clawback import bonus_clawback
 from huiyuan.wallet.models import PaymentMethod, Recharge, RechargePackage, Refund, WalletPolicy
 
@@ -194,9 +195,21 @@ def wallet_refund(
     method: str,
     reason: str,
     idempotency_key: str,
+    authorised_by: ManagerAuthorisation | None = None,
 ) -> Refund:
-    """Pay back unused principal; bonus is clawed back in the same proportion."""
-    require(actor, Perm.WALLET_REFUND, store_id=actor.store_id, check_store=True)
+    """Pay back unused principal; bonus is clawed back in the same proportion.
+
+    A cashier without ``wallet.refund`` (but with ``wallet.recharge``) refunds with a
+    manager's authorisation (``authorised_by``: the username and password of someone who may
+    refund at this store), checked after the input and before anything is written; the
+    audit names both. Without one, the permission is required as before."""
+    needs_manager = authorised_by is not None and not actor.has(Perm.WALLET_REFUND)
+    require(
+        actor,
+        Perm.WALLET_RECHARGE if needs_manager else Perm.WALLET_REFUND,
+        store_id=actor.store_id,
+        check_store=True,
+    )
     if actor.store_id is None:
         raise ValidationFailed(_("Choose the store you work at."), code="store_required")
     if method not in PaymentMethod.values:
@@ -210,11 +223,32 @@ def wallet_refund(
         raise ValidationFailed(_("Give a reason."), code="reason_required", field="reason")
 
     store_id: int = actor.store_id
+    authoriser = (
+        staff_authoriser(
+            authorised_by,
+            Perm.WALLET_REFUND,
+            required=str(
+                _("A refund needs a manager's authorisation: enter their username and password.")
+            ),
+            not_allowed=str(_("%(name)s may not authorise refunds at this store.")),
+            store_id=store_id,
+        )
+        if needs_manager
+        else None
+    )
 
     def perform() -> Refund:
         lock = card_lock(card_id)
         card = lock.card
         scope_require(actor, ScopeOp.REFUND, home_store_id=card.store_id)
+        if authoriser is not None and not scope_allows(
+            authoriser.as_actor(store_id), ScopeOp.REFUND, home_store_id=card.store_id
+        ):
+            raise PermissionDenied(
+                _("%(name)s may not authorise refunds at this store.")
+                % {"name": authoriser.display_name or authoriser.username},
+                code="authoriser_not_allowed",
+            )
         # A cancelled card may still be refunded: a reversal onto it gives value back.
         if card.status not in (Card.Status.ACTIVE, Card.Status.LOST, Card.Status.CANCELLED):
             raise Conflict(_("This card is closed."), code="card_closed")
@@ -277,7 +311,12 @@ def wallet_refund(
             subject_type="card",
             subject_id=card.pk,
             member_id=card.member_id,
-            after={"card": card.number, "principal": amount_fen, "bonus_clawback": clawback},
+            after={
+                "card": card.number,
+                "principal": amount_fen,
+                "bonus_clawback": clawback,
+                **({"authorised_by": authoriser.username} if authoriser else {}),
+            },
             note=reason,
         )
         event_emit(

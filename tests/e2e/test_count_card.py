@@ -16,7 +16,7 @@ from huiyuan.checkout.services import BasketSaleInput, ExternalPayment, SaleLine
 from huiyuan.core.permissions import Role
 from huiyuan.ledger.tests.factories import card_type
 from huiyuan.members import services as member_services
-from huiyuan.members.services import MemberInput
+from huiyuan.members.services import MemberInput, member_freeze
 from huiyuan.packages import plans
 from huiyuan.packages.models import MemberPackage, PackageItem
 from huiyuan.stores.tests.totp import code_for, enrol
@@ -108,7 +108,9 @@ def test_use_one_visit_and_see_the_remaining_uses_go_down(page, sold, shot) -> N
     page.locator("#id_q").fill(sold.number)
     page.keyboard.press("Enter")
     page.wait_for_load_state("load")
-    expect(page.locator('[data-testid="package-member"]')).to_contain_text("张三丰")
+    panel = page.locator('[data-testid="card-panel"]')  # the counter's one member panel
+    expect(panel).to_contain_text("张三丰")
+    expect(panel.locator('[data-testid="card-status"]')).to_have_attribute("data-state", "active")
     swim = page.locator('[data-testid="package"]', has_text="游泳10次卡")
     expect(swim.locator('[data-testid="remaining"]')).to_have_text("10")
     shot(page, "packages-counter")
@@ -155,4 +157,41 @@ def test_plans_pages(page, sold, staff, shot) -> None:
     page.locator('[data-testid="new-plan"]').click()
     page.wait_for_load_state("load")
     shot(page, "packages-plan-form")
+    assert page.evaluate("window.__csp") == []
+
+
+@pytest.mark.parametrize(
+    ("state", "badge", "reason"),
+    [
+        ("frozen", "已冻结（消费）", "消费已冻结：不能用储值和积分支付。"),
+        ("lost", "已挂失", "此卡已挂失：请先解挂或补卡。"),
+    ],
+)
+def test_a_blocked_cards_visits_cannot_be_used(page, sold, actors, shot, state, badge, reason):
+    """The 核销 page shows the counter's panel and state: the status badge, and every use
+    button disabled with the reason; nothing is used."""
+    owner = actors[Role.OWNER]
+    if state == "frozen":
+        member_freeze(
+            actor=owner, member_id=sold.member_id, earning=False, spending=True, reason="争议"
+        )
+    else:
+        card_services.card_report_lost(actor=owner, card_id=sold.pk, reason="顾客挂失")
+    page.add_init_script(WATCH_CSP)
+    page.goto("/login/")
+    page.fill("#id_username", "cashier")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto(f"/packages/counter/?q={sold.number}")
+    panel = page.locator('[data-testid="card-panel"]')
+    expect(panel.locator('[data-testid="card-status"]')).to_contain_text(badge)
+    expect(page.locator('[data-testid="blocked-reason"]')).to_contain_text(reason)
+    buttons = page.locator('[data-testid="use-visit"]')
+    expect(buttons).to_have_count(3)  # 游泳; 拉伸 and 力量
+    for i in range(3):
+        expect(buttons.nth(i)).to_be_disabled()
+        expect(buttons.nth(i)).to_have_attribute("title", reason)
+    shot(page, f"h5_packages-counter-{state}")
+    assert sum(PackageItem.objects.values_list("used", flat=True)) == 0
     assert page.evaluate("window.__csp") == []

@@ -18,6 +18,7 @@ from huiyuan.core.permissions import Role
 from huiyuan.ledger.tests.factories import balances
 from huiyuan.members.services import member_freeze
 from huiyuan.stores.tests.totp import code_for, enrol
+from huiyuan.wallet.models import Refund
 from tests.e2e.test_counter_money import PASSWORD, funded, log_in, shop  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
@@ -187,6 +188,39 @@ def test_a_cashier_reverses_a_sale_with_the_managers_authorisation(
     event = AuditEvent.objects.get(action="sale.reversed")
     assert (event.actor.username, event.after["authorised_by"]) == ("cashier", "manager")
     shot(page, "receipt-reversed-by-cashier")
+
+
+def test_a_cashier_refunds_with_the_managers_authorisation(
+    page,
+    funded,  # noqa: F811
+    shot,
+) -> None:
+    """A cashier without wallet.refund gets the manager's fields instead of a 403: a wrong
+    password says so in Chinese and changes nothing; the manager's refunds, and the audit
+    names both."""
+    log_in(page, "cashier")
+    page.goto(f"/counter/refund/?card={funded['card'].number}")
+    form = page.locator('[data-testid="refund-form"]')
+    expect(form.locator('[data-testid="manager-authorisation"]')).to_contain_text("店长")
+    form.locator("#id_amount").fill("100")
+    form.locator("#id_reason").fill("顾客退卡")
+    form.locator("#id_manager_username").fill("manager")
+    form.locator("#id_manager_password").fill("wrong-password")
+    form.locator('[data-testid="submit"]').click()
+    form = page.locator('[data-testid="refund-form"]')
+    expect(form.locator(".invalid-feedback")).to_contain_text("店长用户名或密码错误。")
+    expect(form.locator("#id_manager_password")).to_have_value("")  # never sent back
+    shot(page, "h5_counter-refund-manager-wrong")
+    assert balances(funded["card"]) == {"principal": 50000, "bonus": 5000, "points": 1000}
+    assert not Refund.objects.exists()
+
+    form.locator("#id_manager_password").fill(PASSWORD)
+    form.locator('[data-testid="submit"]').click()
+    expect(page.locator(".alert-success")).to_contain_text("授权店长：manager。")
+    assert balances(funded["card"]) == {"principal": 40000, "bonus": 4000, "points": 1000}
+    event = AuditEvent.objects.get(action="wallet.refunded")
+    assert (event.actor.username, event.after["authorised_by"]) == ("cashier", "manager")
+    shot(page, "h5_counter-refund-authorised")
 
 
 def test_head_office_picks_a_store_before_the_counter_form(

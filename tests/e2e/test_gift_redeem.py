@@ -112,3 +112,40 @@ def test_draw_and_check_in_at_the_counter(page, shop, shot) -> None:  # noqa: F8
     expect(page.locator('[data-testid="submit"]')).to_be_disabled()
     shot(page, "checkin-counter")
     assert balances(shop["card"])["points"] == after_draw + 5
+
+
+def test_a_spend_frozen_members_redeem_button_is_disabled(page, shop, shot) -> None:  # noqa: F811
+    """Like the other counter pages: the status badge, the button disabled with the reason;
+    the points stay."""
+    from huiyuan.members.services import member_freeze
+
+    points_adjust(
+        actor=shop["owner"],
+        card_id=shop["card"].pk,
+        delta=1000,
+        reason="开卡礼",
+        idempotency_key=key(),
+    )
+    gift_services.gift_create(
+        actor=shop["owner"],
+        data=gift_services.GiftInput(code="CUP01", name="品牌保温杯", points_price=300),
+        stock=5,
+    )
+    member_freeze(
+        actor=shop["owner"],
+        member_id=shop["member"].pk,
+        earning=False,
+        spending=True,
+        reason="争议处理中",
+    )
+    warm_up(page)
+    log_in(page, "cashier")
+    page.goto(f"/gifts/redeem/?card={shop['card'].number}")
+    expect(page.locator('[data-testid="card-status"]')).to_contain_text("已冻结（消费）")
+    form = page.locator('[data-testid="redeem-form"]')
+    expect(form.locator('[data-testid="submit"]')).to_be_disabled()
+    expect(form.locator('[data-testid="blocked-reason"]')).to_have_text(
+        "消费已冻结：不能用储值和积分支付。"
+    )
+    shot(page, "h5_gift-redeem-frozen")
+    assert balances(shop["card"])["points"] == 1000

@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictInt, StringConstraints
+from pydantic import ConfigDict, StrictInt, StringConstraints
 
 from huiyuan.api.schemas.common import Date, Id, In, QueryId, QueryInt, Reason, StoreRef
 from huiyuan.api.schemas.money import BalancesOut, Fen, FenOrZero, PointsOrZero, balances_out
 from huiyuan.api.schemas.points import EarnStepsOut
-from huiyuan.api.schemas.wallet import CardRef, ExternalMethod
+from huiyuan.api.schemas.wallet import CardRef, ExternalMethod, ManagerIn
 from huiyuan.checkout.models import Sale, SaleLine, SaleReturn
 from huiyuan.checkout.selectors import render_reason, sale_status
 
@@ -40,6 +40,27 @@ class QuickSaleIn(In):
 
 class SaleReverseIn(In):
     reason: Reason
+    authorised_by: ManagerIn | None = Field(
+        None,
+        description=(
+            "A manager's username and password, for a caller without `sale.reverse` "
+            "(a cashier): checked before anything is written (`authorisation_failed`, "
+            "`authoriser_not_allowed`), and named in the audit with the caller. Left out, "
+            "the caller needs `sale.reverse` (`permission_denied`)."
+        ),
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "顾客要求撤销",
+                    "authorised_by": {"username": "manager01", "password": "Correct-Horse-9"},
+                }
+            ]
+        },
+    )
 
 
 class SupplementIn(In):
@@ -367,11 +388,6 @@ class QuoteOut(Schema):
         [], description="The best allowed combination of coupons for this basket (codes)."
     )
     coupon_proposal_fen: int = Field(0, description="What the proposed coupons take off.")
-
-
-class ManagerIn(In):
-    username: str = Field(..., min_length=1, max_length=150)
-    password: str = Field(..., min_length=1, max_length=128)
 
 
 class ReturnLineIn(In):

@@ -387,3 +387,42 @@ def test_money_matrix_at_another_store(caller, owner, staff, stores, who, endpoi
 
 def test_every_operation_of_the_store_scope_policy_has_an_endpoint_here():
     assert {e.scope for e in MONEY_ENDPOINTS if e.scope is not None} == set(ScopeOp)
+
+
+# A cashier may reverse a sale or refund stored value with a manager's authorisation
+# (``authorised_by``: the manager's username and password), as at the counter. Every caller,
+# with the first store's manager authorising: who holds the permission needs none (it is
+# not checked); who holds the base permission (sale.create, wallet.recharge) succeeds and
+# the audit names the manager; anyone else is refused for the base permission.
+AUTHORISED = {
+    "sale_reverse": (Perm.SALE_CREATE, "sale.reversed"),
+    "refund": (Perm.WALLET_RECHARGE, "wallet.refunded"),
+}
+MANAGER = {"username": "manager", "password": "Counter-pass-2026"}
+
+
+@pytest.mark.parametrize(
+    "endpoint", [e for e in MONEY_ENDPOINTS if e.name in AUTHORISED], ids=lambda e: e.name
+)
+@pytest.mark.parametrize("who", CALLERS, ids=lambda c: f"{c[0]}-{c[1].value}")
+def test_money_matrix_with_a_managers_authorisation(caller, owner, staff, stores, who, endpoint):
+    from huiyuan.audit.models import AuditEvent
+
+    names = _setup(owner, staff, stores, 0, endpoint)
+    client = caller(*who)
+    before = money.money_snapshot()
+    body = {**_fill(endpoint.body or {}, names), "authorised_by": MANAGER}
+    path = endpoint.path.format(**names)
+    response = client.post(path, body, **{"Idempotency-Key": money.key()})
+    base, action = AUTHORISED[endpoint.name]
+    role = who[1]
+    if _allowed(role, endpoint) or base in ROLE_PERMS[role]:
+        assert response.status_code == endpoint.status, response.content
+        event = AuditEvent.objects.get(action=action)
+        authorised = None if _allowed(role, endpoint) else "manager"
+        assert event.after.get("authorised_by") == authorised
+    else:
+        assert response.status_code == 403, response.content
+        assert error_of(response)["code"] == "permission_denied"
+        assert error_of(response)["details"] == {"permission": base.value}
+        assert money.money_snapshot() == before

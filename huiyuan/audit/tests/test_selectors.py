@@ -196,3 +196,19 @@ def test_diff_names_values_and_stores_and_skips_empty_created_keys(actors, store
         ("home_store_id", "", "东城店"),
         ("custom_fields", "", "plate: 浙A12345; vip: 是"),
     ]
+
+
+def test_a_managers_authorisation_reads_as_the_authoriser_in_chinese(actors, stores):
+    """A cashier's refund or reversal authorised by a manager names them in words."""
+    event = record(
+        actors[Role.CASHIER],
+        "wallet.refunded",
+        store_id=stores[0].pk,
+        member_id=5,
+        after={"authorised_by": "manager"},
+    )
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        rows = [(r.label, r.after) for r in audit_diff(event)]
+    assert ("授权人", "manager") in rows

@@ -27,10 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +49,7 @@ from huiyuan.ledger.models import Account, Lot, LotUse, Transfer
 from huiyuan.points.models import PointsPolicy
 from huiyuan.stores.models import Staff
 from huiyuan.stores.scope import ScopeOp, scope_allows, scope_require
+from huiyuan.stores.services import ManagerAuthorisation, staff_authoriser
 from huiyuan.tiers import services as tier_services
 
 MAX_RETURN_LINES = 200
@@ -60,15 +59,6 @@ MAX_RETURN_LINES = 200
 class ReturnLineInput:
     sale_line_id: int
     quantity_milli: int
-
-
-@dataclass(frozen=True)
-class ManagerAuthorisation:
-    """A manager's username and password, entered at the counter for a cashier's return."""
-
-    username: str
-    password: str
-    request: HttpRequest | None = None  # for the lockout's address; None from a POS key
 
 
 def _is_int(value: object) -> bool:
@@ -112,33 +102,20 @@ def manager_authoriser(
     if actor.has(Perm.SALE_REVERSE):
         return None
     require(actor, Perm.SALE_CREATE)
-    if authorisation is None or not authorisation.username or not authorisation.password:
-        raise PermissionDenied(
+    return staff_authoriser(
+        authorisation,
+        Perm.SALE_REVERSE,
+        required=str(
             _("A reversal needs a manager's authorisation: enter their username and password.")
             if reversal
-            else _("A return needs a manager's authorisation: enter their username and password."),
-            code="authorisation_required",
-        )
-    user = authenticate(
-        authorisation.request or HttpRequest(),
-        username=authorisation.username.strip(),
-        password=authorisation.password,
+            else _("A return needs a manager's authorisation: enter their username and password.")
+        ),
+        not_allowed=str(
+            _("%(name)s may not authorise reversals.")
+            if reversal
+            else _("%(name)s may not authorise returns.")
+        ),
     )
-    if not isinstance(user, Staff):
-        raise PermissionDenied(
-            _("The manager's username or password is wrong."), code="authorisation_failed"
-        )
-    if not user.as_actor().has(Perm.SALE_REVERSE):
-        raise PermissionDenied(
-            (
-                _("%(name)s may not authorise reversals.")
-                if reversal
-                else _("%(name)s may not authorise returns.")
-            )
-            % {"name": user.display_name},
-            code="authoriser_not_allowed",
-        )
-    return user
 
 
 @dataclass

@@ -11,11 +11,13 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from huiyuan.core.errors import DomainError, PermissionDenied, ValidationFailed
 from huiyuan.core.money import yuan_to_fen
+from huiyuan.stores.services import ManagerAuthorisation
 from huiyuan.wallet.models import PaymentMethod
 
 CATEGORY_SUGGESTIONS = ("92#汽油", "95#汽油", "98#汽油", "0#柴油", "便利店", "洗车", "餐饮")
@@ -107,11 +109,48 @@ class RechargeForm(IdempotentForm):
         ]
 
 
+# A manager's authorisation refused (a return, a reversal, a refund): shown on its fields.
+AUTHORISATION_CODES = {"authorisation_required", "authorisation_failed", "authoriser_not_allowed"}
+
+
 class RefundForm(IdempotentForm):
+    """退款; for a cashier without ``wallet.refund`` (``authorise``), also a manager's
+    username and password (checked by the service, which audits both)."""
+
     card = CardNumberField()
     amount = YuanField(label=_("Refund amount (yuan)"))
     method = forms.ChoiceField(label=_("Paid back by"), choices=method_choices, initial="cash")
     reason = forms.CharField(label=_("Reason"), max_length=200)
+    manager_username = forms.CharField(label=_("Manager username"), max_length=150, required=False)
+    manager_password = forms.CharField(
+        label=_("Manager password"), max_length=128, required=False, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args: Any, authorise: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.authorise = authorise
+        if not authorise:
+            del self.fields["manager_username"]
+            del self.fields["manager_password"]
+        else:
+            self.fields["manager_username"].widget.attrs["autocomplete"] = "off"
+            self.fields["manager_password"].widget.attrs["autocomplete"] = "new-password"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.authorise and not (data.get("manager_username") and data.get("manager_password")):
+            self.add_error(
+                "manager_username",
+                _("A refund needs a manager's authorisation: enter their username and password."),
+            )
+        return data
+
+    def authorisation(self, request: HttpRequest) -> ManagerAuthorisation | None:
+        """The manager's authorisation entered, or None when the form asks for none."""
+        if not self.authorise:
+            return None
+        data = self.cleaned_data
+        return ManagerAuthorisation(data["manager_username"], data["manager_password"], request)
 
 
 class QuickSaleForm(IdempotentForm):

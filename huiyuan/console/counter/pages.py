@@ -46,7 +46,8 @@ def counter_perms(actor: Actor) -> dict[str, bool]:
         "card_issue": actor.has(Perm.CARD_ISSUE),
         "card_manage": actor.has(Perm.CARD_MANAGE),
         "recharge": actor.has(Perm.WALLET_RECHARGE),
-        "refund": actor.has(Perm.WALLET_REFUND),
+        # A cashier refunds with a manager's authorisation (the refund page asks for it).
+        "refund": actor.has(Perm.WALLET_REFUND) or actor.has(Perm.WALLET_RECHARGE),
         "sale": actor.has(Perm.SALE_CREATE),
         "reverse": actor.has(Perm.SALE_REVERSE),
         "points_adjust": actor.has(Perm.POINTS_ADJUST),

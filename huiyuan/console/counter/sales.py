@@ -25,6 +25,7 @@ from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.console.context import request_actor
 from huiyuan.console.counter.basket import mask_card, mask_name
 from huiyuan.console.counter.forms import (
+    AUTHORISATION_CODES,
     CATEGORY_SUGGESTIONS,
     IdempotentForm,
     QuickSaleForm,
@@ -296,8 +297,6 @@ def sale_reverse(request: HttpRequest, sale_id: int) -> HttpResponse:
 
 
 # -------------------------------------------------------------------- sales and returns
-
-AUTHORISATION_CODES = {"authorisation_required", "authorisation_failed", "authoriser_not_allowed"}
 
 
 class SaleReturnForm(IdempotentForm):

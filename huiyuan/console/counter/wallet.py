@@ -8,7 +8,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from huiyuan.console.context import request_actor
-from huiyuan.console.counter.forms import RechargeForm, RefundForm, show_domain_error
+from huiyuan.console.counter.forms import (
+    AUTHORISATION_CODES,
+    RechargeForm,
+    RefundForm,
+    show_domain_error,
+)
 from huiyuan.console.counter.pages import (
     after_card_action,
     balances_line,
@@ -91,13 +96,15 @@ def recharge(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def refund(request: HttpRequest) -> HttpResponse:
+    """退款: by a manager, or by a cashier with a manager's authorisation on the spot."""
     actor = request_actor(request)
-    require(actor, Perm.WALLET_REFUND)
+    authorise = not actor.has(Perm.WALLET_REFUND)
+    require(actor, Perm.WALLET_RECHARGE if authorise else Perm.WALLET_REFUND)
     picker = store_picker(request, actor)
     if picker is not None:
         return picker
     initial = {"card": request.GET.get("card", "")}
-    form = RefundForm(request.POST or None, initial=initial)
+    form = RefundForm(request.POST or None, initial=initial, authorise=authorise)
     card_text = posted_card_text(request)
     found = find_card(actor, card_text) if card_text else None
     panel = card_panel(found)
@@ -114,9 +121,13 @@ def refund(request: HttpRequest) -> HttpResponse:
                     method=data["method"],
                     reason=data["reason"],
                     idempotency_key=data["idempotency_key"],
+                    authorised_by=form.authorisation(request),
                 )
             except DomainError as exc:
-                show_domain_error(form, exc)
+                if authorise and exc.code in AUTHORISATION_CODES:
+                    form.add_error("manager_username", str(exc.message))
+                else:
+                    show_domain_error(form, exc)
             else:
                 after = card_or_404(actor, found.card.pk)
                 messages.success(
@@ -130,11 +141,22 @@ def refund(request: HttpRequest) -> HttpResponse:
                         "number": found.card.number,
                         "bonus": fen_to_yuan_str(done.bonus_clawback_fen),
                         "now": balances_line(after),
-                    },
+                    }
+                    + (
+                        " "
+                        + _("Authorised by %(manager)s.") % {"manager": data["manager_username"]}
+                        if authorise
+                        else ""
+                    ),
                 )
                 return after_card_action(request, found.card)
     return render_page(
         request,
         "refund.html",
-        {"form": form, "panel": panel, "scan_error": scan_error(card_text, panel, form)},
+        {
+            "form": form,
+            "panel": panel,
+            "scan_error": scan_error(card_text, panel, form),
+            "authorise": authorise,
+        },
     )

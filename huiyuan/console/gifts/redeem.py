@@ -63,6 +63,13 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "panel": panel,
+            # Points pay for the gift: what blocks a sale or paying from the card blocks it
+            # (a lost card, spending frozen…), shown with its reason; the service refuses too.
+            "redeem_block": (
+                (panel.state.blocks.get("sale") or panel.state.blocks.get("pay_from_card") or "")
+                if panel
+                else ""
+            ),
             "gifts": gifts,
             "may": counter_perms(actor),
             "scan_error": scan_error(card_text, panel, form),

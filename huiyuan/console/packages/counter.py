@@ -1,5 +1,10 @@
 """The counter's 核销 page: find the member's card (or a package's code), see the active
-packages, take one use of one of them."""
+packages, take one use of one of them.
+
+The card is shown in the counter's one panel (``console/counter/_card_panel.html``: the
+member, the status badge, balances); a state that blocks a use (a lost, expired or
+cancelled card, an inactive member, spending frozen) disables the use buttons with its
+reason, and a use posted anyway is refused with that reason, nothing taken."""
 
 from __future__ import annotations
 
@@ -16,8 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.models import Card
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.counter.panel import CardPanel, card_panel
 from huiyuan.console.packages.forms import FindForm, UseForm
 from huiyuan.core.clock import local_date
 from huiyuan.core.errors import DomainError
@@ -57,6 +64,32 @@ def package_rows(packages: list[MemberPackage], store_id: int | None) -> list[di
     return rows
 
 
+def card_panel_of(actor: Actor, card: Card | None) -> CardPanel | None:
+    """The counter's panel for the card (its member, status badge, balances)."""
+    return card_panel(card_selectors.card_get(actor=actor, card_id=card.pk)) if card else None
+
+
+def use_block(panel: CardPanel | None) -> str:
+    """Why no visit can be taken with this card now, or "": what blocks a sale (a lost,
+    expired, cancelled or not activated card; a member no longer active) or paying from the
+    card (spending frozen) — the state every counter page shows (``card_state``)."""
+    if panel is None:
+        return ""
+    blocks = panel.state.blocks
+    return blocks.get("sale") or blocks.get("pay_from_card") or ""
+
+
+def _posted_block(actor: Actor, query: str) -> str:
+    """The block of the card the page was showing, decided again on the posted use."""
+    if not query:
+        return ""
+    try:
+        card, _packages = _find(actor, query)
+    except DomainError:
+        return ""  # the service decides (an unknown package or card)
+    return use_block(card_panel_of(actor, card))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest) -> HttpResponse:
@@ -64,7 +97,10 @@ def counter(request: HttpRequest) -> HttpResponse:
     query = (request.POST.get("q") or request.GET.get("q") or "").strip()[:40]
     if request.method == "POST":
         form = UseForm(request.POST)
-        if form.is_valid():
+        block = _posted_block(actor, query) if form.is_valid() else ""
+        if block:
+            messages.error(request, block)  # a lost or frozen card: nothing is taken
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 use = package_use(
@@ -101,6 +137,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             refuse_if_forbidden(exc)
             error = str(exc.message)
+    panel = card_panel_of(actor, card)
     return render(
         request,
         "console/packages/counter.html",
@@ -108,7 +145,8 @@ def counter(request: HttpRequest) -> HttpResponse:
             "find": find,
             "query": query,
             "card": card,
-            "member": card.member if card else None,
+            "panel": panel,
+            "use_block": use_block(panel),
             "rows": package_rows(packages, actor.store_id),
             "error": error,
         },

@@ -20,7 +20,7 @@ PAGES = ["audit", "stores", "staff", "api_keys", "tags", "custom_fields"]
 ALLOWED = {
     "audit": {Role.OWNER, Role.HQ_ADMIN, Role.STORE_MANAGER},
     "stores": {Role.OWNER, Role.HQ_ADMIN, Role.STORE_MANAGER, Role.MARKETER},
-    "staff": {Role.OWNER, Role.HQ_ADMIN},
+    "staff": {Role.OWNER, Role.HQ_ADMIN, Role.STORE_MANAGER},  # a manager: its store's staff
     "api_keys": {Role.OWNER, Role.HQ_ADMIN, Role.STORE_MANAGER},
     "tags": {Role.OWNER, Role.HQ_ADMIN},
     "custom_fields": {Role.OWNER, Role.HQ_ADMIN},
@@ -61,7 +61,7 @@ def test_pages_need_a_login(client, stores, page):
         (Role.MARKETER, "stores", {"code": "S09", "name": "新店"}),
         (Role.STORE_MANAGER, "stores", {"code": "S09", "name": "新店"}),
         (Role.CASHIER, "stores", {"code": "S09", "name": "新店"}),
-        (Role.STORE_MANAGER, "staff", {"username": "x", "display_name": "x", "role": "cashier"}),
+        (Role.CASHIER, "staff", {"username": "x", "display_name": "x", "role": "cashier"}),
         (Role.MARKETER, "api_keys", {"terminal": "1", "role": "cashier"}),
         (Role.STORE_MANAGER, "tags", {"name": "VIP", "color": "blue"}),
         (Role.CALL_CENTER, "custom_fields", {"key": "plate", "label": "车牌", "kind": "text"}),
@@ -104,7 +104,7 @@ def test_marketer_sees_stores_but_cannot_add_terminals(client, staff, stores):
 def test_staff_toggle_and_revoke_need_post_and_permission(client, staff, terminal, owner):
     key, _ = services.api_key_create(actor=owner, terminal_id=terminal.pk, name="k")
     before = snapshot()
-    client.force_login(staff[Role.STORE_MANAGER])
+    client.force_login(staff[Role.CALL_CENTER])
     toggle = reverse("console:staff_set_active", args=[staff[Role.CASHIER].pk])
     assert client.post(toggle, {"active": "0"}).status_code == 403
     client.force_login(staff[Role.MARKETER])

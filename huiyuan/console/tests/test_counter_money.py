@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from conftest import make_staff
 from huiyuan.audit.models import AuditEvent
 from huiyuan.cards import services as card_services
 from huiyuan.checkout.models import Sale
@@ -274,20 +275,85 @@ def test_refund_refusals(client_for, funded, amount, reason, message):
     assert state(funded) == before
 
 
-def test_refund_forbidden_for_cashier(cashier_client, funded):
+def test_refund_page_forbidden_without_wallet_rights(client_for, funded):
     before = state(funded)
-    response = cashier_client.post(
+    agent = client_for(Role.CALL_CENTER)  # neither wallet.refund nor wallet.recharge
+    assert agent.get(f"/counter/refund/?card={funded.number}").status_code == 403
+    response = agent.post(
         "/counter/refund/",
         {
             "card": funded.number,
             "amount": "10",
             "method": "cash",
             "reason": "x",
+            "manager_username": "manager",
+            "manager_password": "Counter-pass-2026",
             "idempotency_key": key(),
         },
     )
     assert response.status_code == 403
     assert state(funded) == before
+
+
+def test_a_cashier_refunds_with_a_managers_authorisation(cashier_client, funded, stores):
+    html = cashier_client.get(f"/counter/refund/?card={funded.number}").content.decode()
+    assert 'data-testid="manager-authorisation"' in html and 'name="manager_password"' in html
+    assert "店长授权后退款" in html
+    before = state(funded)
+    form = {
+        "card": funded.number,
+        "amount": "100",
+        "method": "cash",
+        "reason": "顾客退卡",
+        "idempotency_key": key(),
+    }
+    # Without the manager: the page says what is needed (not a bare 403); nothing changes.
+    alone = cashier_client.post("/counter/refund/", form)
+    assert alone.status_code == 200
+    assert "退款需要店长授权：请输入店长的用户名和密码。" in alone.content.decode()
+    wrong = cashier_client.post(
+        "/counter/refund/", {**form, "manager_username": "manager", "manager_password": "wrong"}
+    )
+    assert wrong.status_code == 200
+    wrong_html = wrong.content.decode()
+    assert "店长用户名或密码错误。" in wrong_html
+    assert 'value="wrong"' not in wrong_html  # a password is never sent back
+    # Another cashier's password is no authorisation; nor a manager of another store.
+    other = cashier_client.post(
+        "/counter/refund/",
+        {**form, "manager_username": "cashier", "manager_password": "Counter-pass-2026"},
+    )
+    assert "cashier 无权授权本门店的退款。" in other.content.decode()
+    make_staff("east", Role.STORE_MANAGER, [stores[1]])
+    elsewhere = cashier_client.post(
+        "/counter/refund/",
+        {**form, "manager_username": "east", "manager_password": "Counter-pass-2026"},
+    )
+    assert "east 无权授权本门店的退款。" in elsewhere.content.decode()
+    assert state(funded) == before
+    assert balances(funded) == {"principal": 50000, "bonus": 5000, "points": 1000}
+    assert not Refund.objects.exists()
+
+    done = cashier_client.post(
+        "/counter/refund/",
+        {**form, "manager_username": "manager", "manager_password": "Counter-pass-2026"},
+        follow=True,
+    )
+    assert "授权店长：manager。" in done.content.decode()
+    refund = Refund.objects.get()
+    assert (refund.principal_fen, refund.bonus_clawback_fen) == (10000, 1000)
+    assert balances(funded) == {"principal": 40000, "bonus": 4000, "points": 1000}
+    event = AuditEvent.objects.get(action="wallet.refunded")
+    assert (event.actor.username, event.after["authorised_by"]) == ("cashier", "manager")
+    assert event.after["principal"] == 10000
+
+
+def test_a_store_manager_refunds_without_authorisation_fields(client_for, funded):
+    html = client_for(Role.STORE_MANAGER).get(f"/counter/refund/?card={funded.number}")
+    page = html.content.decode()
+    assert 'data-testid="refund-form"' in page
+    assert 'name="manager_password"' not in page
+    assert 'data-testid="manager-authorisation"' not in page
 
 
 # -------------------------------------------------------------------------------- points

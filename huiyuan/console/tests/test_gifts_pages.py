@@ -90,3 +90,47 @@ def test_restock_and_delist_from_the_gift_page(staff, gift):
     hq.post(f"/gifts/{gift.pk}/status/", {"status": "delisted"})
     gift.refresh_from_db()
     assert (gift.stock, gift.status) == (10, "delisted")
+
+
+@pytest.mark.parametrize(
+    ("freeze", "reason"),
+    [
+        ("spend_frozen", "消费已冻结：不能用储值和积分支付。"),
+        ("lost", "此卡已挂失：请先解挂或补卡。"),
+    ],
+)
+def test_the_redeem_button_of_a_blocked_card_is_disabled(
+    staff, gift, cashier, owner, freeze, reason
+):
+    """Points pay for a gift: a spend-frozen member or a lost card disables the button with
+    the counter's reason (console/counter/panel.py); forced anyway, nothing is taken."""
+    from huiyuan.cards.services import card_report_lost
+    from huiyuan.members.services import member_freeze
+
+    c = card(cashier, owner)
+    points_adjust(actor=owner, card_id=c.pk, delta=1000, reason="赠送", idempotency_key=key())
+    if freeze == "spend_frozen":
+        member_freeze(actor=owner, member_id=c.member_id, earning=False, spending=True, reason="x")
+    else:
+        card_report_lost(actor=owner, card_id=c.pk, reason="顾客挂失")
+    client = client_for(staff[Role.CASHIER])
+    html = client.get(f"/gifts/redeem/?card={c.number}").content.decode()
+    button = html.split('data-testid="submit"')[1].split(">")[0]
+    assert "disabled" in button and 'aria-describedby="submit-blocked"' in button
+    assert reason in html.split('data-testid="blocked-reason">')[1].split("</div>")[0]
+    response = client.post(
+        "/gifts/redeem/",
+        {"card": c.number, "gift": gift.pk, "quantity": 1, "idempotency_key": key()},
+    )
+    assert response.status_code == 200
+    assert not Redemption.objects.exists()
+    assert balances(c)["points"] == 1000
+    gift.refresh_from_db()
+    assert gift.stock == 4
+
+
+def test_the_redeem_button_of_a_usable_card_is_enabled(staff, gift, cashier, owner):
+    c = card(cashier, owner)
+    html = client_for(staff[Role.CASHIER]).get(f"/gifts/redeem/?card={c.number}").content.decode()
+    assert "disabled" not in html.split('data-testid="submit"')[1].split(">")[0]
+    assert 'data-testid="blocked-reason"' not in html

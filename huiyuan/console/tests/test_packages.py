@@ -134,3 +134,74 @@ def test_plans_are_created_and_edited_by_head_office(client_for, owner):
     assert (plan.kind, plan.validity_value) == ("count", 90)
     listing = client.get("/packages/plans/").content.decode()
     assert "洗车5次卡" in listing
+
+
+# The counter's one panel and state (console/counter/panel.py: card_state): the status badge,
+# and the use buttons disabled with the reason; a use posted anyway takes nothing.
+@pytest.mark.parametrize(
+    ("make_state", "badge", "reason"),
+    [
+        ("spend_frozen", "已冻结（消费）", "消费已冻结：不能用储值和积分支付。"),
+        ("lost", "已挂失", "此卡已挂失：请先解挂或补卡。"),
+        ("expired", "已过期", "此卡已于"),
+    ],
+)
+def test_the_counter_shows_a_blocked_card_and_takes_no_visit(
+    client_for,
+    package,
+    member_card,  # noqa: F811
+    owner,
+    make_state,
+    badge,
+    reason,
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from huiyuan.cards.models import Card
+    from huiyuan.cards.services import card_report_lost
+    from huiyuan.members.services import member_freeze
+
+    if make_state == "spend_frozen":
+        member_freeze(
+            actor=owner,
+            member_id=member_card.member_id,
+            earning=False,
+            spending=True,
+            reason="争议",
+        )
+    elif make_state == "lost":
+        card_report_lost(actor=owner, card_id=member_card.pk, reason="顾客挂失")
+    else:
+        Card.objects.filter(pk=member_card.pk).update(
+            expires_at=timezone.now() - dt.timedelta(days=1)
+        )
+    client = client_for(Role.CASHIER)
+    page = client.get("/packages/counter/", {"q": member_card.number})
+    html = page.content.decode()
+    assert 'data-testid="card-panel"' in html
+    status = html.split('data-testid="card-status">')[1].split("</span>")[0]
+    assert badge in status
+    blocked = html.split('data-testid="blocked-reason">')[1].split("</div>")[0]
+    assert reason in blocked
+    button = html.split('data-testid="use-visit"')[1].split(">")[0]
+    assert "disabled" in button and 'aria-describedby="use-blocked"' in button
+    item = PackageItem.objects.get(package=package)
+    forced = client.post(
+        "/packages/counter/",
+        {"q": member_card.number, "package": package.pk, "item": item.pk, "idempotency_key": "f"},
+        follow=True,
+    )
+    assert reason in forced.content.decode()
+    item.refresh_from_db()
+    assert item.used == 0
+    assert not PackageUse.objects.exists()
+
+
+def test_the_counter_panel_of_a_usable_card(client_for, package, member_card):  # noqa: F811
+    html = client_for(Role.CASHIER).get("/packages/counter/", {"q": member_card.number})
+    text = html.content.decode()
+    assert 'data-state="active"' in text and 'data-testid="blocked-reason"' not in text
+    button = text.split('data-testid="use-visit"')[1].split(">")[0]
+    assert "disabled" not in button

@@ -149,9 +149,15 @@ def test_only_staff_managers_unlock_and_refusals_change_nothing(client_for, staf
     cashier = staff[Role.CASHIER]
     for _ in range(3):
         attempt(Client(), "cashier", "wrong-password", ip="198.51.100.1")
-    response = client_for(Role.STORE_MANAGER).post(f"/staff/{cashier.pk}/unlock/")
+    response = client_for(Role.CALL_CENTER).post(f"/staff/{cashier.pk}/unlock/")
     assert response.status_code == 403
     assert signin.account_lock("cashier") is not None
+    for _ in range(3):
+        attempt(Client(), "hq", "wrong-password", ip="198.51.100.1")
+    # A store manager unlocks its store's staff only: head office is unknown to it.
+    response = client_for(Role.STORE_MANAGER).post(f"/staff/{staff[Role.HQ_ADMIN].pk}/unlock/")
+    assert response.status_code == 302
+    assert signin.account_lock("hq") is not None
     assert not AuditEvent.objects.filter(action="staff.unlocked").exists()
 
     owner = client_for(Role.OWNER)

@@ -239,8 +239,13 @@ def test_owner_resets_a_lost_phone_and_hq_enrols_again(client_for, staff) -> Non
 def test_only_staff_managers_reset_a_second_factor(client_for, staff) -> None:
     hq = staff[Role.HQ_ADMIN]
     enrol(hq)
-    response = client_for(Role.STORE_MANAGER).post(f"/staff/{hq.pk}/second-factor/reset/")
+    response = client_for(Role.CASHIER).post(f"/staff/{hq.pk}/second-factor/reset/")
     assert response.status_code == 403
+    # A store manager manages its store's staff only: head office is unknown to it.
+    response = client_for(Role.STORE_MANAGER).post(
+        f"/staff/{hq.pk}/second-factor/reset/", follow=True
+    )
+    assert "员工不存在" in response.content.decode()
     assert TOTPDevice.objects.filter(user=hq, confirmed=True).exists()
     assert not AuditEvent.objects.filter(action="staff.second_factor_reset").exists()
 

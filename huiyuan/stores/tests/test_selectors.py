@@ -79,8 +79,11 @@ def test_staff_list_active_first_then_by_user_name(actors, staff, owner):
     services.staff_set_active(actor=owner, staff_id=staff[Role.CASHIER].pk, active=False)
     names = [s.username for s in selectors.staff_list(actor=owner)]
     assert names == ["agent", "hq", "manager", "marketer", "owner", "cashier"]
+    # A store manager sees the staff of its store (and manages some of them: test_staff_scope)
+    manager_sees = [s.username for s in selectors.staff_list(actor=actors[Role.STORE_MANAGER])]
+    assert manager_sees == ["manager", "cashier"]
     with pytest.raises(PermissionDenied):
-        selectors.staff_list(actor=actors[Role.STORE_MANAGER])
+        selectors.staff_list(actor=actors[Role.MARKETER])
 
 
 def test_staff_choices_for_a_store_manager_are_colleagues(actors, staff):

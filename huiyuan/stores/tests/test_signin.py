@@ -88,7 +88,11 @@ def test_unlock_refusals_change_nothing(staff, actors) -> None:
     attempts("cashier", 5)
     cashier_id = staff[Role.CASHIER].pk
     with pytest.raises(PermissionDenied):
-        signin.staff_unlock(actor=actors[Role.STORE_MANAGER], staff_id=cashier_id)
+        signin.staff_unlock(actor=actors[Role.CALL_CENTER], staff_id=cashier_id)
+    # A store manager unlocks its store's staff only (huiyuan/stores/tests/test_staff_scope.py)
+    with pytest.raises(NotFound) as other_store:
+        signin.staff_unlock(actor=actors[Role.STORE_MANAGER], staff_id=staff[Role.HQ_ADMIN].pk)
+    assert other_store.value.code == "unknown_staff"
     with pytest.raises(NotFound) as missing:
         signin.staff_unlock(actor=actors[Role.OWNER], staff_id=999_999)
     assert missing.value.code == "unknown_staff"

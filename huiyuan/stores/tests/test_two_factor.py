@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from huiyuan.audit.models import AuditEvent
-from huiyuan.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Role
 from huiyuan.stores import two_factor
 from huiyuan.stores.tests.totp import code_for, enrol
@@ -130,7 +130,11 @@ def test_reset_needs_staff_management_and_something_to_reset(staff, actors) -> N
     hq = staff[Role.HQ_ADMIN]
     enrol(hq)
     with pytest.raises(PermissionDenied):
+        two_factor.staff_second_factor_reset(actor=actors[Role.CASHIER], staff_id=hq.pk)
+    # A store manager manages only its store's staff: head office does not exist for it.
+    with pytest.raises(NotFound) as unknown:
         two_factor.staff_second_factor_reset(actor=actors[Role.STORE_MANAGER], staff_id=hq.pk)
+    assert unknown.value.code == "unknown_staff"
     assert two_factor.authenticator(hq) is not None
     two_factor.staff_second_factor_reset(actor=actors[Role.OWNER], staff_id=hq.pk)
     assert two_factor.authenticator(hq) is None
