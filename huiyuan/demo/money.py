@@ -106,18 +106,27 @@ def load_money_settings(org: Org) -> None:
                 actor=hq, name=name, pay_fen=pay, bonus_fen=bonus, bonus_valid_days=365
             )
     if not EarnRule.objects.filter(code="base").exists():
-        earn_rule_publish(
-            actor=hq,
-            code="base",
-            name="消费每满1元积1分",
-            unit_fen=100,
-            points_per_unit=1,
-            rounding="floor",
-            excluded_categories=["group-buy"],
-            birthday_multiplier_pct=200,
-            special_days=[{"weekday": 3, "multiplier_pct": 200, "label": "周三会员日"}],
-            cap_per_day=20_000,
-        )
+        from huiyuan.demo.loader import STORES  # the chain's plan (that module imports this one)
+
+        # In force since before the first store opened, so the history's sales earned too.
+        since = timezone.now() - dt.timedelta(days=max(s.opened_days_ago for s in STORES) + 1)
+        with freeze_time(since):
+            _base_rule_publish(hq)
+
+
+def _base_rule_publish(hq: Actor) -> None:
+    earn_rule_publish(
+        actor=hq,
+        code="base",
+        name="消费每满1元积1分",
+        unit_fen=100,
+        points_per_unit=1,
+        rounding="floor",
+        excluded_categories=["group-buy"],
+        birthday_multiplier_pct=200,
+        special_days=[{"weekday": 3, "multiplier_pct": 200, "label": "周三会员日"}],
+        cap_per_day=20_000,
+    )
 
 
 def load_cards_and_sales(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiyuan.audit.services import audit_record
 from huiyuan.core.clock import local_date
-from huiyuan.core.errors import NotFound, ValidationFailed
+from huiyuan.core.errors import Conflict, NotFound, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.core.retry import atomic_retry
 from huiyuan.events.services import event_emit
@@ -49,35 +49,56 @@ def tier_create(
         category_discounts=category_discounts,
     )
     _name_check(name)
-    with transaction.atomic():
-        tier = Tier.objects.create(
-            code=code,
-            name=name,
-            level=level,
-            basis=basis,
-            threshold=threshold,
-            retention=retention,
-            window_days=window_days,
-            discount_permille=discount_permille,
-            points_multiplier_pct=points_multiplier_pct,
-            privileges=privileges,
-            category_discounts=category_discounts,
-        )
-        audit_record(
-            actor=actor,
-            action="tier.created",
-            subject_type="tier",
-            subject_id=tier.pk,
-            after={
-                "code": code,
-                "name": name,
-                "level": level,
-                "threshold": threshold,
-                "discount": discount_permille,
-                "category_discounts": category_discounts,
-            },
-        )
+    _free_check(code=code, level=level)
+    try:
+        with transaction.atomic():
+            tier = Tier.objects.create(
+                code=code,
+                name=name,
+                level=level,
+                basis=basis,
+                threshold=threshold,
+                retention=retention,
+                window_days=window_days,
+                discount_permille=discount_permille,
+                points_multiplier_pct=points_multiplier_pct,
+                privileges=privileges,
+                category_discounts=category_discounts,
+            )
+            audit_record(
+                actor=actor,
+                action="tier.created",
+                subject_type="tier",
+                subject_id=tier.pk,
+                after={
+                    "code": code,
+                    "name": name,
+                    "level": level,
+                    "threshold": threshold,
+                    "discount": discount_permille,
+                    "category_discounts": category_discounts,
+                },
+            )
+    except IntegrityError as exc:  # the same code or level, created meanwhile
+        _free_check(code=code, level=level)
+        raise exc
     return tier
+
+
+def _free_check(*, code: str, level: int) -> None:
+    """Refuse a code or level another tier already has."""
+    if Tier.objects.filter(code=code).exists():
+        raise Conflict(
+            _("Another tier has the code %(code)s.") % {"code": code},
+            code="tier_code_taken",
+            field="code",
+        )
+    if Tier.objects.filter(level=level).exists():
+        raise Conflict(
+            _("Another tier is at level %(level)s.") % {"level": level},
+            code="tier_level_taken",
+            field="level",
+        )
 
 
 def _name_check(name: str) -> None:

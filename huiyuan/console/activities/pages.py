@@ -36,6 +36,32 @@ FIELDS = {
 }
 
 SignupRow = tuple[Signup, str, str]  # the sign-up, the member's name and number
+
+
+def _activity_columns(stores: dict[int, str]) -> tuple[Column[Activity], ...]:
+    """The list's columns; ``stores`` names the stores an activity is limited to."""
+
+    def where(a: Activity) -> str:
+        if not a.store_ids:
+            return str(_l("Every store"))
+        return "、".join(stores.get(pk, str(pk)) for pk in a.store_ids)
+
+    return (
+        Column(_l("Activity"), lambda a: a.name, width=24),
+        Column(_l("Code"), lambda a: a.code, width=16),
+        Column(_l("Kind"), lambda a: a.get_kind_display(), width=14),
+        Column(_l("Starts at"), lambda a: a.starts_at, "moment", 18),
+        Column(_l("Ends at"), lambda a: a.ends_at, "moment", 18),
+        Column(
+            _l("Seats taken"), lambda a: a.seats_taken if a.kind == "signup" else None, "number", 10
+        ),
+        Column(_l("Seats"), lambda a: a.capacity if a.kind == "signup" else None, "number", 8),
+        Column(_l("Sign-up fee"), lambda a: a.fee_fen or None, "money", 10),
+        Column(_l("Stores"), where, width=18),
+        Column(_l("Status"), lambda a: a.get_status_display(), width=10),
+    )
+
+
 SIGNUP_COLUMNS: tuple[Column[SignupRow], ...] = (
     Column(_l("Member number"), lambda r: r[2], width=14),
     Column(_l("Member"), lambda r: r[1], width=12),
@@ -99,13 +125,20 @@ def _input(kind: str, data: dict[str, Any]) -> services.ActivityInput:
 
 
 @staff_view
-def activity_list(request: HttpRequest) -> HttpResponse:
+def activity_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     form = ActivitySearchForm(request.GET or None)
     f = form.cleaned_data if form.is_valid() else {}
     rows = selectors.activity_list(
         actor=actor, kind=f.get("kind") or "", status=f.get("status") or "", q=f.get("q") or ""
     )
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="activities",
+            title=_("Activities"),
+            columns=_activity_columns(dict(Store.objects.values_list("pk", "name"))),
+            rows=rows,
+        )
     return render(
         request,
         "console/activities/list.html",

@@ -32,10 +32,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from huiyuan.cards.images import qr_svg
-from huiyuan.core.client import client_ip
 from huiyuan.console.auth.forms import CodeForm
 from huiyuan.console.forms import LoginForm
 from huiyuan.console.views import staff_view
+from huiyuan.core.client import client_ip
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import Role
 from huiyuan.stores import signin, two_factor

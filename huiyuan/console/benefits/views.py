@@ -82,17 +82,44 @@ def _product_names(terms_list: list[dict[str, Any]]) -> dict[int, str]:
     return dict(Product.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
+PlanRow = tuple[BenefitPlan, list[str]]  # the plan and its privileges in words
+PLAN_COLUMNS: tuple[Column[PlanRow], ...] = (
+    Column(gettext_lazy("Plan"), lambda r: r[0].name, width=18),
+    Column(gettext_lazy("Code"), lambda r: r[0].code, width=12),
+    Column(gettext_lazy("Term"), lambda r: r[0].get_term_display(), width=10),
+    Column(gettext_lazy("Rank"), lambda r: r[0].rank, "number", 8),
+    Column(gettext_lazy("Price"), lambda r: r[0].product.list_price_fen, "money", 10),
+    Column(gettext_lazy("Privileges"), lambda r: "；".join(r[1]), width=40),
+    Column(
+        gettext_lazy("Free uses"),
+        lambda r: r[0].free_plan.name if r[0].free_plan else "",
+        width=16,
+    ),
+    Column(gettext_lazy("Product"), lambda r: r[0].product.name, width=18),
+    Column(gettext_lazy("SKU"), lambda r: r[0].product.sku, width=12),
+    Column(
+        gettext_lazy("Refund fee (%)"), lambda r: Decimal(r[0].refund_fee_bp) / 100, "number", 10
+    ),
+    Column(gettext_lazy("On sale"), lambda r: _("Yes") if r[0].active else _("No"), width=8),
+)
+
+
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.CATALOG_VIEW)
     rows = list(selectors.plan_list(actor=actor).order_by("rank", "name"))
     terms = [plan_services.terms_of(p) for p in rows]
     names = _product_names(terms)
+    plans = [(p, privileges(t, names)) for p, t in zip(rows, terms, strict=True)]
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="benefit-plans", title=_("Benefit plans"), columns=PLAN_COLUMNS, rows=plans
+        )
     return render(
         request,
         "console/benefits/plans.html",
         {
-            "plans": [(p, privileges(t, names)) for p, t in zip(rows, terms, strict=True)],
+            "plans": plans,
             "may_manage": actor.has(Perm.CATALOG_MANAGE),
         },
     )

@@ -11,10 +11,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from huiyuan.cards import selectors as card_selectors
 from huiyuan.cards.activation import card_activate
-from huiyuan.core.client import client_ip
 from huiyuan.console.cards.forms import ActivateForm, show_error
 from huiyuan.console.context import request_actor
 from huiyuan.console.views import staff_view
+from huiyuan.core.client import client_ip
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor, Perm, require

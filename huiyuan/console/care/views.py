@@ -8,8 +8,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,6 +29,12 @@ from huiyuan.care.models import (
 )
 from huiyuan.care.rules import DEFAULT_TEMPLATES, RuleInput, care_rule_save
 from huiyuan.care.templates import VARIABLES, wording_for
+from huiyuan.console.care.exports import (
+    CARE_DATE_COLUMNS,
+    DELIVERY_COLUMNS,
+    TEMPLATE_COLUMNS,
+    campaign_columns,
+)
 from huiyuan.console.care.forms import (
     CampaignForm,
     CareDateForm,
@@ -36,6 +43,7 @@ from huiyuan.console.care.forms import (
     TemplateForm,
 )
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.views import staff_view
 from huiyuan.core import china, pii
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -69,13 +77,20 @@ def _template_choices(kind: str = "") -> list[tuple[str, str]]:
 
 
 @staff_view
-def channels(request: HttpRequest) -> HttpResponse:
+def channels(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     channel = request.GET.get("channel", "")
     channel = channel if channel in ChannelKind.values else ""
     status = request.GET.get("status", "")
     status = status if status in Delivery.Status.values else ""
     rows = selectors.deliveries_list(actor=actor, channel=channel, status=status)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="deliveries",
+            title=_("Delivery log"),
+            columns=DELIVERY_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -96,14 +111,22 @@ def channels(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def templates(request: HttpRequest) -> HttpResponse:
+def templates(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
+    rows = selectors.template_rows(actor=actor)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="message-templates",
+            title=_("Message templates"),
+            columns=TEMPLATE_COLUMNS,
+            rows=rows,
+        )
     return render(
         request,
         "console/care/templates.html",
         {
             "tab": "templates",
-            "rows": selectors.template_rows(actor=actor),
+            "rows": rows,
             "channels": ChannelKind.choices,
             "may_manage": actor.has(Perm.CARE_MANAGE),
         },
@@ -219,9 +242,16 @@ def template_preview(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def campaigns(request: HttpRequest) -> HttpResponse:
+def campaigns(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     rows = selectors.campaigns_list(actor=actor)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="campaigns",
+            title=_("DM campaigns"),
+            columns=campaign_columns(dict(Segment.objects.values_list("pk", "name"))),
+            rows=rows.iterator(chunk_size=1000),
+        )
     form = CampaignForm(
         request.POST or None,
         templates=_template_choices(MessageKind.MARKETING),
@@ -265,12 +295,21 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
     actor = request_actor(request)
     try:
         row = campaign_services.campaign_get(actor=actor, campaign_id=campaign_id)
     except NotFound as exc:
         raise Http404(str(exc.message)) from exc
+    if wants_xlsx(request):  # the recipients: every message of the campaign
+        return xlsx_download(
+            name=f"campaign-{row.pk}",
+            title=row.name,
+            columns=DELIVERY_COLUMNS,
+            rows=selectors.deliveries_list(actor=actor, campaign_id=row.pk).iterator(
+                chunk_size=1000
+            ),
+        )
     segment = Segment.objects.filter(pk=row.segment_id).first() if row.segment_id else None
     context = {
         "tab": "campaigns",
@@ -368,7 +407,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def care_dates(request: HttpRequest) -> HttpResponse:
+def care_dates(request: HttpRequest) -> HttpResponseBase:
     """节日与特殊日期: the merchant's chosen dates (solar, lunar, one-off); ``?edit=<id>``
     loads one into the form."""
     actor = request_actor(request)
@@ -437,6 +476,14 @@ def care_dates(request: HttpRequest) -> HttpResponse:
         prefix = f"date:{row.pk}:"
         listed.append(
             (row, care_date_label(row), sum(n for k, n in served.items() if k.startswith(prefix)))
+        )
+    if request.method == "GET" and wants_xlsx(request):
+        prefetch_related_objects(rows, "coupon_template")
+        return xlsx_download(
+            name="care-dates",
+            title=_("Holidays and special dates"),
+            columns=CARE_DATE_COLUMNS,
+            rows=listed,
         )
     return render(
         request,

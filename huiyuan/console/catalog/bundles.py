@@ -6,23 +6,46 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.catalog import selectors, services
+from huiyuan.catalog.models import BundleItem, Product
+from huiyuan.catalog.selectors import PriceInForce
 from huiyuan.catalog.services import BundleItemInput
 from huiyuan.console.catalog.common import catalog_viewer, product_or_404
 from huiyuan.console.catalog.forms import MILLI, BundleItemFormSet
 from huiyuan.console.config.common import refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
+from huiyuan.core.xlsx import Column
 
 ROWS = 8  # item rows on the form (a bundle holds at most 20; save and add more)
+# A row of the list: the bundle, its items, its price here, the items' worth, the saving.
+BundleRow = tuple[Product, list[BundleItem], PriceInForce, int, int]
+EXPORT_COLUMNS: tuple[Column[BundleRow], ...] = (
+    Column(_l("Bundle"), lambda r: r[0].name, width=20),
+    Column(_l("SKU"), lambda r: r[0].sku, width=12),
+    Column(_l("Price"), lambda r: r[2].price_fen, "money", 10),
+    Column(
+        _l("Items"),
+        lambda r: "；".join(f"{i.item.name} × {_quantity_text(i.quantity_milli)}" for i in r[1]),
+        width=40,
+    ),
+    Column(_l("Items bought one by one"), lambda r: r[3], "money", 12),
+    Column(_l("Saving"), lambda r: r[4], "money", 10),
+    Column(_l("Status"), lambda r: r[0].get_status_display(), width=8),
+)
 
 
 @login_required
-def bundle_list(request: HttpRequest) -> HttpResponse:
+def bundle_list(request: HttpRequest) -> HttpResponseBase:
+    """The bundles with their price at the actor's store (and in Excel with
+    ``?export=xlsx``)."""
     actor, rights = catalog_viewer(request)
     bundles = list(selectors.bundle_list())
     ids = {b.pk for b in bundles} | {i.item_id for b in bundles for i in b.bundle_items.all()}
@@ -32,6 +55,8 @@ def bundle_list(request: HttpRequest) -> HttpResponse:
         items = list(bundle.bundle_items.all())
         worth = sum(prices[i.item_id].price_fen * i.quantity_milli // MILLI for i in items)
         rows.append((bundle, items, prices[bundle.pk], worth, worth - prices[bundle.pk].price_fen))
+    if wants_xlsx(request):
+        return xlsx_download(name="bundles", title=_("Bundles"), columns=EXPORT_COLUMNS, rows=rows)
     return render(request, "console/catalog/bundles.html", {"rows": rows, "rights": rights})
 
 

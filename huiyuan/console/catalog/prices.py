@@ -6,15 +6,19 @@ their own stores' prices. A change not yet in force may be withdrawn.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huiyuan.catalog import selectors, services
@@ -23,9 +27,11 @@ from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.catalog.common import catalog_viewer, product_or_404
 from huiyuan.console.catalog.forms import PriceChangeForm
 from huiyuan.console.config.common import refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Actor
+from huiyuan.core.xlsx import Column
 from huiyuan.stores import selectors as store_selectors
 from huiyuan.stores.models import Store
 
@@ -39,13 +45,48 @@ class ChangeRow:
     can_cancel: bool
 
 
+STATES = {
+    "scheduled": _l("Scheduled"),
+    "in_force": _l("In force"),
+    "superseded": _l("Superseded"),
+    "cancelled": pgettext_lazy("catalog", "Withdrawn"),
+}
+ExportRow = tuple[PriceChange, str]  # the change and its state
+EXPORT_COLUMNS: tuple[Column[ExportRow], ...] = (
+    Column(_l("In force from"), lambda r: r[0].effective_from, "moment", 18),
+    Column(
+        _l("Where"), lambda r: r[0].store.name if r[0].store else str(_l("Every store")), width=14
+    ),
+    Column(_l("Price"), lambda r: r[0].price_fen, "money", 12),  # empty: back to the chain price
+    Column(_l("Status"), lambda r: str(STATES[r[1]]), width=10),
+    Column(_l("Note"), lambda r: r[0].note, width=24),
+    Column(_l("By"), lambda r: _staff_name(r[0].created_by), width=12),
+    Column(_l("Published at"), lambda r: r[0].created_at, "moment", 18),
+    Column(_l("Withdrawn at"), lambda r: r[0].cancelled_at, "moment", 18),
+)
+
+
+def _staff_name(staff: object) -> str:
+    return getattr(staff, "display_name", "") or getattr(staff, "username", "") or ""
+
+
+def _state(change: PriceChange, now: dt.datetime, in_force_ids: set[int | None]) -> str:
+    if change.cancelled_at is not None:
+        return "cancelled"
+    if change.effective_from > now:
+        return "scheduled"
+    if change.pk in in_force_ids:
+        return "in_force"
+    return "superseded"
+
+
 def _store_choices(actor: Actor) -> list[Store]:
     return [s for s in store_selectors.store_choices(actor=actor) if s.is_active]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def product_prices(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_prices(request: HttpRequest, product_id: int) -> HttpResponseBase:
     actor, rights = catalog_viewer(request)
     product = product_or_404(product_id)
     stores = _store_choices(actor) if (rights.manage or rights.store_price) else []
@@ -86,17 +127,17 @@ def product_prices(request: HttpRequest, product_id: int) -> HttpResponse:
     chain = selectors.price_in_force(product, None, now)
     in_force_ids = {chain.change_id} | {p.price.change_id for p in in_store}
     history = selectors.price_changes(product.pk, store_ids=store_ids)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name=f"prices-{product.pk}",
+            title=product.name,
+            columns=EXPORT_COLUMNS,
+            rows=((c, _state(c, now, in_force_ids)) for c in history.iterator(chunk_size=1000)),
+        )
     page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for change in page.object_list:
-        if change.cancelled_at is not None:
-            state = "cancelled"
-        elif change.effective_from > now:
-            state = "scheduled"
-        elif change.pk in in_force_ids:
-            state = "in_force"
-        else:
-            state = "superseded"
+        state = _state(change, now, in_force_ids)
         may = (
             rights.manage
             if change.store_id is None

@@ -21,7 +21,7 @@ from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm, require
 from huiyuan.core.xlsx import Column
 from huiyuan.gifts import selectors, services
-from huiyuan.gifts.models import Gift
+from huiyuan.gifts.models import Gift, GiftMovement
 
 PAGE_SIZE = 25
 EXPORT_COLUMNS: tuple[Column[Gift], ...] = (
@@ -43,6 +43,17 @@ def _input(data: dict[str, object]) -> services.GiftInput:
         cash_fen=int(data.get("cash") or 0),  # type: ignore[call-overload]
         description=str(data.get("description") or ""),
     )
+
+
+MOVEMENT_COLUMNS: tuple[Column[GiftMovement], ...] = (
+    Column(_l("Time"), lambda m: m.created_at, "moment", 17),
+    Column(_l("Movement"), lambda m: m.get_kind_display(), width=12),
+    Column(_l("Redemption number"), lambda m: m.redemption_id, "number", 10),
+    Column(_l("Change"), lambda m: m.delta, "number", 8),
+    Column(_l("Stock after"), lambda m: m.stock_after, "number", 8),
+    Column(_l("By"), lambda m: m.operator.display_name if m.operator else "", width=12),
+    Column(_l("Reason"), lambda m: m.reason, width=24),
+)
 
 
 @staff_view
@@ -121,7 +132,7 @@ def gift_edit(request: HttpRequest, gift_id: int) -> HttpResponse:
 
 
 @staff_view
-def gift_detail(request: HttpRequest, gift_id: int) -> HttpResponse:
+def gift_detail(request: HttpRequest, gift_id: int) -> HttpResponseBase:
     """The gift, its stock movements (出入库流水) and the restock form."""
     actor = request_actor(request)
     try:
@@ -146,9 +157,15 @@ def gift_detail(request: HttpRequest, gift_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Stock updated."))
                 return redirect("console:gift_detail", gift_id=gift.pk)
-    movements = Paginator(selectors.gift_movements(actor=actor, gift_id=gift.pk), 50).get_page(
-        request.GET.get("page")
-    )
+    rows = selectors.gift_movements(actor=actor, gift_id=gift.pk)
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name=f"gift-{gift.code}-stock",
+            title=gift.name,
+            columns=MOVEMENT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
+    movements = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "console/gifts/gift_detail.html",

@@ -38,14 +38,37 @@ DRAW_COLUMNS: tuple[Column[Draw], ...] = (
     Column(gettext_lazy("Seed"), lambda d: d.seed, width=40),
 )
 
+# The seed's secret stays out: it is shown on the lottery's page only once it has ended.
+LOTTERY_COLUMNS: tuple[Column[Lottery], ...] = (
+    Column("#", lambda lottery: lottery.pk, "number", 8),
+    Column(gettext_lazy("Lottery"), lambda lottery: lottery.name, width=24),
+    Column(gettext_lazy("Points per draw"), lambda lottery: lottery.cost_points, "number", 10),
+    Column(
+        gettext_lazy("Prizes"),
+        lambda lottery: " · ".join(p.name for p in lottery.prizes.all()),
+        width=40,
+    ),
+    Column(gettext_lazy("Status"), lambda lottery: lottery.get_status_display(), width=10),
+    Column(gettext_lazy("Created"), lambda lottery: lottery.created_at, "moment", 17),
+    Column(gettext_lazy("Ended at"), lambda lottery: lottery.ended_at, "moment", 17),
+)
+
 
 @staff_view
-def lottery_list(request: HttpRequest) -> HttpResponse:
+def lottery_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
+    rows = selectors.lottery_list(actor=actor)
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="lotteries",
+            title=_("Points lottery"),
+            columns=LOTTERY_COLUMNS,
+            rows=rows.iterator(chunk_size=500),
+        )
     return render(
         request,
         "console/gifts/lotteries.html",
-        {"rows": selectors.lottery_list(actor=actor)[:100], "manage": actor.has(Perm.GIFT_MANAGE)},
+        {"rows": rows[:100], "manage": actor.has(Perm.GIFT_MANAGE)},
     )
 
 

@@ -8,17 +8,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.catalog.models import Product
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.packages.forms import PlanForm
 from huiyuan.core.errors import DomainError
 from huiyuan.core.money import fen_to_yuan_str
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.packages import plans as plan_services
 from huiyuan.packages import selectors
 from huiyuan.packages.models import PackagePlan
@@ -32,10 +36,61 @@ ALIASES = {
 }
 
 
+def _gives(plan: PackagePlan) -> str:
+    return "；".join(
+        f"{item.name} × {item.uses}" if item.uses else item.name for item in plan.items.all()
+    )
+
+
+def _validity(plan: PackagePlan) -> str:
+    if not plan.validity_value:
+        return _("no expiry")
+    return f"{plan.validity_value} {plan.get_validity_unit_display()}"
+
+
+def _limit(plan: PackagePlan) -> str:
+    if not plan.limit_count:
+        return ""
+    return _("%(n)s uses %(p)s") % {"n": plan.limit_count, "p": plan.get_limit_period_display()}
+
+
+def _export_columns(stores: dict[int, str]) -> tuple[Column[PackagePlan], ...]:
+    def where(plan: PackagePlan) -> str:
+        if plan.all_stores:
+            return _("All")
+        return "、".join(stores.get(pk, str(pk)) for pk in plan.store_ids)
+
+    return (
+        Column(_l("Plan"), lambda p: p.name, width=18),
+        Column(_l("Kind"), lambda p: p.get_kind_display(), width=10),
+        Column(_l("Product"), lambda p: p.product.name, width=18),
+        Column(_l("SKU"), lambda p: p.product.sku, width=12),
+        Column(_l("Gives"), _gives, width=28),
+        Column(_l("Validity"), _validity, width=10),
+        Column(
+            _l("Validity starts"),
+            lambda p: p.get_activation_display() if p.validity_value else "",
+            width=14,
+        ),
+        Column(_l("Limit"), _limit, width=14),
+        Column(_l("Stores"), where, width=16),
+        Column(_l("Refund fee"), lambda p: p.refund_fee_fen, "money", 10),
+        Column(_l("Refund fee (%)"), lambda p: Decimal(p.refund_fee_bp) / 100, "number", 10),
+        Column(_l("On sale"), lambda p: _("Yes") if p.active else _("No"), width=8),
+    )
+
+
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.CATALOG_VIEW)
     rows = list(selectors.plan_list(actor=actor))
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="count-card-plans",
+            title=_("Card plans"),
+            columns=_export_columns(store_names()),
+            rows=rows,
+        )
     return render(
         request,
         "console/packages/plans.html",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huiyuan.catalog import selectors as catalog_selectors
@@ -15,10 +19,12 @@ from huiyuan.commission.exports import commission_export
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.context import switchable_stores
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.storeops.forms import CommissionRuleForm, MonthForm
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import DomainError
 from huiyuan.core.permissions import ROLE_LABELS, Perm, Role
+from huiyuan.core.xlsx import Column
 from huiyuan.stores.models import Staff
 
 
@@ -83,9 +89,28 @@ def _categories() -> list[tuple[str, str]]:
     return [(c.code, " › ".join(c.path_names)) for c in catalog_selectors.category_tree()]
 
 
+RuleRow = dict[str, Any]  # {"rule", "target", "role", "percent"} as the page shows them
+RULE_COLUMNS: tuple[Column[RuleRow], ...] = (
+    Column(gettext_lazy("Applies to"), lambda r: str(r["target"]), width=16),
+    Column(gettext_lazy("Role"), lambda r: str(r["role"]), width=12),
+    Column(
+        gettext_lazy("Commission (%)"),
+        lambda r: r["percent"] if r["rule"].method == "percent" else None,
+        "number",
+        12,
+    ),
+    Column(
+        gettext_lazy("Commission per unit"),
+        lambda r: r["rule"].fixed_fen if r["rule"].method != "percent" else None,
+        "money",
+        12,
+    ),
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def rules(request: HttpRequest) -> HttpResponse:
+def rules(request: HttpRequest) -> HttpResponseBase:
     actor = acting_staff(request, Perm.REPORT_VIEW)
     may_configure = actor.has(Perm.COMMISSION_CONFIGURE)
     form = CommissionRuleForm(
@@ -113,24 +138,28 @@ def rules(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Commission rule saved."))
                 return redirect("console:commission_rules")
     names = dict(_categories())
+    rows = [
+        {
+            "rule": r,
+            "target": names.get(r.category_code, r.category_code)
+            if r.kind == "category"
+            else _("Recharge"),
+            "role": ROLE_LABELS[Role(r.role)] if r.role else _("Every role"),
+            "percent": r.rate_bp / 100,
+        }
+        for r in selectors.commission_rules(actor=actor)
+    ]
+    if request.method == "GET" and wants_xlsx(request):
+        return xlsx_download(
+            name="commission-rules",
+            title=_("Commission rules"),
+            columns=RULE_COLUMNS,
+            rows=rows,
+        )
     return render(
         request,
         "console/storeops/commission_rules.html",
-        {
-            "form": form,
-            "rules": [
-                {
-                    "rule": r,
-                    "target": names.get(r.category_code, r.category_code)
-                    if r.kind == "category"
-                    else _("Recharge"),
-                    "role": ROLE_LABELS[Role(r.role)] if r.role else _("Every role"),
-                    "percent": r.rate_bp / 100,
-                }
-                for r in selectors.commission_rules(actor=actor)
-            ],
-            "may_configure": may_configure,
-        },
+        {"form": form, "rules": rows, "may_configure": may_configure},
     )
 
 

@@ -9,18 +9,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from huiyuan.console.admin_forms import add_domain_error
 from huiyuan.console.config.common import acting_staff, refuse_if_forbidden
 from huiyuan.console.context import request_actor, switchable_stores
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.storeops.forms import DayForm, HandoverForm, ShiftCloseForm, ShiftOpenForm
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import DomainError, NotFound
 from huiyuan.core.permissions import Perm
+from huiyuan.core.xlsx import Column
 from huiyuan.shifts import selectors, services
 from huiyuan.shifts.models import Shift
 from huiyuan.shifts.takings import SOURCES, shift_takings
@@ -187,8 +190,33 @@ def shift_slip(request: HttpRequest, shift_id: int) -> HttpResponse:
     return render(request, "console/storeops/slip.html", {"shift": shift, **slip_rows(shift)})
 
 
+DayRow = dict[str, Any]  # {"shift": Shift, "cash": the slip's cash line or None}
+
+
+def _cash(row: DayRow, key: str) -> int | None:
+    cash = row["cash"]
+    return cash.get(key) if cash else None
+
+
+DAY_COLUMNS: tuple[Column[DayRow], ...] = (
+    Column(gettext_lazy("Store"), lambda r: r["shift"].store.name, width=12),
+    Column(gettext_lazy("Cashier"), lambda r: str(r["shift"].cashier), width=12),
+    Column(
+        gettext_lazy("Terminal"),
+        lambda r: r["shift"].terminal.name if r["shift"].terminal else "",
+        width=12,
+    ),
+    Column(pgettext_lazy("shift", "Opened"), lambda r: r["shift"].opened_at, "moment", 17),
+    Column(pgettext_lazy("shift", "Closed"), lambda r: r["shift"].closed_at, "moment", 17),
+    Column(gettext_lazy("Cash float"), lambda r: r["shift"].float_fen, "money", 12),
+    Column(gettext_lazy("Expected cash"), lambda r: _cash(r, "expected"), "money", 12),
+    Column(gettext_lazy("Counted cash"), lambda r: _cash(r, "counted"), "money", 12),
+    Column(gettext_lazy("Difference"), lambda r: _cash(r, "difference"), "money", 12),
+)
+
+
 @login_required
-def shift_day(request: HttpRequest) -> HttpResponse:
+def shift_day(request: HttpRequest) -> HttpResponseBase:
     """店长日报: every shift of the day at the stores in view."""
     actor = acting_staff(request, Perm.REPORT_VIEW)
     staff = request.user
@@ -213,6 +241,13 @@ def shift_day(request: HttpRequest) -> HttpResponse:
         rows.append({"shift": shift, "cash": cash})
         if shift.status == Shift.Status.CLOSED:
             total_diff += shift.cash_difference_fen
+    if wants_xlsx(request):
+        return xlsx_download(
+            name=f"shifts-{day:%Y%m%d}",
+            title=_("Shifts of the day"),
+            columns=DAY_COLUMNS,
+            rows=rows,
+        )
     return render(
         request,
         "console/storeops/day.html",

@@ -7,12 +7,15 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from huiyuan.console.context import request_actor
+from huiyuan.console.exports import wants_xlsx, xlsx_download
 from huiyuan.console.followups.views import stores_of
 from huiyuan.console.surveys.forms import (
     DistributionForm,
@@ -23,12 +26,25 @@ from huiyuan.console.surveys.forms import (
 from huiyuan.console.views import staff_view
 from huiyuan.core.errors import DomainError, NotFound, PermissionDenied
 from huiyuan.core.permissions import Actor, Perm, require
+from huiyuan.core.xlsx import Column
 from huiyuan.segments.selectors import segment_list
 from huiyuan.surveys import selectors, services
 from huiyuan.surveys.exports import survey_export
 from huiyuan.surveys.models import Survey
 from huiyuan.surveys.services.distribution import sms_ready
 from huiyuan.surveys.tokens import token_make
+
+EXPORT_COLUMNS: tuple[Column[Survey], ...] = (
+    Column("#", lambda s: s.pk, "number", 8),
+    Column(_l("Survey"), lambda s: s.title, width=28),
+    Column(_l("Questions"), lambda s: s.question_count, "number", 10),  # type: ignore[attr-defined]
+    Column(_l("Invited"), lambda s: s.invited_count, "number", 10),
+    Column(_l("Answers"), lambda s: s.responses_count, "number", 10),
+    Column(_l("Status"), lambda s: s.get_status_display(), width=10),
+    Column(_l("Created"), lambda s: s.created_at, "moment", 18),
+    Column(_l("Published at"), lambda s: s.published_at, "moment", 18),
+    Column(_l("Closed at"), lambda s: s.closed_at, "moment", 18),
+)
 
 
 def _survey_or_404(actor: Actor, survey_id: int) -> Survey:
@@ -51,11 +67,18 @@ def _segments(actor: Actor) -> list[tuple[str, str]]:
 
 
 @staff_view
-def survey_list(request: HttpRequest) -> HttpResponse:
+def survey_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     form = SurveyFilterForm(request.GET or None)
     status = form.cleaned_data.get("status") if form.is_valid() else ""
     rows = selectors.survey_list(actor=actor, status=status or "")
+    if wants_xlsx(request):
+        return xlsx_download(
+            name="surveys",
+            title=_("Surveys"),
+            columns=EXPORT_COLUMNS,
+            rows=rows.iterator(chunk_size=1000),
+        )
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     create = SurveyForm() if actor.has(Perm.SURVEY_MANAGE) else None
     return render(

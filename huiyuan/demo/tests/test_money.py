@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from huiyuan.cards.models import Card
@@ -19,6 +21,12 @@ def test_demo_money_is_real_and_idempotent():
     issued = load_cards_and_sales(result.org, cardholders=30)
     assert issued == Card.objects.count() > 20
     assert Sale.objects.exists()
+    # The earn rule was in force from before the first store opened: the history earned.
+    earned = Sale.objects.filter(points_earned__gt=0)
+    assert earned.count() > Sale.objects.count() // 2
+    assert earned.order_by("created_at").first().created_at < Sale.objects.latest(
+        "created_at"
+    ).created_at - dt.timedelta(days=180)
     counts = (Card.objects.count(), Sale.objects.count(), Entry.objects.count())
     load_money_settings(result.org)
     assert load_cards_and_sales(result.org, cardholders=30) == 0
