@@ -129,12 +129,16 @@ def _plan_input(payload: BenefitPlanIn) -> plans.PlanInput:
     return plans.PlanInput(**body, member_prices=member_prices)
 
 
-@router.get("/benefits/plans", response={200: list[BenefitPlanOut], **ERRORS}, summary="Benefit plans")
+@router.get(
+    "/benefits/plans", response={200: list[BenefitPlanOut], **ERRORS}, summary="Benefit plans"
+)
 def plan_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_plan(p) for p in selectors.plan_list(actor=actor_of(request))]
 
 
-@router.post("/benefits/plans", response={201: BenefitPlanOut, **ERRORS}, summary="Create a benefit plan")
+@router.post(
+    "/benefits/plans", response={201: BenefitPlanOut, **ERRORS}, summary="Create a benefit plan"
+)
 def plan_create(
     request: HttpRequest, payload: BenefitPlanIn, idempotency_key: str = IdempotencyKey
 ) -> Status[dict[str, Any]]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.cards import (
     CardIssueIn,
     CardOut,
@@ -28,7 +29,7 @@ from huiyuan.api.schemas.cards import (
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.money import IdempotencyKey, OptionalIdempotencyKey, require_key
 from huiyuan.cards import images, selectors, services
-from huiyuan.cards.models import CardHolder, CardType
+from huiyuan.cards.models import Card, CardHolder, CardType
 from huiyuan.cards.selectors import CardBalances
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Actor
@@ -154,10 +155,20 @@ def card_barcode(request: HttpRequest, card_id: int = CardId) -> HttpResponse:
     summary="Add a holder sharing the card's wallet",
 )
 def card_holder_add(
-    request: HttpRequest, payload: HolderIn, card_id: int = CardId
+    request: HttpRequest,
+    payload: HolderIn,
+    card_id: int = CardId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[CardHolder]:
-    holder = services.card_add_holder(
-        actor=actor_of(request), card_id=card_id, member_id=payload.member_id
+    holder = run_keyed(
+        request,
+        idempotency_key,
+        "card.holder_add",
+        {"card_id": card_id, **payload.dict()},
+        lambda: services.card_add_holder(
+            actor=actor_of(request), card_id=card_id, member_id=payload.member_id
+        ),
+        lambda pk: CardHolder.objects.get(pk=pk),
     )
     return Status(201, holder)
 
@@ -208,10 +219,29 @@ def card_reissue(
 
 
 @router.post(
-    "/cards/{int:card_id}/renew", response={200: CardOut, **ERRORS}, summary="Renew a card"
+    "/cards/{int:card_id}/renew",
+    response={200: CardOut, **ERRORS},
+    summary="Renew a card",
+    description="Each call extends the card by `months`: send an `Idempotency-Key` (optional "
+    "here, kept so for existing callers) so that a retry answers the first result instead of "
+    "extending twice.",
 )
-def card_renew(request: HttpRequest, payload: RenewIn, card_id: int = CardId) -> CardBalances:
-    card = services.card_renew(actor=actor_of(request), card_id=card_id, months=payload.months)
+def card_renew(
+    request: HttpRequest,
+    payload: RenewIn,
+    card_id: int = CardId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> CardBalances:
+    card = run_keyed(
+        request,
+        idempotency_key,
+        "card.renew",
+        {"card_id": card_id, **payload.dict()},
+        lambda: services.card_renew(
+            actor=actor_of(request), card_id=card_id, months=payload.months
+        ),
+        lambda pk: Card.objects.get(pk=pk),
+    )
     return selectors.card_balances(card)
 
 

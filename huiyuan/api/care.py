@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.care import (
     CampaignIn,
     CampaignOut,
@@ -30,6 +31,7 @@ from huiyuan.api.schemas.care import (
     SavedTemplateOut,
 )
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
+from huiyuan.api.schemas.money import OptionalIdempotencyKey
 from huiyuan.care import campaigns, dates, selectors, services
 from huiyuan.care.models import Campaign, CareDate, MessageTemplate
 
@@ -147,16 +149,27 @@ def campaign_list(request: HttpRequest) -> list[dict[str, Any]]:
     response={201: CampaignOut, **ERRORS},
     summary="Create a DM campaign (a draft)",
 )
-def campaign_create(request: HttpRequest, payload: CampaignIn) -> Status[dict[str, Any]]:
-    row = campaigns.campaign_create(
-        actor=actor_of(request),
-        data=campaigns.CampaignInput(
-            name=payload.name,
-            template_code=payload.template_code,
-            channel=payload.channel,
-            segment_id=payload.segment_id,
-            coupon_template_id=payload.coupon_template_id,
+def campaign_create(
+    request: HttpRequest,
+    payload: CampaignIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[dict[str, Any]]:
+    row = run_keyed(
+        request,
+        idempotency_key,
+        "care.campaign_create",
+        payload.dict(),
+        lambda: campaigns.campaign_create(
+            actor=actor_of(request),
+            data=campaigns.CampaignInput(
+                name=payload.name,
+                template_code=payload.template_code,
+                channel=payload.channel,
+                segment_id=payload.segment_id,
+                coupon_template_id=payload.coupon_template_id,
+            ),
         ),
+        lambda pk: Campaign.objects.get(pk=pk),
     )
     return Status(201, campaign_out(row))
 
@@ -263,8 +276,19 @@ def care_date_list(request: HttpRequest) -> list[dict[str, Any]]:
     response={201: CareDateOut, **ERRORS},
     summary="Choose a special date or holiday (each member served once per occurrence)",
 )
-def care_date_create(request: HttpRequest, payload: CareDateIn) -> Status[dict[str, Any]]:
-    row = dates.care_date_save(actor=actor_of(request), data=_care_date_input(payload))
+def care_date_create(
+    request: HttpRequest,
+    payload: CareDateIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[dict[str, Any]]:
+    row = run_keyed(
+        request,
+        idempotency_key,
+        "care.date_create",
+        payload.dict(),
+        lambda: dates.care_date_save(actor=actor_of(request), data=_care_date_input(payload)),
+        lambda pk: CareDate.objects.get(pk=pk),
+    )
     return Status(201, care_date_out(row))
 
 

@@ -22,6 +22,7 @@ from huiyuan.api import stores as stores_api
 from huiyuan.api import tiers as tiers_api
 from huiyuan.api import wallet as wallet_api
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed, run_once
 from huiyuan.api.schemas.cards import CardTypeOut
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.config import (
@@ -49,7 +50,7 @@ from huiyuan.api.schemas.config import (
     WalletPolicyIn,
     WalletPolicyOut,
 )
-from huiyuan.api.schemas.money import IdempotencyKey, require_key
+from huiyuan.api.schemas.money import IdempotencyKey, OptionalIdempotencyKey
 from huiyuan.api.schemas.stores import StoreOut
 from huiyuan.api.schemas.tiers import MemberTierOut, TierOut
 from huiyuan.api.schemas.wallet import RechargePackageOut
@@ -59,7 +60,6 @@ from huiyuan.cards.models import CardType
 from huiyuan.core.clock import local_today
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Perm, require
-from huiyuan.ledger.commands import command_run
 from huiyuan.members.selectors import member_get
 from huiyuan.points import services as points_services
 from huiyuan.points.models import PointsPolicy
@@ -98,13 +98,8 @@ def _created_once(
     model: type[M],
 ) -> Status[M]:
     """Create once per Idempotency-Key; a replay answers with what the first call made."""
-    obj = command_run(
-        actor=actor_of(request),
-        key=require_key(key),
-        kind=kind,
-        payload=payload.dict(),
-        perform=perform,
-        load=lambda pk: model._default_manager.get(pk=pk),
+    obj = run_once(
+        request, key, kind, payload.dict(), perform, lambda pk: model._default_manager.get(pk=pk)
     )
     return Status(201, obj)
 
@@ -148,13 +143,42 @@ def recharge_package_create(
     "/recharge-packages/{int:package_id}/active",
     response={200: RechargePackageOut, **ERRORS},
     summary="Offer a recharge package again, or stop offering it",
+    description="Idempotent: setting the state it already has answers the package and records "
+    "nothing. The `Idempotency-Key` is optional.",
 )
 def recharge_package_set_active(
-    request: HttpRequest, payload: ActiveIn, package_id: int = PackageId
+    request: HttpRequest,
+    payload: ActiveIn,
+    package_id: int = PackageId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> RechargePackage:
-    return wallet_services.recharge_package_set_active(
-        actor=actor_of(request), package_id=package_id, active=payload.active
+    return run_keyed(
+        request,
+        idempotency_key,
+        "config.recharge_package_active",
+        {"package_id": package_id, **payload.dict()},
+        lambda: wallet_services.recharge_package_set_active(
+            actor=actor_of(request), package_id=package_id, active=payload.active
+        ),
+        lambda pk: RechargePackage.objects.get(pk=pk),
     )
+
+
+# The policy PUTs predate the rule that every write takes a key: it stays optional there.
+_POLICY_PUT = (
+    "Idempotent: sets the values sent. Sending values the policy already has answers it and "
+    "records nothing (no audit entry, no event). The `Idempotency-Key` is optional here: with "
+    "one, a retry answers the first result even if the policy changed since."
+)
+
+
+def _set_policy(current: Callable[[], M], changes: dict[str, Any], update: Callable[[], M]) -> M:
+    """``update`` unless the policy already has the values sent: then it is answered as it
+    is and nothing is recorded (run inside ``run_keyed``, so a keyed retry still replays)."""
+    policy = current()
+    if all(getattr(policy, name) == value for name, value in changes.items()):
+        return policy
+    return update()
 
 
 def _wallet_policy(policy: WalletPolicy) -> dict[str, Any]:
@@ -178,10 +202,27 @@ def wallet_policy(request: HttpRequest) -> dict[str, Any]:
     "/wallet-policy",
     response={200: WalletPolicyOut, **ERRORS},
     summary="Change the stored-value policy (only the fields sent)",
+    description=_POLICY_PUT,
 )
-def wallet_policy_update(request: HttpRequest, payload: WalletPolicyIn) -> dict[str, Any]:
+def wallet_policy_update(
+    request: HttpRequest,
+    payload: WalletPolicyIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> dict[str, Any]:
     changes = payload.dict(exclude_unset=True)
-    policy = wallet_services.wallet_policy_update(actor=actor_of(request), **changes)
+    require(actor_of(request), Perm.WALLET_CONFIGURE)
+    policy = run_keyed(
+        request,
+        idempotency_key,
+        "config.wallet_policy",
+        changes,
+        lambda: _set_policy(
+            WalletPolicy.current,
+            changes,
+            lambda: wallet_services.wallet_policy_update(actor=actor_of(request), **changes),
+        ),
+        lambda pk: WalletPolicy.objects.get(pk=pk),
+    )
     return _wallet_policy(policy)
 
 
@@ -204,10 +245,27 @@ def points_policy(request: HttpRequest) -> dict[str, Any]:
     "/points-policy",
     response={200: PointsPolicyOut, **ERRORS},
     summary="Change the points policy (only the fields sent)",
+    description=_POLICY_PUT,
 )
-def points_policy_update(request: HttpRequest, payload: PointsPolicyIn) -> dict[str, Any]:
+def points_policy_update(
+    request: HttpRequest,
+    payload: PointsPolicyIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> dict[str, Any]:
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    policy = points_services.points_policy_update(actor=actor_of(request), **changes)
+    require(actor_of(request), Perm.POINTS_CONFIGURE)
+    policy = run_keyed(
+        request,
+        idempotency_key,
+        "config.points_policy",
+        changes,
+        lambda: _set_policy(
+            PointsPolicy.current,
+            changes,
+            lambda: points_services.points_policy_update(actor=actor_of(request), **changes),
+        ),
+        lambda pk: PointsPolicy.objects.get(pk=pk),
+    )
     return _points_policy(policy)
 
 
@@ -243,13 +301,32 @@ def tier_policy(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.put(
-    "/tier-policy", response={200: TierPolicyOut, **ERRORS}, summary="Change the tier policy"
+    "/tier-policy",
+    response={200: TierPolicyOut, **ERRORS},
+    summary="Change the tier policy",
+    description=_POLICY_PUT,
 )
-def tier_policy_update(request: HttpRequest, payload: TierPolicyIn) -> dict[str, Any]:
-    policy = tier_services.tier_policy_update(
-        actor=actor_of(request),
-        evaluation_period=payload.evaluation_period,
-        inactive_termination_days=payload.inactive_termination_days,
+def tier_policy_update(
+    request: HttpRequest,
+    payload: TierPolicyIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> dict[str, Any]:
+    require(actor_of(request), Perm.TIER_CONFIGURE)
+    policy = run_keyed(
+        request,
+        idempotency_key,
+        "config.tier_policy",
+        payload.dict(),
+        lambda: _set_policy(
+            TierPolicy.current,
+            payload.dict(),
+            lambda: tier_services.tier_policy_update(
+                actor=actor_of(request),
+                evaluation_period=payload.evaluation_period,
+                inactive_termination_days=payload.inactive_termination_days,
+            ),
+        ),
+        lambda pk: TierPolicy.objects.get(pk=pk),
     )
     return _tier_policy(policy)
 
@@ -352,19 +429,33 @@ def staff_create(
     "/staff/{int:staff_id}/active",
     response={200: StaffOut, **ERRORS},
     summary="Enable or disable a staff member",
+    description="Sets the state sent, so repeating it leaves the same state; each call that is "
+    "not a replay records an audit entry. Send an `Idempotency-Key` (optional here) and a "
+    "retry answers the first result and records nothing more.",
 )
 def staff_set_active(
-    request: HttpRequest, payload: ActiveIn, staff_id: int = StaffId
+    request: HttpRequest,
+    payload: ActiveIn,
+    staff_id: int = StaffId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> dict[str, Any]:
-    staff = store_services.staff_set_active(
-        actor=actor_of(request), staff_id=staff_id, active=payload.active
+    staff = run_keyed(
+        request,
+        idempotency_key,
+        "config.staff_active",
+        {"staff_id": staff_id, **payload.dict()},
+        lambda: store_services.staff_set_active(
+            actor=actor_of(request), staff_id=staff_id, active=payload.active
+        ),
+        lambda pk: Staff.objects.get(pk=pk),
     )
     return _staff(staff)
 
 
 # ------------------------------------------------------------------------------ edits
-# An edit sets values, so repeating it changes nothing more: the Idempotency-Key is required
-# like on every write, and a replay simply answers with the same state.
+# An edit takes a required Idempotency-Key like every newer write: the same key and body
+# answer the first result (a withdrawn package's retry does not make a third one), the same
+# key with another body is refused (``idempotency_key_reused``).
 
 
 @router.put(
@@ -378,9 +469,15 @@ def card_type_update(
     card_type_id: int = CardTypeId,
     idempotency_key: str = IdempotencyKey,
 ) -> CardType:
-    require_key(idempotency_key)
-    return card_type_edits.card_type_update(
-        actor=actor_of(request), card_type_id=card_type_id, **payload.dict()
+    return run_once(
+        request,
+        idempotency_key,
+        "config.card_type_update",
+        {"card_type_id": card_type_id, **payload.dict()},
+        lambda: card_type_edits.card_type_update(
+            actor=actor_of(request), card_type_id=card_type_id, **payload.dict()
+        ),
+        lambda pk: CardType.objects.get(pk=pk),
     )
 
 
@@ -402,9 +499,15 @@ def default_card_type(request: HttpRequest) -> dict[str, Any]:
 def default_card_type_set(
     request: HttpRequest, payload: DefaultCardTypeIn, idempotency_key: str = IdempotencyKey
 ) -> dict[str, Any]:
-    require_key(idempotency_key)
-    policy = tier_services.default_card_type_set(
-        actor=actor_of(request), card_type_id=payload.card_type_id
+    policy = run_once(
+        request,
+        idempotency_key,
+        "config.default_card_type",
+        payload.dict(),
+        lambda: tier_services.default_card_type_set(
+            actor=actor_of(request), card_type_id=payload.card_type_id
+        ),
+        lambda pk: TierPolicy.objects.get(pk=pk),
     )
     return {"card_type_id": policy.default_card_type_id}
 
@@ -422,9 +525,15 @@ def recharge_package_update(
     package_id: int = PackageId,
     idempotency_key: str = IdempotencyKey,
 ) -> RechargePackage:
-    require_key(idempotency_key)
-    return wallet_services.recharge_package_update(
-        actor=actor_of(request), package_id=package_id, **payload.dict()
+    return run_once(
+        request,
+        idempotency_key,
+        "config.recharge_package_update",
+        {"package_id": package_id, **payload.dict()},
+        lambda: wallet_services.recharge_package_update(
+            actor=actor_of(request), package_id=package_id, **payload.dict()
+        ),
+        lambda pk: RechargePackage.objects.get(pk=pk),
     )
 
 
@@ -448,8 +557,22 @@ def tier_update(
     tier_id: int = TierId,
     idempotency_key: str = IdempotencyKey,
 ) -> Tier:
-    require_key(idempotency_key)
-    return tier_services.tier_update(actor=actor_of(request), tier_id=tier_id, **payload.dict())
+    def load(pk: int) -> Tier:
+        tier = tier_selectors.tier_get(tier_id=pk)
+        if tier is None:
+            raise NotFound(_("Unknown tier."), code="unknown_tier")
+        return tier
+
+    return run_once(
+        request,
+        idempotency_key,
+        "config.tier_update",
+        {"tier_id": tier_id, **payload.dict()},
+        lambda: tier_services.tier_update(
+            actor=actor_of(request), tier_id=tier_id, **payload.dict()
+        ),
+        load,
+    )
 
 
 @router.get(
@@ -476,9 +599,15 @@ def store_update(
     store_id: int = StoreId,
     idempotency_key: str = IdempotencyKey,
 ) -> Store:
-    require_key(idempotency_key)
     actor = actor_of(request)
-    store_edits.store_update(actor=actor, store_id=store_id, **payload.dict())
+    run_once(
+        request,
+        idempotency_key,
+        "config.store_update",
+        {"store_id": store_id, **payload.dict()},
+        lambda: store_edits.store_update(actor=actor, store_id=store_id, **payload.dict()),
+        lambda pk: Store.objects.get(pk=pk),
+    )
     return store_selectors.store_list(actor=actor).get(pk=store_id)
 
 
@@ -493,9 +622,15 @@ def terminal_update(
     terminal_id: int = TerminalId,
     idempotency_key: str = IdempotencyKey,
 ) -> Terminal:
-    require_key(idempotency_key)
-    return store_edits.terminal_update(
-        actor=actor_of(request), terminal_id=terminal_id, name=payload.name
+    return run_once(
+        request,
+        idempotency_key,
+        "config.terminal_update",
+        {"terminal_id": terminal_id, **payload.dict()},
+        lambda: store_edits.terminal_update(
+            actor=actor_of(request), terminal_id=terminal_id, name=payload.name
+        ),
+        lambda pk: Terminal.objects.get(pk=pk),
     )
 
 
@@ -510,6 +645,14 @@ def staff_update(
     staff_id: int = StaffId,
     idempotency_key: str = IdempotencyKey,
 ) -> dict[str, Any]:
-    require_key(idempotency_key)
-    staff = store_edits.staff_update(actor=actor_of(request), staff_id=staff_id, **payload.dict())
+    staff = run_once(
+        request,
+        idempotency_key,
+        "config.staff_update",
+        {"staff_id": staff_id, **payload.dict()},
+        lambda: store_edits.staff_update(
+            actor=actor_of(request), staff_id=staff_id, **payload.dict()
+        ),
+        lambda pk: Staff.objects.get(pk=pk),
+    )
     return _staff(staff)

@@ -1,6 +1,7 @@
 """Examples for every operation of the OpenAPI document, built from the schemas.
 
-Three layers, the first that speaks wins:
+Three layers, the first that speaks wins (before them, ``example_catalog.SCHEMA_EXAMPLES``
+puts hand-written examples on the core schemas that state none themselves):
 
 1. an operation's own example (``openapi_extra`` with a media type ``example``) — for the
    few bodies whose values depend on each other beyond what a schema says;
@@ -13,16 +14,22 @@ Three layers, the first that speaks wins:
 ``document_add_examples`` puts the result on each request body's and each JSON success
 response's media type (``example``) and fills in nothing that is already there, so a router
 never has to repeat what its schemas say. ``test_openapi`` checks that every operation has
-both, and that each example is valid against its own schema.
+both, and that each example is valid against its own schema. A media type whose example
+holds a value of layer 3 is marked ``x-example-derived`` (the names of those values):
+``test_openapi`` requires none in the core routers.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import translation
+
+from huiyuan.api.example_catalog import SCHEMA_EXAMPLES
+from huiyuan.api.example_catalog_more import MORE_SCHEMA_EXAMPLES
 
 JSON = "application/json"
 
@@ -99,6 +106,20 @@ _INT_BY_NAME: tuple[tuple[str, int], ...] = (
     ("_id", 1),
     ("id", 1),
 )
+
+
+# Set while one media type's example is built: a value made by layer 3 (from a type, a
+# name, an enum or a default rather than stated by hand) is counted in it.
+_derived: ContextVar[list[str] | None] = ContextVar("_derived", default=None)
+# On a media type whose example holds a derived value: the names of those values.
+DERIVED_MARK = "x-example-derived"
+
+
+def _derive(name: str, value: Any) -> Any:
+    seen = _derived.get()
+    if seen is not None:
+        seen.append(name or "(value)")
+    return value
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +222,7 @@ def example_of(
                 return part_value
         return merged
     if schema.get("enum"):
-        return schema["enum"][0]
+        return _derive(name, schema["enum"][0])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -218,15 +239,15 @@ def example_of(
         )
         return [item] * max(1, int(schema.get("minItems", 1)))
     if "default" in schema and schema["default"] is not None:
-        return copy.deepcopy(schema["default"])
+        return _derive(name, copy.deepcopy(schema["default"]))
     if kind == "string":
-        return _text(schema, name)
+        return _derive(name, _text(schema, name))
     if kind == "integer":
-        return _integer(schema, name)
+        return _derive(name, _integer(schema, name))
     if kind == "number":
-        return float(_integer(schema, name))
+        return _derive(name, float(_integer(schema, name)))
     if kind == "boolean":
-        return True
+        return _derive(name, True)
     if kind == "null":
         return None
     return {} if not schema else None
@@ -252,7 +273,14 @@ def _object(schema: dict[str, Any], components: dict[str, Any], *, full: bool, d
 def _media_example(media: dict[str, Any], components: dict[str, Any], *, full: bool) -> None:
     if "example" in media or "examples" in media or "schema" not in media:
         return
-    media["example"] = example_of(media["schema"], components, full=full)
+    seen: list[str] = []
+    token = _derived.set(seen)
+    try:
+        media["example"] = example_of(media["schema"], components, full=full)
+    finally:
+        _derived.reset(token)
+    if seen:
+        media[DERIVED_MARK] = sorted(set(seen))
 
 
 # An error response's example, by status: the code a caller meets most often there.
@@ -288,6 +316,11 @@ def document_add_examples(document: dict[str, Any]) -> dict[str, Any]:
     """Give every JSON request body and JSON success response an example (in place), and
     the shared error responses one of their codes."""
     components = document.get("components", {}).get("schemas", {})
+    hand_written = {**SCHEMA_EXAMPLES, **MORE_SCHEMA_EXAMPLES}
+    for name, value in hand_written.items():  # hand-written (example_catalog*.py)
+        schema = components.get(name)
+        if schema is not None and not _stated(schema)[0]:
+            schema["examples"] = [copy.deepcopy(value)]
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):

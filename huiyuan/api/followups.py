@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.followups import (
     AssignIn,
@@ -35,6 +36,7 @@ from huiyuan.api.schemas.followups import (
     ReplyIn,
     ReplyOut,
 )
+from huiyuan.api.schemas.money import OptionalIdempotencyKey
 from huiyuan.core.permissions import Perm, require
 from huiyuan.followups import selectors, services
 from huiyuan.followups.models import Attempt, Followup, FollowupPolicy
@@ -101,16 +103,27 @@ def followup_queue(request: HttpRequest, filters: Query[FollowupQuery]) -> list[
 
 
 @router.post("/followups", response={201: FollowupOut, **ERRORS}, summary="Create a task by hand")
-def followup_create(request: HttpRequest, payload: FollowupIn) -> Status[dict[str, Any]]:
-    task = services.followup_create(
-        actor=actor_of(request),
-        data=services.FollowupInput(
-            member_id=payload.member_id,
-            due_date=payload.due_date,
-            note=payload.note,
-            store_id=payload.store_id,
-            assignee_id=payload.assignee_id,
+def followup_create(
+    request: HttpRequest,
+    payload: FollowupIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[dict[str, Any]]:
+    task = run_keyed(
+        request,
+        idempotency_key,
+        "followup.create",
+        payload.dict(),
+        lambda: services.followup_create(
+            actor=actor_of(request),
+            data=services.FollowupInput(
+                member_id=payload.member_id,
+                due_date=payload.due_date,
+                note=payload.note,
+                store_id=payload.store_id,
+                assignee_id=payload.assignee_id,
+            ),
         ),
+        lambda pk: Followup.objects.get(pk=pk),
     )
     return Status(201, followup_out(task))
 
@@ -120,13 +133,17 @@ def _detail(request: HttpRequest, followup_id: int) -> dict[str, Any]:
     return {**followup_out(task), "history": list(selectors.followup_attempts(followup=task))}
 
 
-@router.get("/followups/policy", response={200: FollowupPolicyOut, **ERRORS}, summary="When tasks are made")
+@router.get(
+    "/followups/policy", response={200: FollowupPolicyOut, **ERRORS}, summary="When tasks are made"
+)
 def policy_get(request: HttpRequest) -> FollowupPolicy:
     require(actor_of(request), Perm.FOLLOWUP_VIEW)
     return FollowupPolicy.current()
 
 
-@router.put("/followups/policy", response={200: FollowupPolicyOut, **ERRORS}, summary="Change the policy")
+@router.put(
+    "/followups/policy", response={200: FollowupPolicyOut, **ERRORS}, summary="Change the policy"
+)
 def policy_put(request: HttpRequest, payload: FollowupPolicyIn) -> FollowupPolicy:
     return services.policy_update(
         actor=actor_of(request), data=services.PolicyInput(**payload.dict())
@@ -174,14 +191,24 @@ def followup_take(
     summary="Log a call's outcome",
 )
 def followup_log(
-    request: HttpRequest, payload: AttemptIn, followup_id: int = FollowupId
+    request: HttpRequest,
+    payload: AttemptIn,
+    followup_id: int = FollowupId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[Attempt]:
-    attempt = services.followup_log(
-        actor=actor_of(request),
-        followup_id=followup_id,
-        outcome=payload.outcome,
-        note=payload.note,
-        next_due_date=payload.next_due_date,
+    attempt = run_keyed(
+        request,
+        idempotency_key,
+        "followup.attempt",
+        {"followup_id": followup_id, **payload.dict()},
+        lambda: services.followup_log(
+            actor=actor_of(request),
+            followup_id=followup_id,
+            outcome=payload.outcome,
+            note=payload.note,
+            next_due_date=payload.next_due_date,
+        ),
+        lambda pk: Attempt.objects.get(pk=pk),
     )
     return Status(201, attempt)
 
@@ -224,13 +251,24 @@ def feedback_list(request: HttpRequest, filters: Query[FeedbackQuery]) -> list[F
     response={201: FeedbackOut, **ERRORS},
     summary="File feedback for a member (a complaint also makes a follow-up)",
 )
-def feedback_file(request: HttpRequest, payload: FeedbackIn) -> Status[Feedback]:
-    row = survey_services.feedback_file(
-        actor=actor_of(request),
-        member_id=payload.member_id,
-        category=payload.category,
-        text=payload.text,
-        store_id=payload.store_id,
+def feedback_file(
+    request: HttpRequest,
+    payload: FeedbackIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[Feedback]:
+    row = run_keyed(
+        request,
+        idempotency_key,
+        "feedback.file",
+        payload.dict(),
+        lambda: survey_services.feedback_file(
+            actor=actor_of(request),
+            member_id=payload.member_id,
+            category=payload.category,
+            text=payload.text,
+            store_id=payload.store_id,
+        ),
+        lambda pk: Feedback.objects.get(pk=pk),
     )
     return Status(201, row)
 
@@ -250,10 +288,20 @@ def feedback_get(request: HttpRequest, feedback_id: int = FeedbackId) -> dict[st
     summary="Reply to the member",
 )
 def feedback_reply(
-    request: HttpRequest, payload: ReplyIn, feedback_id: int = FeedbackId
+    request: HttpRequest,
+    payload: ReplyIn,
+    feedback_id: int = FeedbackId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[Reply]:
-    reply = survey_services.feedback_reply(
-        actor=actor_of(request), feedback_id=feedback_id, text=payload.text
+    reply = run_keyed(
+        request,
+        idempotency_key,
+        "feedback.reply",
+        {"feedback_id": feedback_id, **payload.dict()},
+        lambda: survey_services.feedback_reply(
+            actor=actor_of(request), feedback_id=feedback_id, text=payload.text
+        ),
+        lambda pk: Reply.objects.get(pk=pk),
     )
     return Status(201, reply)
 

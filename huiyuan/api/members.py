@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.members import (
     FreezeIn,
@@ -26,6 +27,7 @@ from huiyuan.api.schemas.members import (
     PiiOut,
     ReasonIn,
 )
+from huiyuan.api.schemas.money import OptionalIdempotencyKey
 from huiyuan.audit.models import AuditEvent
 from huiyuan.core.errors import NotFound
 from huiyuan.core.permissions import Actor, Role
@@ -59,7 +61,11 @@ def _get(actor: Actor, member_id: int) -> Member:
 
 
 @router.post("", response={201: MemberOut, **ERRORS}, summary="Register a member")
-def member_create(request: HttpRequest, payload: MemberCreateIn) -> Status[Member]:
+def member_create(
+    request: HttpRequest,
+    payload: MemberCreateIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[Member]:
     actor = actor_of(request)
     data = MemberInput(
         name=payload.name,
@@ -78,8 +84,15 @@ def member_create(request: HttpRequest, payload: MemberCreateIn) -> Status[Membe
         referrer_code=payload.referrer_code,
         consent=payload.consent,
     )
-    member = services.member_register(
-        actor=actor, data=data, channel=_channel(actor), store_id=payload.store_id
+    member = run_keyed(
+        request,
+        idempotency_key,
+        "member.create",
+        payload.dict(),
+        lambda: services.member_register(
+            actor=actor, data=data, channel=_channel(actor), store_id=payload.store_id
+        ),
+        lambda pk: Member.objects.get(pk=pk),
     )
     return Status(201, member)
 

@@ -10,8 +10,14 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
-from huiyuan.api.schemas.money import IdempotencyKey, balances_out, require_key
+from huiyuan.api.schemas.money import (
+    IdempotencyKey,
+    OptionalIdempotencyKey,
+    balances_out,
+    require_key,
+)
 from huiyuan.api.schemas.points import (
     DryRunIn,
     DryRunOut,
@@ -106,12 +112,23 @@ def earn_rule_list(request: HttpRequest, filters: Query[EarnRuleQuery]) -> list[
     response={201: EarnRuleOut, **ERRORS},
     summary="Publish an earn rule or a new version of one",
 )
-def earn_rule_publish(request: HttpRequest, payload: EarnRuleIn) -> Status[EarnRule]:
-    rule = services.earn_rule_publish(
-        actor=actor_of(request),
-        code=payload.code,
-        effective_from=payload.effective_from,
-        **payload.fields(),
+def earn_rule_publish(
+    request: HttpRequest,
+    payload: EarnRuleIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[EarnRule]:
+    rule = run_keyed(
+        request,
+        idempotency_key,
+        "points.rule_publish",
+        payload.dict(),
+        lambda: services.earn_rule_publish(
+            actor=actor_of(request),
+            code=payload.code,
+            effective_from=payload.effective_from,
+            **payload.fields(),
+        ),
+        lambda pk: EarnRule.objects.get(pk=pk),
     )
     return Status(201, rule)
 

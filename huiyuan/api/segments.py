@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.imports import XLSX, _once
 from huiyuan.api.schemas.common import ERRORS, MAX_ID, In, QueryInt
-from huiyuan.api.schemas.money import IdempotencyKey, require_key
+from huiyuan.api.schemas.money import IdempotencyKey, OptionalIdempotencyKey, require_key
 from huiyuan.api.schemas.segments import (
     CountOut,
     CrossSellOut,
@@ -70,13 +71,24 @@ def segment_list(request: HttpRequest, filters: Query[ListQuery]) -> list[Segmen
 
 
 @router.post("/segments", response={201: SegmentOut, **ERRORS}, summary="Save a segment")
-def segment_create(request: HttpRequest, payload: SegmentIn) -> Status[Segment]:
-    segment = services.segment_create(
-        actor=actor_of(request),
-        name=payload.name,
-        description=payload.description,
-        definition=payload.definition,
-        store_id=payload.store_id,
+def segment_create(
+    request: HttpRequest,
+    payload: SegmentIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[Segment]:
+    segment = run_keyed(
+        request,
+        idempotency_key,
+        "segment.create",
+        payload.dict(),
+        lambda: services.segment_create(
+            actor=actor_of(request),
+            name=payload.name,
+            description=payload.description,
+            definition=payload.definition,
+            store_id=payload.store_id,
+        ),
+        lambda pk: Segment.objects.get(pk=pk),
     )
     return Status(201, segment)
 

@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpRequest
 from ninja import Path, Query, Router, Status
 
 from huiyuan.api.auth import actor_of
+from huiyuan.api.idempotent import run_keyed
 from huiyuan.api.schemas.common import ERRORS, MAX_ID
 from huiyuan.api.schemas.followups import (
     MoveIn,
@@ -25,9 +26,10 @@ from huiyuan.api.schemas.followups import (
     SurveyQuery,
     SurveyStatsOut,
 )
+from huiyuan.api.schemas.money import OptionalIdempotencyKey
 from huiyuan.surveys import selectors, services
 from huiyuan.surveys.exports import survey_export
-from huiyuan.surveys.models import Distribution, Survey
+from huiyuan.surveys.models import Distribution, Question, Survey
 
 router = Router(tags=["surveys"])
 
@@ -65,9 +67,20 @@ def survey_list(request: HttpRequest, filters: Query[SurveyQuery]) -> list[Surve
 
 
 @router.post("/surveys", response={201: SurveyDetailOut, **ERRORS}, summary="Start a survey")
-def survey_create(request: HttpRequest, payload: SurveyIn) -> Status[dict[str, Any]]:
-    survey = services.survey_create(
-        actor=actor_of(request), title=payload.title, description=payload.description
+def survey_create(
+    request: HttpRequest,
+    payload: SurveyIn,
+    idempotency_key: str | None = OptionalIdempotencyKey,
+) -> Status[dict[str, Any]]:
+    survey = run_keyed(
+        request,
+        idempotency_key,
+        "survey.create",
+        payload.dict(),
+        lambda: services.survey_create(
+            actor=actor_of(request), title=payload.title, description=payload.description
+        ),
+        lambda pk: Survey.objects.get(pk=pk),
     )
     return Status(201, _detail(request, survey.pk))
 
@@ -102,9 +115,21 @@ def survey_update(
     summary="Add a question at the end (draft only)",
 )
 def question_add(
-    request: HttpRequest, payload: QuestionIn, survey_id: int = SurveyId
+    request: HttpRequest,
+    payload: QuestionIn,
+    survey_id: int = SurveyId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[dict[str, Any]]:
-    services.question_add(actor=actor_of(request), survey_id=survey_id, data=_question(payload))
+    run_keyed(
+        request,
+        idempotency_key,
+        "survey.question_add",
+        {"survey_id": survey_id, **payload.dict()},
+        lambda: services.question_add(
+            actor=actor_of(request), survey_id=survey_id, data=_question(payload)
+        ),
+        lambda pk: Question.objects.get(pk=pk),
+    )
     return Status(201, _detail(request, survey_id))
 
 
@@ -144,18 +169,32 @@ def question_delete(
     "/surveys/{int:survey_id}/questions/{int:question_id}/move",
     response={200: SurveyDetailOut, **ERRORS},
     summary="Move a question up (-1) or down (+1)",
+    description="Each call moves the question one place: send an `Idempotency-Key` (optional "
+    "here) so that a retry answers the first result instead of moving it twice.",
 )
 def question_move(
     request: HttpRequest,
     payload: MoveIn,
     survey_id: int = SurveyId,
     question_id: int = QuestionId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> dict[str, Any]:
-    services.question_move(
-        actor=actor_of(request),
-        survey_id=survey_id,
-        question_id=question_id,
-        offset=payload.offset,
+    def move() -> Question:
+        services.question_move(
+            actor=actor_of(request),
+            survey_id=survey_id,
+            question_id=question_id,
+            offset=payload.offset,
+        )
+        return Question.objects.get(pk=question_id)
+
+    run_keyed(
+        request,
+        idempotency_key,
+        "survey.question_move",
+        {"survey_id": survey_id, "question_id": question_id, **payload.dict()},
+        move,
+        lambda pk: Question.objects.get(pk=pk),
     )
     return _detail(request, survey_id)
 
@@ -190,15 +229,25 @@ def survey_close(
     summary="Invite a segment or everyone in scope (each member once)",
 )
 def survey_distribute(
-    request: HttpRequest, payload: SurveyDistributionIn, survey_id: int = SurveyId
+    request: HttpRequest,
+    payload: SurveyDistributionIn,
+    survey_id: int = SurveyId,
+    idempotency_key: str | None = OptionalIdempotencyKey,
 ) -> Status[Distribution]:
-    row = services.survey_distribute(
-        actor=actor_of(request),
-        survey_id=survey_id,
-        target=payload.target,
-        segment_id=payload.segment_id,
-        sms=payload.sms,
-        link_for=lambda token: request.build_absolute_uri(f"/m/surveys/t/{token}/"),
+    row = run_keyed(
+        request,
+        idempotency_key,
+        "survey.distribute",
+        {"survey_id": survey_id, **payload.dict()},
+        lambda: services.survey_distribute(
+            actor=actor_of(request),
+            survey_id=survey_id,
+            target=payload.target,
+            segment_id=payload.segment_id,
+            sms=payload.sms,
+            link_for=lambda token: request.build_absolute_uri(f"/m/surveys/t/{token}/"),
+        ),
+        lambda pk: Distribution.objects.get(pk=pk),
     )
     return Status(201, row)
 

@@ -26,6 +26,7 @@ from ninja.parser import Parser
 from huiyuan.api.auth import StaffSessionAuth, TerminalKeyAuth
 from huiyuan.api.docs import LocalSwagger, docs_asset
 from huiyuan.api.examples import document_add_examples
+from huiyuan.api.retries import document_add_retry_notes
 from huiyuan.api.schemas.common import ErrorOut
 from huiyuan.core.bounds import BUSINESS_YEARS
 from huiyuan.core.errors import DomainError
@@ -69,6 +70,7 @@ class HuiyuanAPI(NinjaAPI):
         if document is None:
             document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
             document_add_examples(document)
+            document_add_retry_notes(document, (path_prefix or "/api/v1/").rstrip("/"))
             self._documents[key] = document
         return copy.deepcopy(document)
 
@@ -80,7 +82,23 @@ api = HuiyuanAPI(
         "Membership and loyalty API. Authenticate with a terminal API key "
         "(`Authorization: Bearer hy_…` or `X-API-Key: hy_…`) or a staff session. Errors are "
         '`{"error": {"code": "...", "message": "..."}}` with a stable code; messages follow '
-        "`Accept-Language` (zh-hans by default)."
+        "`Accept-Language` (zh-hans by default). Money is integer fen (10000 = ¥100.00), "
+        "times carry their offset (+08:00).\n\n"
+        "**Versioning.** The version is in the path (`/api/v1/`); inside it changes are "
+        "additive only (new operations, optional fields, response fields, error codes). "
+        "Changelog: `docs/api-changelog.md`.\n\n"
+        "**Retries and `Idempotency-Key`.** (1) Every write that moves money, points, "
+        "coupons, stock or card uses requires the header, and so does every configuration "
+        "edit. (2) Every write that creates a "
+        "record (answers 201) takes it: required on newer operations, optional on older ones "
+        "(required there would break v1 callers) — send it anyway. The same key with the "
+        "same body answers the first result and records nothing twice; the same key with "
+        "another body is refused (`409 idempotency_key_reused`) and changes nothing. Keys are "
+        "per caller, 1–100 characters. (3) Every other write says in its description what a "
+        "retry does: a read with a body changes nothing; a state change (a DELETE too) sent "
+        "again is refused with a stable code naming the state already reached (409, or 404 "
+        "once gone), or answers the state as it is; a setter (PUT/PATCH) leaves the same "
+        "state. See `docs/api.md`."
     ),
     auth=[TerminalKeyAuth(), StaffSessionAuth()],
     urls_namespace="api",

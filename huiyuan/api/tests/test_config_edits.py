@@ -5,6 +5,8 @@ refusals that change nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -21,7 +23,24 @@ from huiyuan.wallet.services import recharge_package_create, wallet_recharge
 
 pytestmark = pytest.mark.django_db
 
-KEY = {"Idempotency-Key": "edit-1"}
+
+class _FreshKey(Mapping[str, str]):
+    """``**KEY``: a new Idempotency-Key each time (each edit below is a new request; a key
+    used again with another body is refused, see ``test_an_edit_is_done_once_per_key``)."""
+
+    def __getitem__(self, name: str) -> str:
+        if name != "Idempotency-Key":
+            raise KeyError(name)
+        return f"edit-{uuid.uuid4().hex}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["Idempotency-Key"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+KEY = _FreshKey()
 
 
 @pytest.fixture
@@ -172,3 +191,19 @@ def test_store_terminal_and_staff_edits_in_scope(as_staff, stores, terminal, sta
     assert (demote.status_code, error_of(demote)["code"]) == (403, "owner_only")
     assert Staff.objects.get(pk=owner_row.pk).role == "owner"
     assert Staff.objects.get(pk=cashier.pk).display_name == "李收银"
+
+
+def test_an_edit_is_done_once_per_key(as_staff, gold):
+    """Same key and body: the first answer, nothing recorded twice; another body: refused."""
+    owner = as_staff(Role.OWNER)
+    once = {"Idempotency-Key": "rename-gold"}
+    first = owner.put(f"/tiers/{gold.pk}", tier_body(name="黄金卡"), **once)
+    assert first.status_code == 200, first.content
+    events = AuditEvent.objects.count()
+    again = owner.put(f"/tiers/{gold.pk}", tier_body(name="黄金卡"), **once)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert AuditEvent.objects.count() == events
+    other = owner.put(f"/tiers/{gold.pk}", tier_body(name="铂金卡"), **once)
+    assert (other.status_code, error_of(other)["code"]) == (409, "idempotency_key_reused")
+    assert Tier.objects.get(pk=gold.pk).name == "黄金卡"
+    assert AuditEvent.objects.count() == events

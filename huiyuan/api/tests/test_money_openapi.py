@@ -115,6 +115,29 @@ KEYED = {
     ("put", "/api/v1/store-scope-policy"),
     # A sales-history upload runs once per key (docs/segments.md).
     ("post", "/api/v1/segments/history-imports"),
+    # Optional: older creates, and older writes whose repeat would act or record twice
+    # (docs/api.md, "Retries"; huiyuan/api/tests/test_idempotency_rule.py).
+    ("post", "/api/v1/members"),
+    ("post", "/api/v1/cards/{card_id}/holders"),
+    ("post", "/api/v1/cards/{card_id}/renew"),
+    ("post", "/api/v1/points/rules"),
+    ("post", "/api/v1/members/{member_id}/tier"),
+    ("post", "/api/v1/segments"),
+    ("post", "/api/v1/followups"),
+    ("post", "/api/v1/followups/{followup_id}/attempts"),
+    ("post", "/api/v1/feedback"),
+    ("post", "/api/v1/feedback/{feedback_id}/replies"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{survey_id}/questions"),
+    ("post", "/api/v1/surveys/{survey_id}/questions/{question_id}/move"),
+    ("post", "/api/v1/surveys/{survey_id}/distributions"),
+    ("post", "/api/v1/care/campaigns"),
+    ("post", "/api/v1/care/dates"),
+    ("post", "/api/v1/recharge-packages/{package_id}/active"),
+    ("post", "/api/v1/staff/{staff_id}/active"),
+    ("put", "/api/v1/wallet-policy"),
+    ("put", "/api/v1/points-policy"),
+    ("put", "/api/v1/tier-policy"),
 }
 
 

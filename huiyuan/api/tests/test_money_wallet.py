@@ -237,5 +237,6 @@ def test_recharge_packages(pos, package):
             "pay_fen": 50000,
             "bonus_fen": 5000,
             "bonus_valid_days": None,
+            "is_active": True,
         }
     ]

@@ -113,6 +113,7 @@ SETTINGS_ROUTES = {
     ("PUT", "/store-scope-policy"),
 }
 
+
 def test_create_a_tag_once_per_key(boss):
     body = {"name": "高净值", "color": "red"}
     first = boss.post("/tags", body, **ik("t-1"))
