@@ -28,7 +28,7 @@ from huiyuan.analytics.models import MemberStat
 from huiyuan.audit.services import audit_record
 from huiyuan.checkout.models import Sale, SaleLine
 from huiyuan.core import clock
-from huiyuan.core.errors import Conflict, PermissionDenied, ValidationFailed
+from huiyuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from huiyuan.core.permissions import Actor, Perm, require
 from huiyuan.segments import clv
 from huiyuan.segments.filters import definition_clean
@@ -42,6 +42,7 @@ from huiyuan.segments.models import (
     Segment,
 )
 from huiyuan.segments.selectors import rfm_settings_get, segment_get
+from huiyuan.stores.models import Store
 
 MIN_FIT_MEMBERS = 20  # fewer members than this: no prediction (the fit means nothing)
 CLV_WEEKS = 52
@@ -72,7 +73,10 @@ def _name_clean(name: str) -> str:
 
 
 def _segment_store(actor: Actor, store_id: int | None) -> int | None:
-    """A store-scoped author's segment keeps one of its stores; chain-wide ones may pick."""
+    """A store-scoped author's segment keeps one of its stores; chain-wide ones may pick
+    any store of the chain."""
+    if store_id is not None and not Store.objects.filter(pk=store_id).exists():
+        raise NotFound(_("Unknown store."), code="unknown_store", field="store_id")
     if actor.store_ids is None:
         return store_id
     if store_id is None:

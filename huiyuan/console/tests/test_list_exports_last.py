@@ -95,9 +95,15 @@ def _delivery_row(d: Delivery, campaign: Campaign, code: str, masked: str) -> tu
         1,
         LATER_LOCAL,
         LATER_LOCAL,
-        f"outbox-{d.pk}",
+        f"outbox-{_outbox_id(d)}",  # the development outbox's message id
         None,
     )
+
+
+def _outbox_id(d: Delivery) -> int:
+    from huiyuan.care.models import OutboxMessage
+
+    return OutboxMessage.objects.get(delivery=d).pk
 
 
 def test_delivery_log_exports_masked_recipients_filters_and_store_scope(campaign_sent, client_for):

@@ -153,3 +153,15 @@ def test_segment_names_are_unique_and_refusals_change_nothing(owner, actors):
     with pytest.raises(PermissionDenied):
         segment_create(actor=actors[Role.CASHIER], name="收银", definition={})
     assert list(Segment.objects.values_list("name", flat=True)) == ["高价值"]
+
+
+def test_a_segment_for_a_store_that_does_not_exist_is_refused(owner, stores):
+    """Checked before the insert: PostgreSQL checks the foreign key only at commit (a 500)."""
+    from huiyuan.core.errors import NotFound
+    from huiyuan.segments.models import Segment
+
+    missing = max(s.pk for s in stores) + 1000
+    with pytest.raises(NotFound) as exc:
+        segment_create(actor=owner, name="不存在的店", definition={}, store_id=missing)
+    assert (exc.value.code, exc.value.field) == ("unknown_store", "store_id")
+    assert not Segment.objects.exists()
