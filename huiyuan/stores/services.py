@@ -223,13 +223,19 @@ def staff_create(
     return staff
 
 
+def _staff_locked_manageable(actor: Actor, staff_id: int) -> Staff:
+    """The staff member, locked, if ``actor`` may manage them (inside a transaction)."""
+    staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
+    if staff is None:
+        raise NotFound(_("Unknown staff member."), code="unknown_staff")
+    staff_require_manageable(actor, staff)
+    return staff
+
+
 def staff_set_active(*, actor: Actor, staff_id: int, active: bool) -> Staff:
     require(actor, Perm.STAFF_MANAGE)
     with transaction.atomic():
-        staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
-        if staff is None:
-            raise NotFound(_("Unknown staff member."), code="unknown_staff")
-        staff_require_manageable(actor, staff)
+        staff = _staff_locked_manageable(actor, staff_id)
         if actor.staff is not None and staff.pk == actor.staff.pk:
             raise ValidationFailed(_("You cannot disable yourself."), code="cannot_disable_self")
         staff.is_active = active
@@ -251,10 +257,7 @@ def staff_password_reset(*, actor: Actor, staff_id: int, new_password: str) -> S
     password."""
     require(actor, Perm.STAFF_MANAGE)
     with transaction.atomic():
-        staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
-        if staff is None:
-            raise NotFound(_("Unknown staff member."), code="unknown_staff")
-        staff_require_manageable(actor, staff)
+        staff = _staff_locked_manageable(actor, staff_id)
         if actor.staff is not None and staff.pk == actor.staff.pk:
             raise ValidationFailed(
                 _("Change your own password on your account page."),
