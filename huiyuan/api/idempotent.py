@@ -3,9 +3,9 @@
 A retried request with the same key and body answers what the first one did (``load`` of
 the first result's id); the same key with another body is refused
 (``idempotency_key_reused``). Money writes use ``ledger.commands.command_run`` directly.
-Here a used key is looked up first (configuration writes are rare; one more query is
-nothing), so a retry never reaches a service whose second identical write would fail on a
-unique index instead of being replayed.
+Here a used key is looked up first (``look_first``: configuration writes are rare; one more
+query is nothing), so a retry never reaches a service whose second identical write would
+fail on a unique index instead of being replayed.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from django.http import HttpRequest
 
 from huiyuan.api.auth import actor_of
 from huiyuan.api.schemas.money import require_key
-from huiyuan.ledger.commands import HasPk, actor_scope, command_run, request_hash
-from huiyuan.ledger.errors import IdempotencyConflict
-from huiyuan.ledger.models import IdempotencyKey
+from huiyuan.ledger.commands import HasPk, command_run
 
 R = TypeVar("R", bound=HasPk)
 
@@ -32,19 +30,15 @@ def run_once(
     perform: Callable[[], R],
     load: Callable[[int], R],
 ) -> R:
-    actor = actor_of(request)
-    key = require_key(key)
-    # A key already used answers before the service runs: its replay, or the conflict —
-    # not whatever the service says to a second identical write (a unique index…).
-    existing = IdempotencyKey.objects.filter(scope=actor_scope(actor), key=key).first()
-    if existing is not None:
-        digest = request_hash(
-            kind=kind, scope=existing.scope, store_id=actor.store_id, payload=payload
-        )
-        if existing.request_hash != digest or existing.result_id is None:
-            raise IdempotencyConflict()
-        return load(existing.result_id)
-    return command_run(actor=actor, key=key, kind=kind, payload=payload, perform=perform, load=load)
+    return command_run(
+        actor=actor_of(request),
+        key=require_key(key),
+        kind=kind,
+        payload=payload,
+        perform=perform,
+        load=load,
+        look_first=True,
+    )
 
 
 def run_keyed(

@@ -86,8 +86,12 @@ def command_run(
     perform: Callable[[], R],
     load: Callable[[int], R],
     store_id: int | None = None,
+    look_first: bool = False,
 ) -> R:
-    """Run ``perform`` once for this key; a replay returns ``load(id of the first result)``."""
+    """Run ``perform`` once for this key; a replay returns ``load(id of the first result)``.
+
+    ``look_first``: look the key up before the first attempt too — for writes whose second
+    identical run would fail on a unique index rather than as a refusal (configuration)."""
     key = clean_key(key)
     scope = actor_scope(actor)
     digest = request_hash(
@@ -110,7 +114,7 @@ def command_run(
         # the refusal path below) and then replayed on the next attempt.
         nonlocal attempts
         attempts += 1
-        if attempts > 1:
+        if attempts > 1 or look_first:
             existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
             if existing is not None:
                 return replay_of(existing)
